@@ -1,0 +1,2 @@
+Console.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|refresh>");
+return 1;

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenMint.Api.Endpoints;
+using OpenMint.Api;
+using OpenMint.Core.Tenancy;
+using OpenMint.Storage;
+
+namespace OpenMint.Api;
+
+/// <param name="Database">The <c>--database</c> value: <c>sqlite:&lt;path&gt;</c> or a PostgreSQL connection string.</param>
+/// <param name="Urls">Where Kestrel listens; loopback by default. Port 0 picks a free port (tests).</param>
+/// <param name="Settings">Configuration overrides (section:key = value), e.g. <c>Pipeline:PollInterval</c>.</param>
+/// <param name="RunWorkers">False for an API-only instance (and for tests that drive workers by hand).</param>
+public sealed record ServerOptions(
+    string Database,
+    string Urls = "http://127.0.0.1:5080",
+    IReadOnlyDictionary<string, string?>? Settings = null,
+    bool RunWorkers = true);
+
+/// <summary>Builds the one host every entry point runs: <c>openmint serve</c>, <c>openmint dev</c>, tests and benchmarks.</summary>
+public static class OpenMintServer
+{
+    public static async Task<WebApplication> BuildAsync(ServerOptions options, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(OpenMintServer).Assembly.GetName().Name });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;
+        });
+        if (options.Settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(options.Settings);
+        }
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+
+        var store = await OpenMintStore.OpenAsync(options.Database, ct).ConfigureAwait(false);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(store.Db);
+        builder.Services.AddSingleton<ITenancyStore>(store);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Services.AddMintingApi(builder.Configuration, store);
+        builder.Services.AddRefreshApi(builder.Configuration, store);
+        if (options.RunWorkers)
+        {
+            builder.Services.AddMintPipeline(builder.Configuration, store);
+            builder.Services.AddRefreshWorker(builder.Configuration, store);
+        }
+
+        var app = builder.Build();
+        app.UseApiErrors();
+        app.MapMintingApi();
+        app.MapAssetsApi();
+        app.MapRefreshApi();
+        app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
+        return app;
+    }
+}

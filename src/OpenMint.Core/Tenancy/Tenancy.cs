@@ -1,0 +1,48 @@
+namespace OpenMint.Core.Tenancy;
+
+/// <summary>An EVM chain OpenMint mints on. <paramref name="Name"/> is the path segment clients use.</summary>
+/// <param name="MinterKeyRef">Where the minter's private key lives: <c>file:/path</c> or <c>env:VAR</c>. Keys never enter the store.</param>
+/// <param name="Confirmations">Blocks on top of a receipt before a mint counts as succeeded.</param>
+public sealed record ChainConfig(
+    string Name,
+    long ChainId,
+    IReadOnlyList<string> RpcUrls,
+    string? MinterKeyRef,
+    int Confirmations,
+    DateTimeOffset CreatedAt);
+
+public sealed record Project(
+    string Id,
+    string Name,
+    string OwnerAddress,
+    int MintLimitPerMinute,
+    int RefreshRequestsPerSecond,
+    int RefreshTokensPerHour,
+    int RefreshMaxTokensPerRequest,
+    DateTimeOffset CreatedAt)
+{
+    public const int DefaultMintLimitPerMinute = 2000;
+    public const int DefaultRefreshRequestsPerSecond = 5;
+    public const int DefaultRefreshTokensPerHour = 30_000;
+    public const int DefaultRefreshMaxTokensPerRequest = 1000;
+}
+
+public sealed record ApiKey(string Id, string ProjectId, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+public enum CollectionKind { Erc721, Erc1155 }
+
+/// <summary>Which preset a collection is; decides the mint call and how ids come back.</summary>
+public enum PresetVariant { Unknown, Erc721V2, Erc721V1, Erc721MintById, Erc1155 }
+
+/// <param name="Id">Store key; mint requests, tokens and refreshes point at it.</param>
+/// <param name="Address">Lower-case 0x address.</param>
+public sealed record Collection(
+    long Id,
+    string ChainName,
+    string Address,
+    string ProjectId,
+    CollectionKind Kind,
+    PresetVariant Variant,
+    string? BaseUriOverride,
+    bool MintingEnabled,
+    DateTimeOffset CreatedAt);

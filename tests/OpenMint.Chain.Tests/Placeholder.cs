@@ -1,0 +1,7 @@
+namespace OpenMint.Chain.Tests;
+
+public class Placeholder
+{
+    [Fact]
+    public void solution_builds() => Assert.True(true);
+}

@@ -1,4 +1,42 @@
 # Sourced by ./test and ./openmint. Each step is idempotent and quick when there is nothing to do.
+# Progress goes to stderr so that `./openmint ... --json` keeps a clean stdout.
+
+_setup_note() { echo "setup: $*" >&2; }
+
+# Root installs directly; anyone else needs sudo for apt.
+_setup_as_root() {
+  if [[ "$(id -u)" == 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    _setup_note "need root for: $* (run it as root, then retry)"; return 1; fi
+}
+
+_setup_apt_install() {
+  _setup_note "installing $* from apt"
+  _setup_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  _setup_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+_setup_hash() { sha256sum "$@" | sha256sum | cut -c1-64; }
+
+# npm ci in $1 when node_modules is absent or the lock changed since the last install.
+_setup_npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.openmint-lock-hash" want
+  command -v npm >/dev/null || _setup_apt_install nodejs npm
+  if [[ -f "$dir/package-lock.json" ]]; then want="$(_setup_hash "$dir/package.json" "$dir/package-lock.json")"; else want="$(_setup_hash "$dir/package.json")"; fi
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  _setup_note "npm install in $dir"
+  if [[ -f "$dir/package-lock.json" ]]; then
+    (cd "$dir" && npm ci --ignore-scripts --no-fund --no-audit --loglevel=error >&2)
+  else
+    (cd "$dir" && npm install --ignore-scripts --no-fund --no-audit --loglevel=error >&2)
+  fi
+  echo "$want" >"$stamp"
+}
+
+# Anvil, solc-js and the preset sources (tools/chain), then the compiled presets (cached by input hash).
+setup_chain() {
+  _setup_npm_ci tools/chain
+  node tools/chain/compile.mjs
+}
 
 setup_build() {
   # Rebuild only when sources are newer than the CLI binary.
@@ -8,10 +46,58 @@ setup_build() {
   fi
 }
 
+# A private PostgreSQL for the tests: its own data dir, port and socket dir, loopback only, trust auth
+# (throwaway data, reachable only from this machine). Reused when already running.
+# Exports OPENMINT_TEST_POSTGRES (an Npgsql connection string); a value already set wins.
+setup_postgres() {
+  if [[ -n "${OPENMINT_TEST_POSTGRES:-}" ]]; then return 0; fi
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
+    _setup_apt_install postgresql
+    bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  fi
+  local base="/tmp/openmint-pg-$(id -u)" user
+  local data="$base/data" sock="$base/sock"
+  # initdb and postgres refuse to run as root: root runs them as the `postgres` account.
+  if [[ "$(id -u)" == 0 ]]; then user=postgres; else user="$(id -un)"; fi
+  _pg() { if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  if [[ ! -f "$data/PG_VERSION" ]]; then
+    _setup_note "initialising a private PostgreSQL in $base"
+    rm -rf "$base"; mkdir -p "$data" "$sock"; chmod 700 "$base"
+    [[ "$(id -u)" == 0 ]] && chown -R postgres: "$base"
+    _pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # A free port now, kept for later runs.
+    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})' >"$base/port.tmp"
+    [[ "$(id -u)" == 0 ]] && chown postgres: "$base/port.tmp"
+    mv "$base/port.tmp" "$base/port"
+  fi
+  local port; port="$(cat "$base/port")"
+  if ! _pg "$bin/pg_isready" -q -h "$sock" -p "$port"; then
+    _setup_note "starting PostgreSQL on 127.0.0.1:$port"
+    # fsync off: test data is thrown away, and it makes CREATE DATABASE per test class cheap.
+    _pg "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+      start >/dev/null || { cat "$base/server.log" >&2; return 1; }
+  fi
+  if [[ "$(_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='openmint'")" != 1 ]]; then
+    _pg "$bin/psql" -q -h "$sock" -p "$port" -U postgres -c "CREATE ROLE openmint LOGIN CREATEDB" -c "CREATE DATABASE openmint OWNER openmint" >&2
+  fi
+  unset -f _pg
+  export OPENMINT_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=openmint;Database=openmint;Pooling=true"
+}
+
+# Node packages of the JS client tests (tests/js), when that folder exists.
+setup_js_tests() {
+  if [[ -f tests/js/package.json ]]; then _setup_npm_ci tests/js; fi
+}
+
 setup_dev() {
-  :
+  setup_chain
 }
 
 setup_all_for_tests() {
-  :
+  setup_chain
+  setup_js_tests
+  setup_postgres
 }

@@ -1,9 +1,111 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using OpenMint.Core;
+using OpenMint.Core.Minting;
 
 namespace OpenMint.Api.Endpoints;
 
-/// <summary>API.md section 3: reading one token. (Filled in by the Minting API issue.)</summary>
+/// <summary>API.md section 3: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
 public static class AssetsApi
 {
-    public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder routes) => routes;
+    private static readonly string[] MetadataStringFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
+
+    public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/v1/chains/{chain_name}/collections/{contract_address}/nfts/{token_id}", GetAsync);
+        return routes;
+    }
+
+    internal static async Task<IResult> GetAsync(HttpContext http, string chain_name, string contract_address, string token_id, MintingContext context, IMintStore store, CancellationToken ct)
+    {
+        var (target, error) = await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false);
+        if (target is null)
+        {
+            return error!;
+        }
+        if (!Uint256.TryCanonicalize(token_id, out var tokenId))
+        {
+            return ApiErrors.ValidationError($"token_id: \"{(token_id.Length <= 80 ? token_id : token_id[..80] + "...")}\" is not a uint256 decimal string");
+        }
+        var token = await store.GetTokenAsync(target.Collection.Id, tokenId, ct).ConfigureAwait(false);
+        if (token is null)
+        {
+            return ApiErrors.NotFound($"token {tokenId} not found in collection {target.Collection.Address}");
+        }
+        return new TokenResult(token, target);
+    }
+
+    private sealed class TokenResult(TokenRecord token, MintingTarget target) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = 200;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            var buffer = new ArrayBufferWriter<byte>(2048);
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                JsonDocument? metadata = null;
+                if (token.MetadataJson is not null)
+                {
+                    try
+                    {
+                        metadata = JsonDocument.Parse(token.MetadataJson);
+                    }
+                    catch (JsonException)
+                    {
+                        metadata = null; // a stored value we cannot read serves as "no metadata", never as a 500
+                    }
+                }
+                using (metadata)
+                {
+                    var m = metadata?.RootElement.ValueKind == JsonValueKind.Object ? metadata.RootElement : (JsonElement?)null;
+                    w.WriteStartObject();
+                    w.WriteStartObject("result");
+                    w.WriteStartObject("chain");
+                    w.WriteString("id", $"eip155:{target.Chain.ChainId.ToString(CultureInfo.InvariantCulture)}");
+                    w.WriteString("name", target.Chain.Name);
+                    w.WriteEndObject();
+                    w.WriteString("contract_address", target.Collection.Address);
+                    w.WriteString("token_id", token.TokenId);
+                    w.WriteString("owner_address", token.OwnerAddress);
+                    foreach (var field in MetadataStringFields)
+                    {
+                        if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
+                        {
+                            w.WriteString(field, v.GetString());
+                        }
+                        else
+                        {
+                            w.WriteNull(field);
+                        }
+                    }
+                    if (m is { } o && o.TryGetProperty("attributes", out var attributes) && attributes.ValueKind == JsonValueKind.Array)
+                    {
+                        w.WritePropertyName("attributes");
+                        attributes.WriteTo(w);
+                    }
+                    else
+                    {
+                        w.WriteNull("attributes");
+                    }
+                    if (token.MetadataSyncedAt is { } synced)
+                    {
+                        w.WriteString("metadata_synced_at", Time.ToWire(synced));
+                    }
+                    else
+                    {
+                        w.WriteNull("metadata_synced_at");
+                    }
+                    w.WriteString("updated_at", Time.ToWire(token.UpdatedAt));
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+            }
+            await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
 }

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+using OpenMint.Core.Tenancy;
+
+namespace OpenMint.Api.Auth;
+
+/// <summary>
+/// Resolves <c>x-immutable-api-key</c> to its key (hash lookup, constant-time compare in the store).
+/// Hits are remembered for a few seconds so intake under load does not hash and query per request;
+/// a revoked key therefore stops working within <see cref="CacheFor"/>. Misses are never cached.
+/// </summary>
+internal sealed class ApiKeyAuthenticator(ITenancyStore tenancy, TimeProvider time)
+{
+    public const string HeaderName = "x-immutable-api-key";
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private const int MaxCached = 10_000;
+
+    private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    public async Task<ApiKey?> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var secret = request.Headers[HeaderName].ToString();
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            return null;
+        }
+        secret = secret.Trim();
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(secret, out var hit) && hit.Until > now)
+        {
+            return hit.Key;
+        }
+        var key = await tenancy.FindApiKeyAsync(secret, ct).ConfigureAwait(false);
+        if (key is null)
+        {
+            _cache.TryRemove(secret, out _);
+            return null;
+        }
+        if (_cache.Count >= MaxCached)
+        {
+            _cache.Clear();
+        }
+        _cache[secret] = (key, now + CacheFor);
+        return key;
+    }
+}

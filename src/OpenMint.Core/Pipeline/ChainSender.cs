@@ -233,13 +233,13 @@ public sealed partial class ChainSender
     {
         var latest = tx.Latest;
         var market = await MarketFeesAsync(block, ct).ConfigureAwait(false);
-        var fees = FeePolicy.Bump(latest.Fees, market, _options.MaxFeePerGas);
+        var fees = FeePolicy.Bump(latest.Fees, market, _options.MaxFeeWei);
         if (fees is null)
         {
             var notice = $"transaction {latest.Hash} (nonce {tx.Nonce}) is not mined and cannot be re-priced: the next price exceeds Pipeline:MaxFeePerGas ({_options.MaxFeePerGas} wei)";
             if (tx.LastError != notice)
             {
-                FeeCapReached(_log, _chain.Name, tx.Nonce, _options.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
+                FeeCapReached(_log, _chain.Name, tx.Nonce, _options.MaxFeePerGas);
                 await _store.SetTxNoticeAsync(tx.Id, notice, _time.GetUtcNow(), ct).ConfigureAwait(false);
             }
             // Keep waiting as it is; check the pool now and then so a dropped tx is re-sent.
@@ -461,7 +461,7 @@ public sealed partial class ChainSender
     private async Task<Fees> MarketFeesAsync(BlockInfo block, CancellationToken ct)
     {
         var tip = await _node.MaxPriorityFeePerGasAsync(ct).ConfigureAwait(false);
-        return FeePolicy.Initial(tip, block.BaseFeePerGas, _options.MinPriorityFeePerGas, _options.MaxFeePerGas);
+        return FeePolicy.Initial(tip, block.BaseFeePerGas, _options.MinTipWei, _options.MaxFeeWei);
     }
 
     private string FundsReason(BigInteger balance) =>

@@ -20,10 +20,17 @@ public sealed class PipelineOptions
     public TimeSpan RebroadcastInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Never pay more than this per gas (wei). Above it a tx is kept as is and an alert logged.</summary>
-    public BigInteger MaxFeePerGas { get; set; } = BigInteger.Parse("500000000000", System.Globalization.CultureInfo.InvariantCulture); // 500 gwei
+    public string MaxFeePerGas { get; set; } = "500000000000"; // 500 gwei
 
     /// <summary>Floor for the priority fee (wei), whatever the node suggests.</summary>
-    public BigInteger MinPriorityFeePerGas { get; set; } = BigInteger.Zero;
+    public string MinPriorityFeePerGas { get; set; } = "0";
+
+    internal BigInteger MaxFeeWei => Wei(MaxFeePerGas);
+
+    internal BigInteger MinTipWei => Wei(MinPriorityFeePerGas);
+
+    private static BigInteger Wei(string value) =>
+        BigInteger.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : BigInteger.MinusOne;
 
     /// <summary>Submissions (signed versions) of one mint tx before its assets fail.</summary>
     public int MaxSubmissions { get; set; } = 5;
@@ -60,7 +67,8 @@ public sealed class PipelineOptions
         if (PollInterval <= TimeSpan.Zero) yield return "Pipeline:PollInterval must be positive, e.g. 00:00:00.5";
         if (LeaseDuration < PollInterval * 3) yield return "Pipeline:LeaseDuration must be at least 3 × Pipeline:PollInterval";
         if (BumpAfter <= TimeSpan.Zero) yield return "Pipeline:BumpAfter must be positive, e.g. 00:00:30";
-        if (MaxFeePerGas <= 0) yield return "Pipeline:MaxFeePerGas must be a positive number of wei";
+        if (MaxFeeWei <= 0) yield return "Pipeline:MaxFeePerGas must be a positive decimal number of wei, e.g. 500000000000";
+        if (MinTipWei < 0) yield return "Pipeline:MinPriorityFeePerGas must be a decimal number of wei, e.g. 1000000000";
         if (MaxSubmissions < 1) yield return "Pipeline:MaxSubmissions must be at least 1";
         if (MaxInFlight < 1) yield return "Pipeline:MaxInFlight must be at least 1";
         if (PerTxGasCap < 100_000) yield return "Pipeline:PerTxGasCap must be at least 100000";

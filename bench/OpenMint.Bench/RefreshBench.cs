@@ -1,10 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using OpenMint.Api;
+using OpenMint.Chain;
+using OpenMint.Core;
+using OpenMint.Core.Tenancy;
+using OpenMint.DevChain;
+using OpenMint.Storage;
+
 namespace OpenMint.Bench;
 
+/// <summary>
+/// Refreshes N tokens (default 30,000, as 30 refreshes of 1,000) from a local metadata server and reports
+/// tokens/s next to that server's own capacity, measured in the same run by a closed-loop load generator.
+/// Options: --tokens N, --delay-ms D (server work per request, default 10), --server-concurrency C
+/// (requests the server serves at once, default 32; 0 = unbounded), --load-concurrency L (default 256),
+/// --load-seconds S (default 5).
+/// </summary>
 internal static class RefreshBench
 {
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        Console.Error.WriteLine("refresh benchmark: not written yet");
-        return Task.FromResult(1);
+        var tokens = Arg(args, "--tokens", 30_000);
+        var delayMs = Arg(args, "--delay-ms", 10);
+        var serverConcurrency = Arg(args, "--server-concurrency", 32);
+        var loadConcurrency = Arg(args, "--load-concurrency", 256);
+        var loadSeconds = Arg(args, "--load-seconds", 5);
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var ct = stop.Token;
+
+        await using var metadata = await DemoMetadataServer.StartAsync(
+            new DemoMetadataOptions(0, delayMs > 0 ? TimeSpan.FromMilliseconds(delayMs) : null, serverConcurrency > 0 ? serverConcurrency : null), ct);
+        Console.WriteLine($"metadata server {metadata.BaseUri} (work {delayMs} ms/request, serves {(serverConcurrency > 0 ? serverConcurrency.ToString(CultureInfo.InvariantCulture) : "unbounded")} at once)");
+
+        var capacity = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
+        Console.WriteLine($"server capacity (load generator, {loadConcurrency} connections, {loadSeconds} s): {capacity:0} requests/s");
+
+        var dbPath = Path.Combine(Path.GetTempPath(), $"openmint-refresh-bench-{Guid.NewGuid():N}.db");
+        var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + dbPath, "http://127.0.0.1:0", new Dictionary<string, string?>
+        {
+            ["Refresh:AllowLoopback"] = "true",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }), ct);
+        await app.StartAsync(ct);
+        try
+        {
+            var baseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var store = app.Services.GetRequiredService<OpenMintStore>();
+            var owner = EthKey.Random();
+            var (collection, ids) = await SeedAsync(store, owner.Address, metadata.BaseUri, tokens, ct);
+
+            using var http = new HttpClient { BaseAddress = baseAddress };
+            var servedBefore = metadata.Served;
+            var clock = Stopwatch.StartNew();
+            var refreshIds = new List<string>();
+            foreach (var chunk in ids.Chunk(1000))
+            {
+                using var request = Signed(owner, HttpMethod.Post, "/v1/metadata-refreshes");
+                request.Content = JsonContent.Create(new { collection_address = collection.Address, token_ids = chunk });
+                using var response = await http.SendAsync(request, ct);
+                if ((int)response.StatusCode != 202)
+                {
+                    Console.Error.WriteLine($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+                    return 1;
+                }
+                refreshIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("refresh_id").GetString()!);
+            }
+            var submitted = clock.Elapsed;
+
+            int succeeded = 0, failed = 0;
+            var pending = new HashSet<string>(refreshIds);
+            while (pending.Count > 0)
+            {
+                await Task.Delay(50, ct);
+                foreach (var id in pending.ToList())
+                {
+                    using var request = Signed(owner, HttpMethod.Get, $"/v1/metadata-refreshes/{id}");
+                    using var response = await http.SendAsync(request, ct);
+                    var status = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+                    if (status.GetProperty("status").GetString() == "completed")
+                    {
+                        succeeded += status.GetProperty("summary").GetProperty("succeeded").GetInt32();
+                        failed += status.GetProperty("summary").GetProperty("failed").GetInt32();
+                        pending.Remove(id);
+                    }
+                }
+            }
+            var elapsed = clock.Elapsed;
+            var rate = tokens / elapsed.TotalSeconds;
+            Console.WriteLine($"refresh: {tokens} tokens in {elapsed.TotalSeconds:0.00} s (submitted in {submitted.TotalSeconds:0.00} s): {rate:0} tokens/s; succeeded {succeeded}, failed {failed}; server saw {metadata.Served - servedBefore} requests");
+            Console.WriteLine($"ratio to server capacity: {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
+            return succeeded == tokens ? 0 : 1;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(dbPath + suffix);
+            }
+        }
+    }
+
+    private static async Task<double> MeasureCapacityAsync(string baseUri, int concurrency, TimeSpan duration, int idSpace, CancellationToken ct)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false });
+        long completed = 0;
+        var measuring = false;
+        using var end = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var next = 0;
+        async Task Loop()
+        {
+            var buffer = new byte[8192];
+            while (!end.IsCancellationRequested)
+            {
+                var id = Interlocked.Increment(ref next) % idSpace;
+                try
+                {
+                    using var response = await http.GetAsync(baseUri + id.ToString(CultureInfo.InvariantCulture), HttpCompletionOption.ResponseHeadersRead, end.Token);
+                    await using var body = await response.Content.ReadAsStreamAsync(end.Token);
+                    while (await body.ReadAsync(buffer, end.Token) > 0)
+                    {
+                    }
+                    if (Volatile.Read(ref measuring) && response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref completed);
+                    }
+                }
+                catch (OperationCanceledException) when (end.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+        var loops = Enumerable.Range(0, concurrency).Select(_ => Task.Run(Loop, ct)).ToList();
+        await Task.Delay(TimeSpan.FromSeconds(1), ct); // warm-up: connections open, JIT done
+        Volatile.Write(ref measuring, true);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(duration, ct);
+        var count = Interlocked.Read(ref completed);
+        var seconds = clock.Elapsed.TotalSeconds;
+        await end.CancelAsync();
+        await Task.WhenAll(loops);
+        return count / seconds;
+    }
+
+    private static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStore store, string owner, string baseUri, int tokens, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await store.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1/"], null, 0, now), ct);
+        // The hourly token limit is raised for the run; requests stay at 5/s, as clients see them.
+        var project = new Project("bench", "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
+        await store.CreateProjectAsync(project, ct);
+        var collection = await store.AddCollectionAsync(new Collection(0, "bench", "0x00000000000000000000000000000000000be9c1", project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
+        var ids = Enumerable.Range(1, tokens).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var at = Time.ToWire(now);
+        await store.Db.InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) VALUES (@cid, @tid, @owner, NULL, NULL, @at, @at)",
+                ids.Select(t => new { cid = collection.Id, tid = t, owner, at }), tx, cancellationToken: ct));
+        }, ct);
+        return (collection, ids);
+    }
+
+    private static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
+    {
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("x-imx-eth-address", key.Address);
+        request.Headers.Add("x-imx-eth-timestamp", ts);
+        request.Headers.Add("x-imx-eth-signature", PersonalSign.Sign(key, ts));
+        return request;
+    }
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using OpenMint.Chain;
+using OpenMint.Core.Refresh;
+
+namespace OpenMint.Api.Refresh;
+
+/// <summary>Who signed a refresh API call, or why the call is refused (always a 401, never an exception).</summary>
+internal sealed record RefreshCaller(string? Address, string? Problem)
+{
+    public bool IsAuthenticated => Address is not null;
+}
+
+/// <summary>
+/// Project-owner signatures (API.md section 2): <c>x-imx-eth-signature</c> is an EIP-191 personal_sign of the
+/// <c>x-imx-eth-timestamp</c> string; the recovered signer must be <c>x-imx-eth-address</c> and the timestamp
+/// within <see cref="RefreshOptions.TimestampToleranceSeconds"/> of server time.
+/// </summary>
+internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider time)
+{
+    public const string AddressHeader = "x-imx-eth-address";
+    public const string SignatureHeader = "x-imx-eth-signature";
+    public const string TimestampHeader = "x-imx-eth-timestamp";
+
+    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
+    private static partial Regex AddressPattern();
+
+    // r (64 hex) s (64 hex) v (2 hex: 00/01, or 1b/1c as wallets write it).
+    [GeneratedRegex("^0x[0-9a-fA-F]{128}(00|01|1[bB]|1[cC])$")]
+    private static partial Regex SignaturePattern();
+
+    private DateTimeOffset Now => options.AuthClockUnixSeconds is { } pinned ? DateTimeOffset.FromUnixTimeSeconds(pinned) : time.GetUtcNow();
+
+    public RefreshCaller Authenticate(HttpRequest request)
+    {
+        var address = request.Headers[AddressHeader].ToString().Trim();
+        var signature = request.Headers[SignatureHeader].ToString().Trim();
+        var timestamp = request.Headers[TimestampHeader].ToString().Trim();
+        if (address.Length == 0 || signature.Length == 0 || timestamp.Length == 0)
+        {
+            return new(null, "missing x-imx-eth-address, x-imx-eth-signature or x-imx-eth-timestamp header");
+        }
+        if (!AddressPattern().IsMatch(address))
+        {
+            return new(null, "x-imx-eth-address is not an address");
+        }
+        if (!SignaturePattern().IsMatch(signature))
+        {
+            return new(null, "x-imx-eth-signature must be 0x + r (64 hex) + s (64 hex) + v (00, 01, 1b or 1c)");
+        }
+        if (timestamp.Length > 12 || !timestamp.All(char.IsAsciiDigit)
+            || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return new(null, "x-imx-eth-timestamp must be unix seconds");
+        }
+        if (Math.Abs(Now.ToUnixTimeSeconds() - seconds) > options.TimestampToleranceSeconds)
+        {
+            return new(null, $"x-imx-eth-timestamp is more than {options.TimestampToleranceSeconds} s from server time");
+        }
+        string? signer;
+        try
+        {
+            signer = PersonalSign.Recover(timestamp, signature);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or ArithmeticException)
+        {
+            signer = null; // r or s out of range, no curve point: a forgery, not a server error
+        }
+        if (signer is null || !string.Equals(signer, address, StringComparison.OrdinalIgnoreCase))
+        {
+            return new(null, "x-imx-eth-signature was not made by x-imx-eth-address");
+        }
+        return new(signer.ToLowerInvariant(), null);
+    }
+}

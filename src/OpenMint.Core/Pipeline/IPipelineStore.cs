@@ -1,0 +1,104 @@
+using System.Numerics;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Tenancy;
+
+namespace OpenMint.Core.Pipeline;
+
+/// <summary>The lease row of one (chain, signer), as seen by its holder.</summary>
+/// <param name="NextNonce">Next nonce to assign; null until reconciled with the chain.</param>
+public sealed record SignerLease(string ChainName, string Signer, string OwnerInstance, DateTimeOffset ExpiresAt, long? NextNonce, string? PausedReason);
+
+public static class AttemptKind
+{
+    public const string Mint = "mint";
+    /// <summary>A zero-value self-transfer that takes a nonce whose mint gave up, so the mint can never land later.</summary>
+    public const string Cancel = "cancel";
+}
+
+public static class TxState
+{
+    public const string Pending = "pending";
+    public const string Mined = "mined";
+    public const string Done = "done";
+    public const string Abandoned = "abandoned";
+}
+
+public sealed record NewAttempt(string Kind, byte[] Raw, string Hash, BigInteger MaxPriorityFeePerGas, BigInteger MaxFeePerGas, long GasLimit);
+
+public sealed record TxAttemptRecord(long Id, long TxId, string Kind, byte[] Raw, string Hash, BigInteger MaxPriorityFeePerGas, BigInteger MaxFeePerGas,
+    long GasLimit, DateTimeOffset CreatedAt, DateTimeOffset? BroadcastAt, string? Outcome)
+{
+    public Fees Fees => new(MaxPriorityFeePerGas, MaxFeePerGas);
+}
+
+/// <summary>A tx not yet done (pending in the pool, or mined and waiting for confirmations), with its batch and attempts (oldest first).</summary>
+public sealed record OpenTx(long Id, long Nonce, long BatchId, long CollectionId, MintMethod Method, IReadOnlyList<MintEntry> Entries, byte[] Calldata,
+    long GasEstimate, string State, string? MinedHash, long? MinedBlock, string? LastError, DateTimeOffset CreatedAt, IReadOnlyList<TxAttemptRecord> Attempts)
+{
+    public int MintSubmissions => Attempts.Count(a => a.Kind == AttemptKind.Mint);
+
+    public TxAttemptRecord Latest => Attempts[^1];
+}
+
+public sealed record RecordedTx(long TxId, long AttemptId);
+
+public sealed record TokenAssignment(long RequestId, string TokenId);
+
+/// <summary>The pipeline's part of the store: leases, nonces, batches, txs, attempts, and the status changes they cause.</summary>
+public interface IPipelineStore
+{
+    /// <summary>Takes or renews the lease of (chain, signer) for <paramref name="instance"/>; null when another live instance holds it.</summary>
+    Task<SignerLease?> TryAcquireLeaseAsync(string chain, string signer, string instance, DateTimeOffset now, TimeSpan duration, CancellationToken ct);
+
+    Task ReleaseLeaseAsync(string chain, string signer, string instance, CancellationToken ct);
+
+    /// <summary>Sets the next nonce (after reconciling with the chain); only while <paramref name="instance"/> holds the lease.</summary>
+    Task<bool> SetNextNonceAsync(string chain, string signer, string instance, long nextNonce, CancellationToken ct);
+
+    /// <summary>Collections of the chain with pending requests not yet in a batch, oldest first.</summary>
+    Task<IReadOnlyList<long>> ListQueuedCollectionsAsync(string chain, CancellationToken ct);
+
+    /// <summary>Pending requests of a collection not yet in a batch, in acceptance order.</summary>
+    Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// In one store transaction: assigns <paramref name="nonce"/> (which must be the lease's next nonce),
+    /// writes the batch, the tx and its first signed attempt, and links the batch's requests.
+    /// Returns the ids written, or null (nothing written) when the lease, nonce or a request changed meanwhile.
+    /// </summary>
+    Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
+
+    Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Records a broadcast's outcome; <paramref name="acknowledged"/> stamps broadcast_at (the node has answered, no blind re-send).</summary>
+    Task MarkBroadcastAsync(long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct);
+
+    Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct);
+
+    Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>A receipt vanished (reorg): the tx is pending again.</summary>
+    Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Success: every request of the tx's batch gets its token id, the hash, an activity id and
+    /// status succeeded; token rows are written; one event per request; all in one store transaction.
+    /// <paramref name="beforeCommit"/> runs inside it (crash tests).
+    /// </summary>
+    Task CompleteTxAsync(long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct);
+
+    /// <summary>The tx is over without minting: its pending requests fail with <paramref name="message"/>.</summary>
+    Task FailTxAsync(long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>The nonce was used by another tx: the batch's requests go back to the queue.</summary>
+    Task AbandonTxAsync(long txId, string reason, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Fails pending requests that are in no batch (preflight revert).</summary>
+    Task FailQueuedAsync(IReadOnlyList<long> requestIds, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>A visible note on the tx's pending requests (error message, status unchanged), e.g. a fee cap reached.</summary>
+    Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Pauses (reason) or resumes (null) a signer; the reason shows on every pending request of the chain.</summary>
+    Task SetSignerNoticeAsync(string chain, string signer, string? reason, DateTimeOffset now, CancellationToken ct);
+}

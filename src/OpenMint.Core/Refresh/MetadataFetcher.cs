@@ -1,0 +1,292 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace OpenMint.Core.Refresh;
+
+/// <summary>How fetching one metadata URL ended. On success <paramref name="Metadata"/> is the JSON object text.</summary>
+public sealed record FetchResult(bool Succeeded, int? StatusCode, string? Body, string? ErrorCode, string? Metadata)
+{
+    public static FetchResult Ok(string metadata) => new(true, 200, null, null, metadata);
+    public static FetchResult Fail(string code, int? status, string? body) => new(false, status, body, code, null);
+}
+
+/// <summary>
+/// Fetches token metadata: one <see cref="SocketsHttpHandler"/> whose connect step is the SSRF guard, a
+/// bounded number of requests per origin, a deadline per attempt, retries only on 429/503, capped reads.
+/// </summary>
+public sealed class MetadataFetcher : IDisposable
+{
+    private readonly RefreshOptions _options;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _origins = new(StringComparer.Ordinal);
+
+    public MetadataFetcher(RefreshOptions options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+        var guard = new AddressGuard(options);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = guard.ConnectAsync,
+            // Redirects are followed by hand so each hop's scheme is checked; the guard sees each hop's IP.
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxConnectionsPerServer = options.MaxConnectionsPerOrigin,
+            ConnectTimeout = options.AttemptTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxResponseHeadersLength = 64, // KiB
+        };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("OpenMint-MetadataRefresh", "1.0"));
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+    }
+
+    public async Task<FetchResult> FetchAsync(string url, CancellationToken ct)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, null, "not an http(s) URL");
+        }
+        var gate = _origins.GetOrAdd(uri.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(_options.MaxConnectionsPerOrigin));
+        for (var attempt = 0; ; attempt++)
+        {
+            Attempt result;
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                result = await AttemptAsync(uri, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+            if (result.RetryAfter is null || attempt >= _options.MaxRetries)
+            {
+                return result.Result;
+            }
+            await Task.Delay(Backoff(attempt, result.RetryAfter.Value), _time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Retry-After when given (capped), else base × 2^attempt plus up to 50% jitter.</summary>
+    private TimeSpan Backoff(int attempt, TimeSpan retryAfter)
+    {
+        if (retryAfter > TimeSpan.Zero)
+        {
+            return retryAfter > _options.RetryAfterCap ? _options.RetryAfterCap : retryAfter;
+        }
+        var delay = _options.RetryBaseDelay * Math.Pow(2, attempt);
+        return delay + delay * (Random.Shared.NextDouble() * 0.5);
+    }
+
+    /// <param name="RetryAfter">Set when the answer was 429/503: the server's Retry-After, or zero for plain backoff.</param>
+    private sealed record Attempt(FetchResult Result, TimeSpan? RetryAfter = null);
+
+    private async Task<Attempt> AttemptAsync(Uri uri, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_options.AttemptTimeout);
+        HttpResponseMessage? response = null;
+        int? status = null;
+        try
+        {
+            var current = uri;
+            for (var hop = 0; ; hop++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, current);
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+                var code = (int)response.StatusCode;
+                if (code is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
+                {
+                    response.Dispose();
+                    response = null;
+                    var next = location.IsAbsoluteUri ? location : new Uri(current, location);
+                    if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+                    {
+                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"redirect to a non-http(s) URL: {next.Scheme}:"));
+                    }
+                    if (hop >= _options.MaxRedirects)
+                    {
+                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"more than {_options.MaxRedirects} redirects"));
+                    }
+                    current = next;
+                    continue;
+                }
+                break;
+            }
+            status = (int)response.StatusCode;
+            if (status is 429 or 503)
+            {
+                var retryAfter = RetryAfter(response);
+                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
+                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body), retryAfter);
+            }
+            if (status != 200)
+            {
+                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
+                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body));
+            }
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (!IsJsonMediaType(mediaType))
+            {
+                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
+                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
+            }
+            if (response.Content.Headers.ContentLength > _options.MaxBodyBytes)
+            {
+                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
+                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
+            }
+            var (bytes, length, complete) = await ReadUpToAsync(response, _options.MaxBodyBytes, deadline.Token).ConfigureAwait(false);
+            try
+            {
+                if (!complete)
+                {
+                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
+                }
+                try
+                {
+                    using var doc = JsonDocument.Parse(bytes.AsMemory(0, length));
+                    if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    {
+                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
+                    }
+                    return new(FetchResult.Ok(doc.RootElement.GetRawText()));
+                }
+                catch (JsonException)
+                {
+                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, status,
+                $"no complete response within {_options.AttemptTimeout.TotalSeconds:0.###} s"));
+        }
+        catch (HttpRequestException ex)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, status, Describe(ex)));
+        }
+        catch (IOException ex)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, status, Describe(ex)));
+        }
+        finally
+        {
+            response?.Dispose();
+        }
+    }
+
+    internal static bool IsJsonMediaType(string? mediaType) =>
+        mediaType is not null
+        && (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+
+    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta > TimeSpan.Zero ? delta : TimeSpan.Zero;
+        }
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return TimeSpan.Zero;
+    }
+
+    private static string Describe(Exception ex)
+    {
+        // The innermost message names the cause (refused address, DNS, connection refused); keep it short.
+        var inner = ex;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+        var message = inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})";
+        return message.Length > 512 ? message[..512] : message;
+    }
+
+    private async Task<string?> ReadCappedTextAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (_options.StoredBodyBytes == 0)
+        {
+            return null;
+        }
+        try
+        {
+            var (bytes, length, _) = await ReadUpToAsync(response, _options.StoredBodyBytes, ct).ConfigureAwait(false);
+            try
+            {
+                return Capped(bytes, length);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+        {
+            return null; // the status is the finding; a body that does not arrive is not
+        }
+    }
+
+    private string Capped(byte[] bytes, int length) => Encoding.UTF8.GetString(bytes, 0, Math.Min(length, _options.StoredBodyBytes));
+
+    /// <summary>Reads at most <paramref name="max"/> bytes; <c>complete</c> is false when more were on the way.</summary>
+    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadUpToAsync(HttpResponseMessage response, int max, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, 16 * 1024));
+        var length = 0;
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > max)
+                    {
+                        return (buffer, length, false);
+                    }
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max + 1) - length), ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length, true);
+                }
+                length += read;
+                if (length > max)
+                {
+                    return (buffer, length, false);
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,468 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Numerics;
+using Dapper;
+using OpenMint.Core;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Pipeline;
+using OpenMint.Core.Tenancy;
+
+namespace OpenMint.Storage;
+
+public sealed partial class OpenMintStore : IPipelineStore
+{
+    private const string RequestColumns =
+        "id AS Id, collection_id AS CollectionId, project_id AS ProjectId, reference_id AS ReferenceId, owner_address AS OwnerAddress, token_id AS TokenId, " +
+        "by_quantity AS ByQuantity, amount AS Amount, metadata AS MetadataJson, status AS Status, error_message AS ErrorMessage, " +
+        "transaction_hash AS TransactionHash, activity_id AS ActivityId, batch_id AS BatchId, created_at AS CreatedAt, updated_at AS UpdatedAt";
+
+    // SQLite's default limit on bound parameters is large, but keep IN lists modest for both dialects.
+    private const int InChunk = 500;
+
+    public async Task<SignerLease?> TryAcquireLeaseAsync(string chain, string signer, string instance, DateTimeOffset now, TimeSpan duration, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        var expires = now + duration;
+        return await Db.InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO signer_lease (chain_name, signer_address) VALUES (@chain, @signer) ON CONFLICT (chain_name, signer_address) DO NOTHING",
+                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var n = await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE signer_lease SET owner_instance = @instance, lease_expires_at = @expires, heartbeat_at = @now
+                WHERE chain_name = @chain AND signer_address = @signer
+                  AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
+                """,
+                new { chain, signer, instance, expires = Time.ToWire(expires), now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return null;
+            }
+            var row = await c.QuerySingleAsync<LeaseRow>(new CommandDefinition(
+                "SELECT next_nonce AS NextNonce, paused_reason AS PausedReason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer",
+                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            return new SignerLease(chain, signer, instance, expires, row.NextNonce, row.PausedReason);
+        }, ct).ConfigureAwait(false);
+    }
+
+    public async Task ReleaseLeaseAsync(string chain, string signer, string instance, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE signer_lease SET owner_instance = NULL, lease_expires_at = NULL WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance",
+            new { chain, signer, instance }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task<bool> SetNextNonceAsync(string chain, string signer, string instance, long nextNonce, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var n = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE signer_lease SET next_nonce = @nextNonce WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance",
+            new { chain, signer, instance, nextNonce }, cancellationToken: ct)).ConfigureAwait(false);
+        return n == 1;
+    }
+
+    public async Task<IReadOnlyList<long>> ListQueuedCollectionsAsync(string chain, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<long>(new CommandDefinition(
+            """
+            SELECT r.collection_id FROM mint_request r JOIN collection k ON k.id = r.collection_id
+            WHERE r.status = 'pending' AND r.batch_id IS NULL AND k.chain_name = @chain
+            GROUP BY r.collection_id ORDER BY MIN(r.id)
+            """,
+            new { chain }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.ToList();
+    }
+
+    public async Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<RequestRow>(new CommandDefinition(
+            $"SELECT {RequestColumns} FROM mint_request WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit",
+            new { collectionId, limit }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToModel()).ToList();
+    }
+
+    public async Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        try
+        {
+            return await Db.InTransactionAsync<RecordedTx?>(async (c, tx) =>
+            {
+                var taken = await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE signer_lease SET next_nonce = @nonce + 1
+                    WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance AND next_nonce = @nonce AND lease_expires_at > @now
+                    """,
+                    new { chain, signer, instance, nonce, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                if (taken != 1)
+                {
+                    throw new StoreConflict();
+                }
+                var batchId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                    """
+                    INSERT INTO batch (collection_id, method, entries, calldata, gas_estimate, created_at)
+                    VALUES (@CollectionId, @method, @entries, @calldata, @EstimatedGas, @now) RETURNING id
+                    """,
+                    new { batch.CollectionId, method = batch.Method.ToString(), entries = batch.EntriesJson(), calldata = batch.Calldata(), batch.EstimatedGas, now = nowText },
+                    tx, cancellationToken: ct)).ConfigureAwait(false);
+                var txId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                    """
+                    INSERT INTO tx (chain_name, signer_address, nonce, batch_id, state, created_at, updated_at)
+                    VALUES (@chain, @signer, @nonce, @batchId, 'pending', @now, @now) RETURNING id
+                    """,
+                    new { chain, signer, nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                var attemptId = await InsertAttemptAsync(c, tx, txId, attempt, nowText, ct).ConfigureAwait(false);
+                var ids = batch.RequestIds.ToList();
+                var linked = 0;
+                foreach (var chunk in ids.Chunk(InChunk))
+                {
+                    linked += await c.ExecuteAsync(new CommandDefinition(
+                        "UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL",
+                        new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                }
+                if (linked != ids.Count)
+                {
+                    throw new StoreConflict();
+                }
+                return new RecordedTx(txId, attemptId);
+            }, ct).ConfigureAwait(false);
+        }
+        catch (StoreConflict)
+        {
+            return null;
+        }
+    }
+
+    public async Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct) =>
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var id = await InsertAttemptAsync(c, tx, txId, attempt, Time.ToWire(now), ct).ConfigureAwait(false);
+            await c.ExecuteAsync(new CommandDefinition("UPDATE tx SET updated_at = @now WHERE id = @txId", new { txId, now = Time.ToWire(now) }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            return id;
+        }, ct).ConfigureAwait(false);
+
+    private static Task<long> InsertAttemptAsync(DbConnection c, DbTransaction tx, long txId, NewAttempt a, string now, CancellationToken ct) =>
+        c.ExecuteScalarAsync<long>(new CommandDefinition(
+            """
+            INSERT INTO tx_attempt (tx_id, kind, raw, hash, max_priority_fee_per_gas, max_fee_per_gas, gas_limit, created_at)
+            VALUES (@txId, @Kind, @Raw, @Hash, @tip, @cap, @GasLimit, @now) RETURNING id
+            """,
+            new { txId, a.Kind, a.Raw, a.Hash, tip = Dec(a.MaxPriorityFeePerGas), cap = Dec(a.MaxFeePerGas), a.GasLimit, now }, tx, cancellationToken: ct));
+
+    public async Task MarkBroadcastAsync(long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE tx_attempt SET outcome = @outcome,
+                broadcast_at = CASE WHEN @accepted = 1 THEN COALESCE(broadcast_at, @now) ELSE broadcast_at END
+            WHERE id = @attemptId
+            """,
+            new { attemptId, outcome = outcome.ToString(), accepted = acknowledged ? 1 : 0, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var txs = (await c.QueryAsync<TxRow>(new CommandDefinition(
+            """
+            SELECT t.id AS Id, t.nonce AS Nonce, t.batch_id AS BatchId, b.collection_id AS CollectionId, b.method AS Method, b.entries AS Entries,
+                   b.calldata AS Calldata, b.gas_estimate AS GasEstimate, t.state AS State, t.mined_hash AS MinedHash, t.mined_block AS MinedBlock,
+                   t.last_error AS LastError, t.created_at AS CreatedAt
+            FROM tx t JOIN batch b ON b.id = t.batch_id
+            WHERE t.chain_name = @chain AND t.signer_address = @signer AND t.state IN ('pending', 'mined')
+            ORDER BY t.nonce
+            """,
+            new { chain, signer }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+        if (txs.Count == 0)
+        {
+            return [];
+        }
+        var attempts = new List<AttemptRow>();
+        foreach (var chunk in txs.Select(t => t.Id).Chunk(InChunk))
+        {
+            attempts.AddRange(await c.QueryAsync<AttemptRow>(new CommandDefinition(
+                """
+                SELECT id AS Id, tx_id AS TxId, kind AS Kind, raw AS Raw, hash AS Hash, max_priority_fee_per_gas AS Tip, max_fee_per_gas AS Cap,
+                       gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
+                FROM tx_attempt WHERE tx_id IN @chunk ORDER BY id
+                """,
+                new { chunk }, cancellationToken: ct)).ConfigureAwait(false));
+        }
+        var byTx = attempts.GroupBy(a => a.TxId).ToDictionary(g => g.Key, g => (IReadOnlyList<TxAttemptRecord>)g.Select(a => a.ToModel()).ToList());
+        return txs.Select(t => new OpenTx(t.Id, t.Nonce, t.BatchId, t.CollectionId, Enum.Parse<MintMethod>(t.Method), MintBatch.ParseEntries(t.Entries), t.Calldata,
+            t.GasEstimate, t.State, t.MinedHash, t.MinedBlock, t.LastError, Time.FromWire(t.CreatedAt), byTx.GetValueOrDefault(t.Id, []))).ToList();
+    }
+
+    public async Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE tx SET state = 'mined', mined_hash = @hash, mined_block = @block, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
+            new { txId, hash, block, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE tx SET state = 'pending', mined_hash = NULL, mined_block = NULL, updated_at = @now WHERE id = @txId AND state = 'mined'",
+            new { txId, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task CompleteTxAsync(long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var batchId = await CloseTxAsync(c, tx, txId, hash, null, nowText, ct).ConfigureAwait(false);
+            if (batchId is null)
+            {
+                return; // done already: completing twice changes nothing
+            }
+            foreach (var t in tokens)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE mint_request SET status = 'succeeded', token_id = @TokenId, transaction_hash = @hash, activity_id = @activity,
+                        error_message = NULL, updated_at = @now
+                    WHERE id = @RequestId AND batch_id = @batchId AND status = 'pending'
+                    """,
+                    new { t.TokenId, t.RequestId, hash, activity = Guid.NewGuid().ToString(), batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
+            var changed = await ReadRequestsAsync(c, tx, tokens.Select(t => t.RequestId).ToList(), ct).ConfigureAwait(false);
+            foreach (var r in changed.Where(r => r.Status == MintStatus.Succeeded && r.BatchId == batchId))
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
+                    VALUES (@CollectionId, @TokenId, @OwnerAddress, @MetadataJson, @now, @now)
+                    ON CONFLICT (collection_id, token_id) DO UPDATE SET owner_address = excluded.owner_address,
+                        metadata = COALESCE(excluded.metadata, token.metadata), updated_at = excluded.updated_at
+                    """,
+                    new { r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                await MintEventLog.AppendAsync(c, tx, r, collection, chain, new FixedTime(now), ct).ConfigureAwait(false);
+            }
+            beforeCommit?.Invoke();
+        }, ct).ConfigureAwait(false);
+    }
+
+    public async Task FailTxAsync(long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var batchId = await CloseTxAsync(c, tx, txId, hash, message, nowText, ct).ConfigureAwait(false);
+            if (batchId is null)
+            {
+                return;
+            }
+            var ids = (await c.QueryAsync<long>(new CommandDefinition(
+                "SELECT id FROM mint_request WHERE batch_id = @batchId AND status = 'pending'", new { batchId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            await FailRequestsAsync(c, tx, ids, message, hash, collection, chain, now, ct).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves a tx from pending/mined to done; returns its batch id, or null when it was not open.</summary>
+    private static async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, long txId, string? hash, string? error, string now, CancellationToken ct)
+    {
+        var n = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
+            new { txId, hash, error, now }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        if (n == 0)
+        {
+            return null;
+        }
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT batch_id FROM tx WHERE id = @txId", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task AbandonTxAsync(long txId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var n = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE tx SET state = 'abandoned', last_error = @reason, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
+                new { txId, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return;
+            }
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE mint_request SET batch_id = NULL, updated_at = @now WHERE batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'pending'",
+                new { txId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+    }
+
+    public async Task FailQueuedAsync(IReadOnlyList<long> requestIds, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
+    {
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var ids = new List<long>();
+            foreach (var chunk in requestIds.Chunk(InChunk))
+            {
+                ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(
+                    "SELECT id FROM mint_request WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
+            }
+            await FailRequestsAsync(c, tx, ids, message, null, collection, chain, now, ct).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+    }
+
+    private static async Task FailRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, string message, string? hash, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        foreach (var chunk in ids.Chunk(InChunk))
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash),
+                    updated_at = @now
+                WHERE id IN @chunk AND status = 'pending'
+                """,
+                new { chunk, message, hash, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
+        foreach (var r in await ReadRequestsAsync(c, tx, ids, ct).ConfigureAwait(false))
+        {
+            await MintEventLog.AppendAsync(c, tx, r, collection, chain, new FixedTime(now), ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE mint_request SET error_message = @notice, updated_at = @now
+            WHERE batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'pending'
+              AND (error_message IS NULL OR @notice IS NULL OR error_message <> @notice)
+            """,
+            new { txId, notice, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
+        await c.ExecuteAsync(new CommandDefinition("UPDATE tx SET last_error = @notice WHERE id = @txId", new { txId, notice }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    public async Task SetSignerNoticeAsync(string chain, string signer, string? reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var nowText = Time.ToWire(now);
+        await Db.InTransactionAsync(async (c, tx) =>
+        {
+            var previous = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT paused_reason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer", new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE signer_lease SET paused_reason = @reason,
+                    paused_since = CASE WHEN @reason IS NULL THEN NULL ELSE COALESCE(paused_since, @now) END
+                WHERE chain_name = @chain AND signer_address = @signer
+                """,
+                new { chain, signer, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (reason is not null)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE mint_request SET error_message = @reason
+                    WHERE status = 'pending' AND (error_message IS NULL OR error_message <> @reason)
+                      AND collection_id IN (SELECT id FROM collection WHERE chain_name = @chain)
+                    """,
+                    new { chain, reason }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
+            if (previous is not null && previous != reason)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    UPDATE mint_request SET error_message = NULL
+                    WHERE status = 'pending' AND error_message = @previous AND collection_id IN (SELECT id FROM collection WHERE chain_name = @chain)
+                    """,
+                    new { chain, previous }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
+        }, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<MintRequestRecord>> ReadRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct)
+    {
+        var result = new List<MintRequestRecord>(ids.Count);
+        foreach (var chunk in ids.Chunk(InChunk))
+        {
+            var rows = await c.QueryAsync<RequestRow>(new CommandDefinition(
+                $"SELECT {RequestColumns} FROM mint_request WHERE id IN @chunk ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            result.AddRange(rows.Select(r => r.ToModel()));
+        }
+        return result;
+    }
+
+    private static string Dec(BigInteger v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class StoreConflict : Exception;
+
+    /// <summary>Stamps events with the instant of the change they record.</summary>
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private sealed class LeaseRow
+    {
+        public long? NextNonce { get; set; }
+        public string? PausedReason { get; set; }
+    }
+
+    private sealed class TxRow
+    {
+        public long Id { get; set; }
+        public long Nonce { get; set; }
+        public long BatchId { get; set; }
+        public long CollectionId { get; set; }
+        public string Method { get; set; } = "";
+        public string Entries { get; set; } = "[]";
+        public byte[] Calldata { get; set; } = [];
+        public long GasEstimate { get; set; }
+        public string State { get; set; } = "";
+        public string? MinedHash { get; set; }
+        public long? MinedBlock { get; set; }
+        public string? LastError { get; set; }
+        public string CreatedAt { get; set; } = "";
+    }
+
+    private sealed class AttemptRow
+    {
+        public long Id { get; set; }
+        public long TxId { get; set; }
+        public string Kind { get; set; } = "";
+        public byte[] Raw { get; set; } = [];
+        public string Hash { get; set; } = "";
+        public string Tip { get; set; } = "0";
+        public string Cap { get; set; } = "0";
+        public long GasLimit { get; set; }
+        public string CreatedAt { get; set; } = "";
+        public string? BroadcastAt { get; set; }
+        public string? Outcome { get; set; }
+
+        public TxAttemptRecord ToModel() => new(Id, TxId, Kind, Raw, Hash, BigInteger.Parse(Tip, CultureInfo.InvariantCulture), BigInteger.Parse(Cap, CultureInfo.InvariantCulture),
+            GasLimit, Time.FromWire(CreatedAt), BroadcastAt is null ? null : Time.FromWire(BroadcastAt), Outcome);
+    }
+
+    private sealed class RequestRow
+    {
+        public long Id { get; set; }
+        public long CollectionId { get; set; }
+        public string ProjectId { get; set; } = "";
+        public string ReferenceId { get; set; } = "";
+        public string OwnerAddress { get; set; } = "";
+        public string? TokenId { get; set; }
+        public bool ByQuantity { get; set; }
+        public string? Amount { get; set; }
+        public string? MetadataJson { get; set; }
+        public string Status { get; set; } = "";
+        public string? ErrorMessage { get; set; }
+        public string? TransactionHash { get; set; }
+        public string? ActivityId { get; set; }
+        public long? BatchId { get; set; }
+        public string CreatedAt { get; set; } = "";
+        public string UpdatedAt { get; set; } = "";
+
+        public MintRequestRecord ToModel() => new(Id, CollectionId, ProjectId, ReferenceId, OwnerAddress, TokenId, ByQuantity, Amount, MetadataJson,
+            MintStatusNames.Parse(Status), ErrorMessage, TransactionHash, ActivityId, BatchId, Time.FromWire(CreatedAt), Time.FromWire(UpdatedAt));
+    }
+}

@@ -1,0 +1,250 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Pipeline;
+using OpenMint.Core.Tenancy;
+using OpenMint.Storage;
+using OpenMint.TestSupport;
+
+namespace OpenMint.Api.Tests.Pipeline;
+
+/// <summary>The transaction manager against a scripted node and a real SQLite store.</summary>
+public class ChainSenderTests
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private sealed class Harness
+    {
+        public required OpenMintStore Store { get; init; }
+        public required ChainConfig Chain { get; init; }
+        public required Collection Collection { get; init; }
+        public FakeChain Node { get; } = new();
+        public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        public PipelineOptions Options { get; } = new() { BumpAfter = TimeSpan.FromSeconds(30), RebroadcastInterval = TimeSpan.FromSeconds(5), MaxBatchWait = TimeSpan.Zero };
+        private int _refs;
+
+        public ChainSender Sender(string instance = "i1") =>
+            new(Chain, Node, Node, Store, Store, Options, Time, NullLogger.Instance, new CrashPoints(null), instance);
+
+        public async Task<List<string>> AcceptAsync(params string[] owners)
+        {
+            var assets = owners.Select(o => new MintAsset($"ref-{++_refs}", o, null, null, null)).ToList();
+            var outcome = await Store.AcceptMintRequestsAsync(new MintIntake(Collection, Chain, assets, 1_000_000, assets.Count), Ct);
+            Assert.IsType<MintIntakeOutcome.Accepted>(outcome);
+            return assets.Select(a => a.ReferenceId).ToList();
+        }
+
+        public async Task<MintRequestRecord> GetAsync(string referenceId) => (await Store.GetMintRequestAsync(Collection.Id, referenceId, Ct))!;
+
+        public async Task<long> CountAsync(string sql)
+        {
+            await using var c = await Store.Db.OpenConnectionAsync(Ct);
+            return await c.ExecuteScalarAsync<long>(sql);
+        }
+    }
+
+    private static async Task<Harness> NewAsync()
+    {
+        var store = await OpenMintStore.OpenAsync(TempSqlite.NewDatabaseValue("pipeline"), Ct);
+        var chain = new ChainConfig("fake", 1, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UnixEpoch);
+        await store.UpsertChainAsync(chain, Ct);
+        await store.CreateProjectAsync(new Project("p1", "p", "0x" + new string('1', 40), 2000, 5, 30000, 1000, DateTimeOffset.UnixEpoch), Ct);
+        var collection = await store.AddCollectionAsync(new Collection(0, "fake", "0x" + new string('c', 40), "p1", CollectionKind.Erc721, PresetVariant.Erc721V1, null, true, DateTimeOffset.UnixEpoch), Ct);
+        return new Harness { Store = store, Chain = chain, Collection = collection };
+    }
+
+    private const string A = "0x000000000000000000000000000000000000000a";
+    private const string B = "0x000000000000000000000000000000000000000b";
+
+    [Fact]
+    public async Task requests_of_many_callers_share_one_transaction_and_succeed_with_ids_from_the_logs()
+    {
+        var h = await NewAsync();
+        var refs = (await h.AcceptAsync(A, B, A)).Concat(await h.AcceptAsync(B, A)).ToList();
+        var sender = h.Sender();
+        Assert.True(await sender.TickAsync(Ct)); // plan, preflight, sign, store, broadcast (automine)
+        Assert.True(await sender.TickAsync(Ct)); // confirm and reconcile
+        Assert.Single(h.Node.Sent);
+        var records = new List<MintRequestRecord>();
+        foreach (var r in refs)
+        {
+            records.Add(await h.GetAsync(r));
+        }
+        Assert.All(records, r => Assert.Equal(MintStatus.Succeeded, r.Status));
+        Assert.Single(records.Select(r => r.TransactionHash).Distinct());
+        Assert.Equal(5, records.Select(r => r.TokenId).Distinct().Count());
+        Assert.All(records, r => Assert.NotNull(r.ActivityId));
+        // Entry order: all of A first (its oldest request came first), then B.
+        var first = System.Numerics.BigInteger.Pow(2, 128);
+        Assert.Equal((first + 0).ToString(), records[0].TokenId);
+        Assert.Equal((first + 1).ToString(), records[2].TokenId);
+        Assert.Equal((first + 2).ToString(), records[4].TokenId);
+        Assert.Equal((first + 3).ToString(), records[1].TokenId);
+        Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM token"));
+        Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
+        Assert.Equal(B, (await h.Store.GetTokenAsync(h.Collection.Id, records[1].TokenId!, Ct))!.OwnerAddress);
+    }
+
+    [Fact]
+    public async Task a_signed_attempt_whose_broadcast_timed_out_is_sent_again_with_the_same_bytes_and_mints_once()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A, A);
+        h.Node.FailSends = 1;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        Assert.Equal(0, h.Node.Mined);
+        Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NULL"));
+        await sender.TickAsync(Ct); // recover: same bytes
+        await sender.TickAsync(Ct); // confirm
+        Assert.Equal(2, h.Node.MintedTokens);
+        Assert.Equal(1, h.Node.Mined);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
+    }
+
+    [Fact]
+    public async Task a_new_instance_takes_the_lease_after_expiry_and_recovers_what_the_crashed_one_signed()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A, B);
+        h.Node.FailSends = 1; // the first instance "dies" right after writing the attempt
+        await h.Sender("dead").TickAsync(Ct);
+        var next = h.Sender("next");
+        Assert.False(await next.TickAsync(Ct)); // lease still held
+        h.Time.Advance(h.Options.LeaseDuration + TimeSpan.FromSeconds(1));
+        Assert.True(await next.TickAsync(Ct));
+        await next.TickAsync(Ct);
+        Assert.Equal(2, h.Node.MintedTokens);
+        Assert.Single(h.Node.Sent.Distinct());
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[1])).Status);
+    }
+
+    [Fact]
+    public async Task a_tx_not_mined_in_time_is_replaced_at_higher_fees_with_the_same_nonce()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        Assert.Equal(2, h.Node.Sent.Distinct().Count());
+        Assert.Equal(1, h.Node.PoolSize);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        var r = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Succeeded, r.Status);
+        Assert.Equal(h.Node.Sent[^1], r.TransactionHash);
+        Assert.Equal(1, h.Node.MintedTokens);
+    }
+
+    [Fact]
+    public async Task after_five_submissions_the_nonce_is_cancelled_and_then_the_assets_fail()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        for (var i = 0; i < 5; i++)
+        {
+            h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+            await sender.TickAsync(Ct);
+        }
+        Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM tx_attempt WHERE kind = 'mint'"));
+        Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM tx_attempt WHERE kind = 'cancel'"));
+        var pending = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Pending, pending.Status);
+        Assert.StartsWith(ChainSender.MaxSubmissionsMessage, pending.ErrorMessage);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        var failed = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Failed, failed.Status);
+        Assert.Equal("Exceeded a maximum of 5 submissions", failed.ErrorMessage);
+        Assert.Equal(0, h.Node.MintedTokens);
+    }
+
+    [Fact]
+    public async Task a_dropped_tx_is_detected_and_sent_again()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        h.Node.Drop(0);
+        h.Time.Advance(h.Options.RebroadcastInterval + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        Assert.Equal(1, h.Node.PoolSize);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
+    }
+
+    [Fact]
+    public async Task a_preflight_revert_fails_only_the_offending_assets_and_sends_the_rest()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A, B, A, B);
+        h.Node.RevertFor = owner => owner == B ? "ERC721: mint to a blocked address" : null;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[2])).Status);
+        var failed = await h.GetAsync(refs[1]);
+        Assert.Equal(MintStatus.Failed, failed.Status);
+        Assert.Equal("transaction failed to build: execution reverted: ERC721: mint to a blocked address", failed.ErrorMessage);
+        Assert.Null(failed.TransactionHash);
+        Assert.Equal(2, h.Node.MintedTokens);
+        Assert.Equal(2, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'failed'"));
+    }
+
+    [Fact]
+    public async Task insufficient_funds_pauses_the_signer_with_a_visible_reason_and_resumes_when_funded()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A);
+        h.Node.NoFunds = true;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        var paused = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Pending, paused.Status);
+        Assert.Contains("insufficient funds", paused.ErrorMessage);
+        var late = await h.AcceptAsync(B);
+        await sender.TickAsync(Ct);
+        Assert.Contains("insufficient funds", (await h.GetAsync(late[0])).ErrorMessage);
+        h.Node.NoFunds = false;
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        var done = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Succeeded, done.Status);
+        Assert.Null(done.ErrorMessage);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(late[0])).Status);
+        Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM tx WHERE nonce = 0"));
+    }
+
+    [Fact]
+    public async Task an_rpc_outage_is_shown_on_pending_requests_and_minting_resumes_when_the_node_answers()
+    {
+        var h = await NewAsync();
+        var refs = await h.AcceptAsync(A);
+        h.Node.Down = true;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        h.Time.Advance(h.Options.RpcOutageNoticeAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        var waiting = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Pending, waiting.Status);
+        Assert.Contains("unreachable", waiting.ErrorMessage);
+        h.Node.Down = false;
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        var done = await h.GetAsync(refs[0]);
+        Assert.Equal(MintStatus.Succeeded, done.Status);
+        Assert.Null(done.ErrorMessage);
+    }
+}

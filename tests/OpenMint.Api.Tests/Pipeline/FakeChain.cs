@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using OpenMint.Core.Pipeline;
+
+namespace OpenMint.Api.Tests.Pipeline;
+
+/// <summary>
+/// A scripted node and signer for faults Anvil cannot produce on cue (transport failures on a given
+/// call, refusing funds, dropping on demand). Nonces, replacement rules (+10% on both fees, as geth)
+/// and receipts follow a real pool; by-quantity calls emit Transfer logs with V1-style contiguous ids.
+/// </summary>
+internal sealed class FakeChain : IChainNode, ITxSigner
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, Pooled> _pool = new();
+    private readonly Dictionary<string, MintReceipt> _receipts = new(StringComparer.Ordinal);
+    private readonly List<string> _minedHashes = [];
+    private long _mined;
+    private long _block = 1;
+    private BigInteger _nextToken = BigInteger.Pow(2, 128);
+
+    public string Address { get; } = "0x00000000000000000000000000000000000000aa";
+    public bool Automine { get; set; } = true;
+    public bool NoFunds { get; set; }
+    public int FailSends { get; set; }
+    public bool Down { get; set; }
+    public Func<string, string?> RevertFor { get; set; } = _ => null;
+    public List<string> Sent { get; } = [];
+    public int MintedTokens { get; private set; }
+    public long Mined => _mined;
+
+    private sealed record Pooled(string Hash, long Nonce, BigInteger Tip, BigInteger Cap, string To, byte[] Data);
+
+    private sealed record Fields(long Nonce, string Tip, string Cap, long Gas, string To, string Data);
+
+    public SignedMintTx Sign(long chainId, long nonce, BigInteger maxPriorityFeePerGas, BigInteger maxFeePerGas, long gasLimit, string to, BigInteger value, byte[] data)
+    {
+        var raw = JsonSerializer.SerializeToUtf8Bytes(new Fields(nonce, maxPriorityFeePerGas.ToString(), maxFeePerGas.ToString(), gasLimit, to, Convert.ToHexString(data)));
+        return new SignedMintTx(raw, "0x" + Convert.ToHexStringLower(SHA256.HashData(raw)), nonce);
+    }
+
+    private void Check()
+    {
+        if (Down)
+        {
+            throw new ChainUnavailableException("connection refused");
+        }
+    }
+
+    public Task<long> GetTransactionCountAsync(string address, string block, CancellationToken ct)
+    {
+        Check();
+        lock (_gate)
+        {
+            var n = _mined;
+            if (block == "pending")
+            {
+                while (_pool.ContainsKey(n))
+                {
+                    n++;
+                }
+            }
+            return Task.FromResult(n);
+        }
+    }
+
+    public Task<BlockInfo> GetLatestBlockAsync(CancellationToken ct)
+    {
+        Check();
+        return Task.FromResult(new BlockInfo(_block, 30_000_000, 0, 1_000_000_000, 0));
+    }
+
+    public Task<BigInteger> MaxPriorityFeePerGasAsync(CancellationToken ct) => Task.FromResult<BigInteger>(1_000_000_000);
+
+    public Task<BigInteger> GetBalanceAsync(string address, CancellationToken ct) => Task.FromResult(NoFunds ? BigInteger.Zero : BigInteger.Pow(10, 20));
+
+    public Task<GasEstimate> EstimateGasAsync(string from, string to, byte[] data, CancellationToken ct)
+    {
+        Check();
+        var entries = DecodeByQuantity(data);
+        foreach (var (owner, _) in entries)
+        {
+            if (RevertFor(owner) is { } reason)
+            {
+                return Task.FromResult(new GasEstimate(0, new NodeResult(SendOutcome.Reverted, reason)));
+            }
+        }
+        return Task.FromResult(new GasEstimate(40_000 + 60_000L * entries.Count, null));
+    }
+
+    public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) => Task.FromResult<NodeResult?>(null);
+
+    public Task<NodeResult> SendRawTransactionAsync(byte[] raw, CancellationToken ct)
+    {
+        Check();
+        if (FailSends > 0)
+        {
+            FailSends--;
+            throw new ChainUnavailableException("timeout");
+        }
+        var f = JsonSerializer.Deserialize<Fields>(raw)!;
+        var hash = "0x" + Convert.ToHexStringLower(SHA256.HashData(raw));
+        lock (_gate)
+        {
+            Sent.Add(hash);
+            if (_receipts.ContainsKey(hash) || _pool.Values.Any(p => p.Hash == hash))
+            {
+                return Task.FromResult(new NodeResult(SendOutcome.Accepted, "already known"));
+            }
+            if (f.Nonce < _mined)
+            {
+                return Task.FromResult(new NodeResult(SendOutcome.NonceTooLow, "nonce too low"));
+            }
+            if (NoFunds)
+            {
+                return Task.FromResult(new NodeResult(SendOutcome.InsufficientFunds, "Insufficient funds for gas * price + value"));
+            }
+            var tip = BigInteger.Parse(f.Tip);
+            var cap = BigInteger.Parse(f.Cap);
+            if (_pool.TryGetValue(f.Nonce, out var old) && (tip < FeePolicy.PlusTenPercent(old.Tip) || cap < FeePolicy.PlusTenPercent(old.Cap)))
+            {
+                return Task.FromResult(new NodeResult(SendOutcome.Underpriced, "replacement transaction underpriced"));
+            }
+            _pool[f.Nonce] = new Pooled(hash, f.Nonce, tip, cap, f.To, Convert.FromHexString(f.Data));
+            if (Automine)
+            {
+                MineLocked();
+            }
+            return Task.FromResult(NodeResult.Ok);
+        }
+    }
+
+    public void Mine()
+    {
+        lock (_gate)
+        {
+            MineLocked();
+        }
+    }
+
+    private void MineLocked()
+    {
+        _block++;
+        while (_pool.Remove(_mined, out var tx))
+        {
+            var logs = new List<MintLog>();
+            if (tx.Data.Length > 0)
+            {
+                foreach (var (owner, quantity) in DecodeByQuantity(tx.Data))
+                {
+                    for (var i = 0; i < quantity; i++)
+                    {
+                        logs.Add(new MintLog(tx.To, [MintCalls.TransferTopic, Word(0), "0x" + new string('0', 24) + owner[2..], Word(_nextToken)], "0x", logs.Count));
+                        _nextToken++;
+                        MintedTokens++;
+                    }
+                }
+            }
+            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, true, 50_000, logs);
+            _minedHashes.Add(tx.Hash);
+            _mined++;
+        }
+    }
+
+    public void Drop(long nonce)
+    {
+        lock (_gate)
+        {
+            _pool.Remove(nonce);
+        }
+    }
+
+    public int PoolSize
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pool.Count;
+            }
+        }
+    }
+
+    public Task<MintReceipt?> GetReceiptAsync(string hash, CancellationToken ct)
+    {
+        Check();
+        lock (_gate)
+        {
+            return Task.FromResult(_receipts.GetValueOrDefault(hash));
+        }
+    }
+
+    public Task<bool> IsKnownAsync(string hash, CancellationToken ct)
+    {
+        Check();
+        lock (_gate)
+        {
+            return Task.FromResult(_receipts.ContainsKey(hash) || _pool.Values.Any(p => p.Hash == hash));
+        }
+    }
+
+    private static string Word(BigInteger v) => "0x" + Convert.ToHexStringLower(MintCalls.Word(v));
+
+    private static List<(string Owner, int Quantity)> DecodeByQuantity(byte[] data)
+    {
+        var result = new List<(string, int)>();
+        if (data.Length < 4 + 64 || !data.AsSpan(0, 4).SequenceEqual(MintCalls.ByQuantitySelector))
+        {
+            return result;
+        }
+        var n = (int)new BigInteger(data.AsSpan(4 + 32, 32), true, true);
+        for (var i = 0; i < n; i++)
+        {
+            var at = 4 + 64 + 64 * i;
+            result.Add(("0x" + Convert.ToHexStringLower(data.AsSpan(at + 12, 20)), (int)new BigInteger(data.AsSpan(at + 32, 32), true, true)));
+        }
+        return result;
+    }
+}
+
+/// <summary>A clock tests move by hand.</summary>
+internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}

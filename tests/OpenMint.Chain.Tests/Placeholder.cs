@@ -1,7 +1,0 @@
-namespace OpenMint.Chain.Tests;
-
-public class Placeholder
-{
-    [Fact]
-    public void solution_builds() => Assert.True(true);
-}

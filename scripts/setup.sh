@@ -41,8 +41,8 @@ setup_chain() {
 setup_build() {
   # Rebuild only when sources are newer than the CLI binary.
   local out=src/OpenMint.Cli/bin/Release/net10.0/openmint.dll
-  if [[ ! -f "$out" ]] || [[ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$out" -type f -print -quit)" ]]; then
-    dotnet build src/OpenMint.Cli/OpenMint.Cli.csproj -c Release -nologo -clp:ErrorsOnly >&2
+  if [[ ! -f "$out" ]] || [[ -n "$(find src Directory.Build.props Directory.Packages.props \( -name bin -o -name obj \) -prune -o -type f -newer "$out" -print -quit)" ]]; then
+    dotnet build src/OpenMint.Cli/OpenMint.Cli.csproj -c Release -nologo -v:q -clp:ErrorsOnly >&2
   fi
 }
 

@@ -16,6 +16,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return Serve();
+        yield return DevCommand.Create();
     }
 
     private static Command Serve()

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenMint.Api;
+using OpenMint.DevChain;
+using OpenMint.Storage;
+
+namespace OpenMint.Cli;
+
+/// <summary>
+/// <c>openmint dev</c>: a fresh local Anvil with the presets, a freshly provisioned SQLite store, and the service,
+/// in the foreground; Ctrl+C (or SIGTERM) stops the service and Anvil. The store is recreated every run
+/// because the chain is new every run.
+/// </summary>
+internal static class DevCommand
+{
+    public static Command Create()
+    {
+        var database = new Option<string>("--database")
+        {
+            Description = "sqlite:<path> of the dev store (recreated every run)",
+            DefaultValueFactory = _ => "sqlite:.openmint/dev.db",
+        };
+        var port = new Option<int>("--port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
+        var blockTime = new Option<int?>("--block-time") { Description = "Mine a block every N seconds instead of one per transaction" };
+        var chainId = new Option<long?>("--chain-id") { Description = "Chain id of the dev chain (default 31337)" };
+        var command = new Command("dev", "Start a local chain with Immutable's presets, a demo project and the service; writes .openmint/dev.json")
+        {
+            database, port, blockTime, chainId,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(database)!, parse.GetValue(port), parse.GetValue(blockTime), parse.GetValue(chainId), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string database, int port, int? blockTime, long? chainId, CancellationToken ct)
+    {
+        if (!database.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync("openmint dev runs on an embedded SQLite file (--database sqlite:<path>); use `openmint serve` for PostgreSQL.").ConfigureAwait(false);
+            return 2;
+        }
+        var stateDir = Path.GetFullPath(".openmint");
+        var dbPath = Path.GetFullPath(database["sqlite:".Length..]);
+        Directory.CreateDirectory(Path.GetDirectoryName(dbPath)!);
+        foreach (var file in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        await Console.Error.WriteLineAsync("dev: starting Anvil and deploying the presets").ConfigureAwait(false);
+        await using var chain = await DevChain.DevChain.StartAsync(new AnvilOptions { BlockTimeSeconds = blockTime, ChainId = chainId }, null, ct).ConfigureAwait(false);
+
+        var store = await OpenMintStore.OpenAsync(database, ct).ConfigureAwait(false);
+        DevInfo info;
+        await using (store.Db.ConfigureAwait(false))
+        {
+            info = await DevBootstrap.ProvisionAsync(store, database, chain.Deployment, stateDir, TimeProvider.System, ct).ConfigureAwait(false);
+        }
+
+        var app = await OpenMintServer.BuildAsync(new ServerOptions(database, $"http://127.0.0.1:{port}"), ct).ConfigureAwait(false);
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"dev: cannot listen on 127.0.0.1:{port} ({e.Message}); pass --port <free port>.").ConfigureAwait(false);
+                return 1;
+            }
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? $"http://127.0.0.1:{port}";
+            info = info with { BaseUrl = address.TrimEnd('/') };
+            var devJson = DevBootstrap.WriteDevJson(info, stateDir);
+
+            Console.WriteLine($"""
+
+                OpenMint dev is running.
+                  service      {info.BaseUrl}
+                  chain        {info.ChainName} (id {info.ChainId}) at {info.RpcUrl}
+                  store        {info.Database}
+                  api key      {info.ApiKey}   (header x-immutable-api-key)
+                  collections  {string.Join(", ", info.Collections.Select(c => $"{c.Key} {c.Value}"))}
+                  details      {Path.GetRelativePath(Directory.GetCurrentDirectory(), devJson)}
+                Ctrl+C stops the service and the chain.
+                """);
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        }
+        await Console.Error.WriteLineAsync("dev: stopped").ConfigureAwait(false);
+        return 0;
+    }
+}

@@ -43,8 +43,6 @@ public static class PresetDeployer
     /// <summary>bytes32("MINTER_ROLE").</summary>
     public static readonly byte[] MinterRole = [.. "MINTER_ROLE"u8, .. new byte[21]];
 
-    private static readonly byte[] InitializeSelector = Hex.Decode("0xc0c53b8b");      // initialize(address,address,address)
-    private static readonly byte[] GrantMinterRoleSelector = Hex.Decode("0x3dd1eb61"); // grantMinterRole(address)
     private static readonly string[] Erc721Ctor = ["address", "string", "string", "string", "string", "address", "address", "uint96"];
     private static readonly string[] Erc1155Ctor = ["address", "string", "string", "string", "address", "address", "uint96"];
 
@@ -69,8 +67,8 @@ public static class PresetDeployer
         var sender = new PhaseSender(rpc, owner, nonce);
 
         var impl = (await sender.RunAsync([(null, artifacts["OperatorAllowlistUpgradeable"].Bytecode)], ct).ConfigureAwait(false))[0];
-        var init = DevAbi.Call(InitializeSelector, ["address", "address", "address"], [owner, owner, owner]);
-        var proxyData = (byte[])[.. artifacts["ERC1967Proxy"].Bytecode, .. DevAbi.Encode(["address", "bytes"], [impl, init])];
+        var init = Abi.EncodeCall("initialize(address,address,address)", owner, owner, owner);
+        var proxyData = (byte[])[.. artifacts["ERC1967Proxy"].Bytecode, .. Abi.Encode(["address", "bytes"], [impl, init])];
         var allowlist = (await sender.RunAsync([(null, proxyData)], ct).ConfigureAwait(false))[0];
 
         var deploys = Plan.Select(p =>
@@ -79,14 +77,14 @@ public static class PresetDeployer
             var title = "OpenMint Dev " + p.Name;
             var contractUri = options.BaseUriPrefix + p.Name + "/contract.json";
             byte[] args = p.Contract == "ImmutableERC1155"
-                ? DevAbi.Encode(Erc1155Ctor, [owner, title, BaseUri(options, p.Name, true), contractUri, allowlist, owner, new BigInteger(0)])
-                : DevAbi.Encode(Erc721Ctor, [owner, title, "OMD", BaseUri(options, p.Name, false), contractUri, allowlist, owner, new BigInteger(0)]);
+                ? Abi.Encode(Erc1155Ctor, [owner, title, BaseUri(options, p.Name, true), contractUri, allowlist, owner, new BigInteger(0)])
+                : Abi.Encode(Erc721Ctor, [owner, title, "OMD", BaseUri(options, p.Name, false), contractUri, allowlist, owner, new BigInteger(0)]);
             return ((string?)null, (byte[])[.. bytecode, .. args]);
         }).ToList();
         var addresses = await sender.RunAsync(deploys, ct).ConfigureAwait(false);
 
         var grants = Plan.Select((p, i) => (p, i)).Where(x => x.p.MinterHasRole)
-            .Select(x => ((string?)addresses[x.i], DevAbi.Call(GrantMinterRoleSelector, ["address"], [minter]))).ToList();
+            .Select(x => ((string?)addresses[x.i], Abi.EncodeCall("grantMinterRole(address)", minter))).ToList();
         await sender.RunAsync(grants, ct).ConfigureAwait(false);
 
         var collections = Plan.Select((p, i) => new DevCollection(

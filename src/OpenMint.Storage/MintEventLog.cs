@@ -31,3 +31,44 @@ public static class MintEventLog
             }, tx, cancellationToken: ct));
     }
 }
+
+/// <summary>
+/// <see cref="MintEventLog.AppendAsync"/> for many rows in one transaction: the same rows, written through one
+/// prepared statement (intake appends one event per accepted asset; re-preparing per row dominated its cost).
+/// </summary>
+public sealed class MintEventAppender : IAsyncDisposable
+{
+    private readonly DbCommand _command;
+    private readonly DbParameter[] _p;
+    private readonly TimeProvider _time;
+
+    public MintEventAppender(DbConnection connection, DbTransaction tx, TimeProvider time)
+    {
+        _time = time;
+        _command = connection.CreateCommand();
+        _command.Transaction = tx;
+        _command.CommandText =
+            "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at) VALUES (@eventId, @projectId, @requestId, @status, @payload, @createdAt)";
+        _p = new[] { "@eventId", "@projectId", "@requestId", "@status", "@payload", "@createdAt" }.Select(name =>
+        {
+            var p = _command.CreateParameter();
+            p.ParameterName = name;
+            _command.Parameters.Add(p);
+            return p;
+        }).ToArray();
+    }
+
+    public Task AppendAsync(MintRequestRecord request, Collection collection, ChainConfig chain, CancellationToken ct)
+    {
+        var eventId = UuidV7.New(_time);
+        _p[0].Value = eventId.ToString();
+        _p[1].Value = request.ProjectId;
+        _p[2].Value = request.Id;
+        _p[3].Value = request.Status.ToWire();
+        _p[4].Value = MintEvents.Payload(eventId, request, collection, chain);
+        _p[5].Value = Time.ToWire(_time.GetUtcNow());
+        return _command.ExecuteNonQueryAsync(ct);
+    }
+
+    public ValueTask DisposeAsync() => _command.DisposeAsync();
+}

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Minting;
@@ -11,41 +10,58 @@ public static class MintEvents
 
     public static string Payload(Guid eventId, MintRequestRecord r, Collection collection, ChainConfig chain)
     {
-        JsonNode? error = r.ErrorMessage is null ? null : new JsonObject
+        // Written with Utf8JsonWriter rather than a JsonObject tree: intake appends one event per accepted asset.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(768);
+        using (var w = new Utf8JsonWriter(buffer))
         {
-            ["code"] = r.Status == MintStatus.Failed ? "MINT_FAILED" : null,
-            ["message"] = r.ErrorMessage,
-        };
-        var doc = new JsonObject
-        {
-            ["event_name"] = EventName,
-            ["event_id"] = eventId.ToString(),
-            ["chain"] = chain.Name,
-            ["data"] = new JsonObject
+            w.WriteStartObject();
+            w.WriteString("event_name", EventName);
+            w.WriteString("event_id", eventId.ToString());
+            w.WriteString("chain", chain.Name);
+            w.WriteStartObject("data");
+            w.WriteStartObject("chain");
+            w.WriteString("id", $"eip155:{chain.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            w.WriteString("name", chain.Name);
+            w.WriteEndObject();
+            w.WriteString("contract_address", collection.Address);
+            w.WriteString("owner_address", r.OwnerAddress);
+            w.WriteString("reference_id", r.ReferenceId);
+            w.WriteString("metadata_id", MetadataId(r));
+            w.WriteString("token_id", r.TokenId);
+            w.WriteString("status", r.Status.ToWire());
+            w.WriteString("transaction_hash", r.TransactionHash);
+            w.WriteString("activity_id", r.ActivityId);
+            if (r.ErrorMessage is null)
             {
-                ["chain"] = new JsonObject { ["id"] = $"eip155:{chain.ChainId}", ["name"] = chain.Name },
-                ["contract_address"] = collection.Address,
-                ["owner_address"] = r.OwnerAddress,
-                ["reference_id"] = r.ReferenceId,
-                ["metadata_id"] = MetadataId(r),
-                ["token_id"] = r.TokenId,
-                ["status"] = r.Status.ToWire(),
-                ["transaction_hash"] = r.TransactionHash,
-                ["activity_id"] = r.ActivityId,
-                ["error"] = error,
-                ["created_at"] = Time.ToWire(r.CreatedAt),
-                ["updated_at"] = Time.ToWire(r.UpdatedAt),
+                w.WriteNull("error");
+            }
+            else
+            {
+                w.WriteStartObject("error");
+                w.WriteString("code", r.Status == MintStatus.Failed ? "MINT_FAILED" : null);
+                w.WriteString("message", r.ErrorMessage);
+                w.WriteEndObject();
+            }
+            w.WriteString("created_at", Time.ToWire(r.CreatedAt));
+            w.WriteString("updated_at", Time.ToWire(r.UpdatedAt));
+            if (r.Amount is null)
+            {
+                w.WriteNull("amount");
+            }
+            else
+            {
                 // A uint256 may exceed every .NET number type: emit the decimal digits verbatim as a JSON number.
-                ["amount"] = r.Amount is null ? null : JsonNode.Parse(r.Amount),
-            },
-        };
-        return doc.ToJsonString(JsonOptions);
+                w.WritePropertyName("amount");
+                w.WriteRawValue(r.Amount, skipInputValidation: false);
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>A stable id for the metadata given at mint: derived from the request row, so retries agree.</summary>
     public static string? MetadataId(MintRequestRecord r) =>
         r.MetadataJson is null ? null : new Guid(System.Security.Cryptography.MD5.HashData(
             System.Text.Encoding.UTF8.GetBytes($"{r.CollectionId}/{r.ReferenceId}/{r.CreatedAt.ToUnixTimeMilliseconds()}"))).ToString();
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 }

@@ -1,3 +1,4 @@
+using OpenMint.Chain;
 using OpenMint.Core.Pipeline;
 
 namespace OpenMint.Api;
@@ -5,7 +6,17 @@ namespace OpenMint.Api;
 /// <summary>The production way to reach a chain: its first RPC URL and the minter key named by minter_key_ref.</summary>
 internal static class ChainConnectors
 {
+    // One pooled client for every chain; connections are recycled so DNS changes are seen.
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+
     public static ChainConnector Create(PipelineOptions options) => new(
-        chain => throw new InvalidOperationException("the Chain layer's JSON-RPC client has not landed yet"),
-        chain => throw new InvalidOperationException("the Chain layer's signer has not landed yet"));
+        chain =>
+        {
+            if (chain.RpcUrls.Count == 0)
+            {
+                throw new InvalidOperationException($"chain '{chain.Name}' has no RPC URL: set its rpc_urls");
+            }
+            return new EthChainNode(new EthClient(new JsonRpcClient(Http, new Uri(chain.RpcUrls[0]), options.RpcTimeout)));
+        },
+        chain => new EthKeySigner(EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, chain.MinterKeyRef))));
 }

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using Dapper;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Pipeline;
+using OpenMint.Storage;
+using OpenMint.TestSupport;
+using Xunit.Abstractions;
+
+namespace OpenMint.Api.Tests.Pipeline;
+
+/// <summary>
+/// Kills the real <c>openmint serve</c> process at every dangerous point (test hook OPENMINT_CRASH_AT:
+/// Environment.FailFast right after signing, after broadcasting, after reading a receipt, inside the
+/// reconciliation transaction) and with a plain SIGKILL mid-run, restarts it each time, and checks
+/// that every request ends succeeded exactly once on chain.
+/// </summary>
+public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : IClassFixture<AnvilFixture>
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private static readonly string[] Owners =
+    [
+        "0x5000000000000000000000000000000000000005", "0x6000000000000000000000000000000000000006", "0x7000000000000000000000000000000000000007",
+    ];
+
+    [Fact]
+    public async Task kill_9_at_any_point_and_restart_loses_nothing_and_mints_nothing_twice()
+    {
+        var db = TempSqlite.NewDatabaseValue("crash");
+        var store = await OpenMintStore.OpenAsync(db, Ct);
+        var tenancy = await PipelineTenancy.CreateAsync(store, anvil.Deployment);
+        var chain = (await store.GetChainAsync(PipelineTenancy.ChainName, Ct))!;
+        var expected = new List<(string Collection, string Ref, string Owner, string? TokenId)>();
+        var round = 0;
+
+        async Task AddRequestsAsync()
+        {
+            round++;
+            foreach (var name in new[] { "erc721", "erc721_mint_by_id" })
+            {
+                var collection = tenancy.Collections[name];
+                var assets = new List<MintAsset>();
+                for (var i = 0; i < 6; i++)
+                {
+                    var tokenId = name == "erc721_mint_by_id" ? (round * 1000 + i + 1).ToString(CultureInfo.InvariantCulture) : null;
+                    assets.Add(new MintAsset($"r{round}-{name}-{i}", Owners[i % Owners.Length], tokenId, null, null));
+                    expected.Add((name, $"r{round}-{name}-{i}", Owners[i % Owners.Length], tokenId));
+                }
+                Assert.IsType<MintIntakeOutcome.Accepted>(await store.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, 1_000_000, assets.Count), Ct));
+            }
+        }
+
+        foreach (var point in CrashPoints.Known.Order(StringComparer.Ordinal))
+        {
+            await AddRequestsAsync();
+            using var crashing = Serve(db, point);
+            Assert.True(await WaitExitAsync(crashing, TimeSpan.FromSeconds(90)), $"the process did not crash at {point}: {crashing.Tail}");
+            Assert.NotEqual(0, crashing.Process.ExitCode);
+            output.WriteLine($"crashed at {point} (exit {crashing.Process.ExitCode})");
+        }
+
+        // A plain SIGKILL while the pipeline is busy.
+        await AddRequestsAsync();
+        using (var killed = Serve(db, null))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (await ScalarAsync(store, "SELECT COUNT(*) FROM tx_attempt") < 5 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+            killed.Process.Kill(entireProcessTree: true);
+            await killed.Process.WaitForExitAsync();
+        }
+
+        using (var final = Serve(db, null))
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (await ScalarAsync(store, "SELECT COUNT(*) FROM mint_request WHERE status = 'pending'") > 0 && DateTime.UtcNow < deadline)
+            {
+                Assert.False(final.Process.HasExited, final.Tail);
+                await Task.Delay(100);
+            }
+            final.Process.Kill(entireProcessTree: true);
+            await final.Process.WaitForExitAsync();
+        }
+
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var seen = new HashSet<(string, string)>();
+        foreach (var (name, reference, owner, tokenId) in expected)
+        {
+            var r = (await store.GetMintRequestAsync(tenancy.Collections[name].Id, reference, Ct))!;
+            Assert.True(r.Status == MintStatus.Succeeded, $"{reference}: {r.Status} {r.ErrorMessage}");
+            Assert.True(seen.Add((name, r.TokenId!)), $"token {r.TokenId} of {name} assigned twice");
+            if (tokenId is not null)
+            {
+                Assert.Equal(tokenId, r.TokenId);
+            }
+            Assert.Equal(owner, await rpc.OwnerOfAsync(tenancy.Collections[name].Address, BigInteger.Parse(r.TokenId!, CultureInfo.InvariantCulture)));
+        }
+        // Exactly once: each owner holds exactly the tokens requested for it (a double mint would add more).
+        foreach (var name in new[] { "erc721", "erc721_mint_by_id" })
+        {
+            foreach (var owner in Owners)
+            {
+                Assert.Equal(expected.Count(e => e.Collection == name && e.Owner == owner), (int)await rpc.BalanceOfAsync(tenancy.Collections[name].Address, owner));
+            }
+        }
+        Assert.Equal(expected.Count, await ScalarAsync(store, "SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
+    }
+
+    private static async Task<long> ScalarAsync(OpenMintStore store, string sql)
+    {
+        await using var c = await store.Db.OpenConnectionAsync(Ct);
+        return await c.ExecuteScalarAsync<long>(sql);
+    }
+
+    private static async Task<bool> WaitExitAsync(ServeProcess p, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.Process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            p.Process.Kill(entireProcessTree: true);
+            return false;
+        }
+    }
+
+    private sealed class ServeProcess(Process process) : IDisposable
+    {
+        private readonly Queue<string> _tail = new();
+
+        public Process Process { get; } = process;
+
+        public string Tail
+        {
+            get
+            {
+                lock (_tail)
+                {
+                    return string.Join('\n', _tail);
+                }
+            }
+        }
+
+        public void Line(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            lock (_tail)
+            {
+                _tail.Enqueue(line);
+                if (_tail.Count > 40)
+                {
+                    _tail.Dequeue();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit();
+            }
+            Process.Dispose();
+        }
+    }
+
+    /// <summary>Runs the built CLI (openmint.dll, copied next to the tests) as a child process.</summary>
+    private static ServeProcess Serve(string database, string? crashAt)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "openmint.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { cli, "serve", "--database", database, "--port", FreePort().ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in PipelineServer.FastSettings)
+        {
+            start.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        }
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        start.Environment.Remove("OPENMINT_CRASH_AT");
+        if (crashAt is not null)
+        {
+            start.Environment["OPENMINT_CRASH_AT"] = crashAt;
+        }
+        var process = Process.Start(start)!;
+        var serve = new ServeProcess(process);
+        process.OutputDataReceived += (_, e) => serve.Line(e.Data);
+        process.ErrorDataReceived += (_, e) => serve.Line(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return serve;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

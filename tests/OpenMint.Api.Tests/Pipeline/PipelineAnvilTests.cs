@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using OpenMint.TestSupport;
+
+namespace OpenMint.Api.Tests.Pipeline;
+
+/// <summary>End to end on a real Anvil with the presets: HTTP API in, tokens on chain out.</summary>
+public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>
+{
+    private static readonly string[] Owners =
+    [
+        "0x1000000000000000000000000000000000000001", "0x2000000000000000000000000000000000000002",
+        "0x3000000000000000000000000000000000000003", "0x4000000000000000000000000000000000000004",
+    ];
+
+    private static string RandomId() => (new BigInteger(Random.Shared.NextInt64(1, long.MaxValue)) * 1000 + Random.Shared.Next(1000)).ToString(CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task by_quantity_by_id_and_erc1155_requests_from_concurrent_clients_succeed_with_ids_the_chain_confirms()
+    {
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment);
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var posted = new List<(string Collection, string Ref, string Owner, string? TokenId, string? Amount)>();
+        var clients = Enumerable.Range(0, 8).Select(client => Task.Run(async () =>
+        {
+            var mine = new List<(string, string, string, string?, string?)>();
+            foreach (var collection in new[] { "erc721", "erc721_v1", "erc721_mint_by_id", "erc1155" })
+            {
+                var assets = new JsonArray();
+                for (var i = 0; i < 5; i++)
+                {
+                    var owner = Owners[(client + i) % Owners.Length];
+                    var reference = $"{run}-{collection}-{client}-{i}";
+                    string? tokenId = collection is "erc721_mint_by_id" or "erc1155" ? RandomId() : null;
+                    string? amount = collection == "erc1155" ? (1 + i).ToString(CultureInfo.InvariantCulture) : null;
+                    assets.Add(PipelineServer.Asset(reference, owner, tokenId, amount, new JsonObject { ["name"] = reference }));
+                    mine.Add((collection, reference, owner, tokenId, amount));
+                }
+                await server.PostAsync(collection, assets);
+            }
+            return mine;
+        })).ToList();
+        foreach (var c in clients)
+        {
+            posted.AddRange(await c);
+        }
+
+        var hashes = new HashSet<string>();
+        foreach (var (collection, reference, owner, tokenId, amount) in posted)
+        {
+            var r = await server.WaitAsync(collection, reference);
+            Assert.True((string?)r["status"] == "succeeded", $"{collection} {reference}: {r.ToJsonString()}");
+            var minted = BigInteger.Parse((string)r["token_id"]!, CultureInfo.InvariantCulture);
+            if (tokenId is not null)
+            {
+                Assert.Equal(tokenId, (string?)r["token_id"]);
+            }
+            Assert.NotNull((string?)r["activity_id"]);
+            hashes.Add((string)r["transaction_hash"]!);
+            var contract = server.Address(collection);
+            if (collection == "erc1155")
+            {
+                Assert.Equal(BigInteger.Parse(amount!, CultureInfo.InvariantCulture), await rpc.BalanceOf1155Async(contract, owner, minted));
+            }
+            else
+            {
+                Assert.Equal(owner, await rpc.OwnerOfAsync(contract, minted));
+            }
+            var asset = System.Text.Json.Nodes.JsonNode.Parse(await server.Http.GetStringAsync(
+                $"/v1/chains/{PipelineTenancy.ChainName}/collections/{contract}/nfts/{minted}"))!["result"]!;
+            Assert.Equal(reference, (string?)asset["name"]);
+        }
+        // Many callers share transactions: far fewer txs than requests.
+        Assert.True(hashes.Count < posted.Count / 4, $"{hashes.Count} transactions for {posted.Count} requests");
+        Assert.Equal(posted.Count, await server.ScalarAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
+    }
+
+    [Fact]
+    public async Task a_collection_without_minter_role_fails_with_the_access_control_message_and_sends_nothing()
+    {
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment);
+        var reference = "no-role-" + Guid.NewGuid().ToString("N")[..6];
+        await server.PostAsync("erc721_no_minter_role", [PipelineServer.Asset(reference, Owners[0]), PipelineServer.Asset(reference + "-2", Owners[1])]);
+        var r = await server.WaitAsync("erc721_no_minter_role", reference);
+        Assert.Equal("failed", (string?)r["status"]);
+        Assert.Equal(
+            $"transaction failed to build: execution reverted: AccessControl: account {anvil.Deployment.MinterAddress.ToLowerInvariant()} is missing role 0x4d494e5445525f524f4c45" + new string('0', 42),
+            (string?)r["error"]?["message"]);
+        Assert.Null((string?)r["transaction_hash"]);
+        Assert.Equal("failed", (string?)(await server.WaitAsync("erc721_no_minter_role", reference + "-2"))["status"]);
+        Assert.Equal(0, await server.ScalarAsync("SELECT COUNT(*) FROM tx"));
+    }
+
+    [Fact]
+    public async Task a_stuck_transaction_is_replaced_with_the_same_nonce_and_succeeds_once_blocks_are_mined()
+    {
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, new Dictionary<string, string?> { ["Pipeline:BumpAfter"] = "00:00:01" });
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var reference = "stuck-" + Guid.NewGuid().ToString("N")[..6];
+        var before = await rpc.BalanceOfAsync(server.Address("erc721"), Owners[3]);
+        await rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            await server.PostAsync("erc721", [PipelineServer.Asset(reference, Owners[3])]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt") < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+            Assert.True(await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt") >= 2, "the stuck tx was not replaced");
+            Assert.Equal("pending", (string?)(await server.GetAsync("erc721", reference))["status"]);
+        }
+        finally
+        {
+            await rpc.CallAsync("evm_setAutomine", true);
+            await rpc.CallAsync("evm_mine");
+        }
+        var r = await server.WaitAsync("erc721", reference);
+        Assert.Equal("succeeded", (string?)r["status"]);
+        Assert.Equal(before + 1, await rpc.BalanceOfAsync(server.Address("erc721"), Owners[3]));
+        Assert.Equal(1, await server.ScalarAsync("SELECT COUNT(*) FROM tx"));
+        // The mined version is one of the later attempts, all with the one nonce.
+        Assert.Equal(1, await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE hash = @h", new { h = (string)r["transaction_hash"]! }));
+    }
+
+    [Fact]
+    public async Task a_pending_tx_dropped_from_the_pool_is_sent_again()
+    {
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment);
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var reference = "dropped-" + Guid.NewGuid().ToString("N")[..6];
+        await rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            await server.PostAsync("erc721_v1", [PipelineServer.Asset(reference, Owners[2])]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NOT NULL") < 1 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+            await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+            {
+                var hash = await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT hash FROM tx_attempt ORDER BY id DESC LIMIT 1");
+                await rpc.CallAsync("anvil_dropTransaction", hash);
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, (await rpc.CallAsync("eth_getTransactionByHash", hash)).ValueKind);
+            }
+            // Wait for the re-send (RebroadcastInterval 0.5 s in tests).
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                var pool = await rpc.CallAsync("txpool_status");
+                if (Convert.ToInt64(pool.GetProperty("pending").GetString(), 16) > 0)
+                {
+                    break;
+                }
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            await rpc.CallAsync("evm_setAutomine", true);
+            await rpc.CallAsync("evm_mine");
+        }
+        Assert.Equal("succeeded", (string?)(await server.WaitAsync("erc721_v1", reference))["status"]);
+    }
+}

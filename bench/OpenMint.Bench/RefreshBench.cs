@@ -95,7 +95,12 @@ internal static class RefreshBench
             var elapsed = clock.Elapsed;
             var rate = tokens / elapsed.TotalSeconds;
             Console.WriteLine($"refresh: {tokens} tokens in {elapsed.TotalSeconds:0.00} s (submitted in {submitted.TotalSeconds:0.00} s): {rate:0} tokens/s; succeeded {succeeded}, failed {failed}; server saw {metadata.Served - servedBefore} requests");
-            Console.WriteLine($"ratio to server capacity: {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
+            // Measured again after the run; the higher figure counts, so a busy moment during the first
+            // measurement cannot flatter the ratio.
+            var capacityAfter = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
+            Console.WriteLine($"server capacity measured again after the refresh: {capacityAfter:0} requests/s");
+            capacity = Math.Max(capacity, capacityAfter);
+            Console.WriteLine($"ratio to server capacity ({capacity:0} requests/s): {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
             return succeeded == tokens ? 0 : 1;
         }
         finally

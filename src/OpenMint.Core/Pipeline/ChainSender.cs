@@ -345,6 +345,7 @@ public sealed partial class ChainSender
             var collection = await CollectionAsync(collectionId, ct).ConfigureAwait(false);
             var queued = await _store.ListQueuedAsync(collectionId, _options.PlanWindow, ct).ConfigureAwait(false);
             var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
+            var filling = queued.Count > 0 && now - queued.Max(q => q.CreatedAt) < _options.BatchQuietPeriod;
             foreach (var group in queued.GroupBy(q => MintBatch.MethodFor(collection, q.ByQuantity)))
             {
                 var method = group.Key;
@@ -357,9 +358,9 @@ public sealed partial class ChainSender
                         return;
                     }
                     var oldest = plan.Batch.RequestIds.Min(id => created[id]);
-                    if (!plan.Full && inFlight > 0 && now - oldest < _options.MaxBatchWait)
+                    if (!plan.Full && (inFlight > 0 || filling) && now - oldest < _options.MaxBatchWait)
                     {
-                        continue; // a partial batch waits for company while txs are in flight
+                        continue; // a partial batch waits for company (Nagle): merged later, it costs less gas
                     }
                     var byId = mints.ToDictionary(m => m.RequestId);
                     var ready = await PreflightAsync(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList(), maxGas, ct).ConfigureAwait(false);

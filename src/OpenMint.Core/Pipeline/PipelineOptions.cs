@@ -47,8 +47,15 @@ public sealed class PipelineOptions
     /// <summary>Most pending requests read per collection per planning round.</summary>
     public int PlanWindow { get; set; } = 20_000;
 
-    /// <summary>A partly filled batch waits for more requests while other txs of the signer are in flight, at most this long.</summary>
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// A partly filled batch waits for more requests, at most this long after its oldest request: while
+    /// other txs of the signer are in flight, or while requests for its collection keep arriving (see
+    /// <see cref="BatchQuietPeriod"/>). Full batches never wait.
+    /// </summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A collection's queue counts as still filling while its newest request is younger than this.</summary>
+    public TimeSpan BatchQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>After this long without a successful RPC call, pending requests show the chain as unreachable.</summary>
     public TimeSpan RpcOutageNoticeAfter { get; set; } = TimeSpan.FromSeconds(10);

@@ -57,8 +57,12 @@ internal static class PipelineBench
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["Pipeline:PollInterval"] = "00:00:00.1",
-            ["Pipeline:MaxInFlight"] = "64",
+            ["Pipeline:MaxInFlight"] = "128",
         };
+        if (args.Contains("--verbose"))
+        {
+            settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Information";
+        }
         // Tenancy before the host starts, so the worker finds the chain at once.
         var setup = await OpenMintStore.OpenAsync("sqlite:" + path, ct);
         var (key, collections) = await TenancyAsync(setup, chain.Deployment, ct);
@@ -158,6 +162,7 @@ internal static class PipelineBench
         report.AppendLine(CultureInfo.InvariantCulture, $"| all | {totalTxs} | {totalGas / (double)requests:N0} | | {totalOptimal / (double)requests:N0} | {totalGas / (double)totalOptimal:F3} | | |");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"block fullness while the queue was non-empty: average {fullness.Average():P1} over {fullness.Count} blocks (min {fullness.Min():P1})");
+        report.AppendLine("per block (gas used / limit): " + string.Join(" ", fullness.Select(f => f.ToString("P0", CultureInfo.InvariantCulture))));
         report.AppendLine(CultureInfo.InvariantCulture, $"accept -> succeeded: p50 {Percentile(latencies, 0.50):F1} s, p99 {Percentile(latencies, 0.99):F1} s, max {latencies.LastOrDefault():F1} s");
         Console.WriteLine(report.ToString());
         File.Delete(path);

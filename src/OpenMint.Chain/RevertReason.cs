@@ -130,7 +130,7 @@ public static class RevertReason
                 return name + "(" + string.Join(",", values.Select(Format)) + ")";
             }
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException or InvalidCastException)
         {
             // A selector we know with arguments that do not decode: fall back to the raw bytes.
         }

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Asn1.Sec;
+using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math.EC;
+using Org.BouncyCastle.Math.EC.Multiplier;
 using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 using BigInteger = System.Numerics.BigInteger;
@@ -108,29 +109,41 @@ public sealed class EthKey
         {
             throw new ArgumentException("Sign takes a 32-byte hash.", nameof(hash32));
         }
-        var hash = hash32.ToArray();
-        var signer = new ECDsaSigner(new HMacDsaKCalculator(new Sha256Digest()));
-        signer.Init(true, new ECPrivateKeyParameters(_d, Secp256k1.Curve));
-        var rs = signer.GenerateSignature(hash);
-        var r = rs[0];
-        var s = rs[1];
-        if (s.CompareTo(Secp256k1.HalfN) > 0)
+        // ECDSA by hand rather than ECDsaSigner: we need R itself to read the recovery id (y parity) instead of
+        // trying both ids with two public-key recoveries, which cost more than the signature.
+        var n = Secp256k1.Curve.N;
+        var e = new BcBigInteger(1, hash32.ToArray());
+        var kCalculator = new HMacDsaKCalculator(new Sha256Digest());
+        kCalculator.Init(n, _d, hash32.ToArray());
+        while (true)
         {
-            // (r, n - s) is the same signature with R's y negated, so the recovery id flips below.
-            s = Secp256k1.Curve.N.Subtract(s);
-        }
-        var R = Secp256k1.ToBig(r);
-        var S = Secp256k1.ToBig(s);
-        for (var recoveryId = 0; recoveryId < 2; recoveryId++)
-        {
-            var candidate = new Signature(R, S, recoveryId);
-            var recovered = Secp256k1.TryRecoverPublicKey(hash, candidate);
-            if (recovered is not null && recovered.AsSpan().SequenceEqual(PublicKey))
+            var k = kCalculator.NextK();
+            var point = Secp256k1.MultiplyG(k);
+            var x = point.AffineXCoord.ToBigInteger();
+            var r = x.Mod(n);
+            if (r.SignValue == 0)
             {
-                return candidate;
+                continue;
             }
+            var s = k.ModInverse(n).Multiply(e.Add(_d.Multiply(r))).Mod(n);
+            if (s.SignValue == 0)
+            {
+                continue;
+            }
+            var recoveryId = (point.AffineYCoord.TestBitZero() ? 1 : 0) | (x.CompareTo(n) >= 0 ? 2 : 0);
+            if (s.CompareTo(Secp256k1.HalfN) > 0)
+            {
+                // (r, n - s) is the same signature with R's y negated, so the parity bit flips (EIP-2 low-s).
+                s = n.Subtract(s);
+                recoveryId ^= 1;
+            }
+            if (recoveryId > 1)
+            {
+                // R.x >= n happens with probability ~2^-128; Ethereum's v cannot express it, so take the next k.
+                continue;
+            }
+            return new Signature(Secp256k1.ToBig(r), Secp256k1.ToBig(s), recoveryId);
         }
-        throw new CryptographicException("No recovery id reproduces the public key; the signature is unusable.");
     }
 
     public override string ToString() => $"EthKey({Address})";
@@ -145,7 +158,9 @@ public static class Secp256k1
 
     private static ECDomainParameters CreateDomain()
     {
-        var p = SecNamedCurves.GetByName("secp256k1");
+        // CustomNamedCurves carries the same SEC 2 parameters as SecNamedCurves with BouncyCastle's specialised field
+        // arithmetic and GLV endomorphism for secp256k1: several times faster, same results (tested on published vectors).
+        var p = CustomNamedCurves.GetByName("secp256k1");
         return new ECDomainParameters(p.Curve, p.G, p.N, p.H);
     }
 
@@ -165,8 +180,8 @@ public static class Secp256k1
         var r = ToBc(sig.R);
         var s = ToBc(sig.S);
         var x = r.Add(BcBigInteger.ValueOf(sig.RecoveryId / 2).Multiply(n));
-        var curve = (FpCurve)Curve.Curve;
-        if (x.CompareTo(curve.Q) >= 0)
+        var curve = Curve.Curve;
+        if (x.CompareTo(curve.Field.Characteristic) >= 0)
         {
             return null;
         }
@@ -195,7 +210,12 @@ public static class Secp256k1
         return q.GetEncoded(false)[1..];
     }
 
-    internal static byte[] PublicKeyOf(BcBigInteger d) => Curve.G.Multiply(d).Normalize().GetEncoded(false)[1..];
+    internal static byte[] PublicKeyOf(BcBigInteger d) => MultiplyG(d).GetEncoded(false)[1..];
+
+    // Fixed-point comb: precomputes multiples of G once (cached on the point) for fast k·G.
+    private static readonly FixedPointCombMultiplier GMultiplier = new();
+
+    internal static ECPoint MultiplyG(BcBigInteger k) => GMultiplier.Multiply(Curve.G, k).Normalize();
 
     internal static BigInteger ToBig(BcBigInteger v) => new(v.ToByteArrayUnsigned(), isUnsigned: true, isBigEndian: true);
 

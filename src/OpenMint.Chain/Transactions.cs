@@ -73,7 +73,7 @@ public sealed record LegacyTransaction(long? ChainId, long Nonce, BigInteger Gas
 }
 
 /// <summary>Reads back the sender and fields of signed raw transactions (type 0 and type 2).</summary>
-public static class TransactionDecoder
+internal static class TransactionDecoder
 {
     /// <summary>The lower-case sender address of a signed raw transaction.</summary>
     /// <exception cref="FormatException">Not a signed type-0 or type-2 transaction.</exception>

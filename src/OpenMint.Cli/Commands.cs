@@ -16,17 +16,36 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return Serve();
+        yield return AdminCommands.Db();
+        yield return AdminCommands.Chain();
+        yield return AdminCommands.Project();
+        yield return AdminCommands.Key();
+        yield return AdminCommands.Collection();
         yield return DevCommand.Create();
+    }
+
+    /// <summary>The whole command tree (Program.cs and the in-process CLI tests).</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("openmint: self-hosted NFT minting and metadata refresh (Immutable Minting API compatible)");
+        foreach (var command in All())
+        {
+            root.Subcommands.Add(command);
+        }
+        return root;
     }
 
     private static Command Serve()
     {
         var port = new Option<int>("--port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
-        var command = new Command("serve", "Run the HTTP API and the workers") { Database, port };
+        var command = new Command("serve", "Run the HTTP API and the workers") { Database, port, Cli.Json };
         command.SetAction(async (parse, ct) =>
         {
             var app = await OpenMintServer.BuildAsync(new ServerOptions(parse.GetValue(Database)!, $"http://127.0.0.1:{parse.GetValue(port)}"), ct).ConfigureAwait(false);
             await app.StartAsync(ct).ConfigureAwait(false);
+            var url = app.Urls.FirstOrDefault() ?? "";
+            await Cli.Write(parse, new CliResult(new System.Text.Json.Nodes.JsonObject { ["base_url"] = url, ["database"] = parse.GetValue(Database) },
+                $"openmint serving {url} (database {parse.GetValue(Database)}); Ctrl+C stops")).ConfigureAwait(false);
             await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             return 0;
         });

@@ -42,6 +42,9 @@ internal static class DevCommand
             return 2;
         }
         var stateDir = Path.GetFullPath(".openmint");
+        Directory.CreateDirectory(stateDir);
+        // A dev.json from an earlier run points at a chain that is gone: it reappears once this run serves.
+        File.Delete(Path.Combine(stateDir, DevBootstrap.DevJsonFileName));
         var dbPath = Path.GetFullPath(database["sqlite:".Length..]);
         Directory.CreateDirectory(Path.GetDirectoryName(dbPath)!);
         foreach (var file in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" })

@@ -74,40 +74,45 @@ public sealed partial class OpenMintStore : IMintStore
         }
     }
 
+    private IntakeWriter? _intakeWriter;
+
     private async Task IntakeCommitGroupAsync(List<IntakeWork> group)
     {
         var outcomes = new MintIntakeOutcome?[group.Count];
         try
         {
+            // One connection with prepared statements lives as long as the writer loop; it is rebuilt after any failure.
+            _intakeWriter ??= await IntakeWriter.OpenAsync(Db, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            var writer = _intakeWriter;
             // The clients may give up while we write; the group commits regardless (their rows are valid intake).
-            await Db.InTransactionAsync(async (c, tx) =>
+            await using var tx = await writer.Connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+            writer.Begin(tx);
+            for (var i = 0; i < group.Count; i++)
             {
-                if (Db.Dialect == SqlDialect.Sqlite)
+                await writer.ExecuteAsync("SAVEPOINT intake").ConfigureAwait(false);
+                try
                 {
-                    // Six indexes on mint_request: a larger page cache keeps their hot pages in the pooled connection.
-                    await c.ExecuteAsync(new CommandDefinition("PRAGMA cache_size = -65536", transaction: tx)).ConfigureAwait(false);
+                    outcomes[i] = await AcceptInTransactionAsync(writer, group[i].Intake, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    await writer.ExecuteAsync("RELEASE SAVEPOINT intake").ConfigureAwait(false);
                 }
-                await using var writer = new IntakeWriter(c, tx, Db.Dialect, TimeProvider.System);
-                for (var i = 0; i < group.Count; i++)
+                catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
                 {
-                    await c.ExecuteAsync(new CommandDefinition("SAVEPOINT intake", transaction: tx)).ConfigureAwait(false);
-                    try
-                    {
-                        outcomes[i] = await AcceptInTransactionAsync(c, tx, writer, group[i].Intake, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
-                        await c.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT intake", transaction: tx)).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
-                    {
-                        // One bad request must not sink the others in its group.
-                        await c.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT intake", transaction: tx)).ConfigureAwait(false);
-                        await c.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT intake", transaction: tx)).ConfigureAwait(false);
-                        group[i].Done.TrySetException(ex);
-                    }
+                    // One bad request must not sink the others in its group.
+                    await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake").ConfigureAwait(false);
+                    await writer.ExecuteAsync("RELEASE SAVEPOINT intake").ConfigureAwait(false);
+                    outcomes[i] = null;
+                    group[i].Done.TrySetException(ex);
                 }
-            }, CancellationToken.None).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            if (_intakeWriter is not null)
+            {
+                await _intakeWriter.DisposeAsync().ConfigureAwait(false);
+                _intakeWriter = null;
+            }
             foreach (var work in group)
             {
                 work.Done.TrySetException(ex);
@@ -127,15 +132,15 @@ public sealed partial class OpenMintStore : IMintStore
     /// The whole intake of one request inside a caller's transaction. Returns without writing anything
     /// when the outcome is not Accepted (every check happens before the first write).
     /// </summary>
-    private static async Task<MintIntakeOutcome> AcceptInTransactionAsync(DbConnection c, DbTransaction tx, IntakeWriter writer, MintIntake intake, TimeProvider time, CancellationToken ct)
+    private static async Task<MintIntakeOutcome> AcceptInTransactionAsync(IntakeWriter writer, MintIntake intake, TimeProvider time, CancellationToken ct)
     {
         var collection = intake.Collection;
         var assets = intake.Assets;
         var referenceIds = assets.Select(a => a.ReferenceId).ToArray();
 
-        var existing = (await c.QueryAsync<(long Id, string ReferenceId, string Status)>(new CommandDefinition(
-            "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @collectionId AND reference_id IN @referenceIds",
-            new { collectionId = collection.Id, referenceIds }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+        var c = writer.Connection;
+        var tx = writer.Transaction;
+        var existing = await writer.ExistingReferencesAsync(collection.Id, referenceIds, ct).ConfigureAwait(false);
         var taken = existing.Where(e => e.Status != "failed").Select(e => e.ReferenceId).ToList();
         if (taken.Count > 0)
         {
@@ -143,7 +148,7 @@ public sealed partial class OpenMintStore : IMintStore
             return new MintIntakeOutcome.Conflict($"there are already mint requests for reference_ids: {string.Join(", ", ordered)}", "reference_id", ordered);
         }
 
-        var conflict = await IntakeTokenConflictAsync(c, tx, collection, assets, ct).ConfigureAwait(false);
+        var conflict = await IntakeTokenConflictAsync(writer, collection, assets, ct).ConfigureAwait(false);
         if (conflict is not null)
         {
             return conflict;
@@ -158,8 +163,7 @@ public sealed partial class OpenMintStore : IMintStore
 
         // Ids are taken before the failed rows are removed, so an id is never handed out twice
         // and a cursor never sees a new row appear behind it.
-        var nextId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COALESCE(MAX(id), 0) + 1 FROM mint_request", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+        var nextId = await writer.NextIdAsync(ct).ConfigureAwait(false);
         if (existing.Count > 0)
         {
             // A failed request's reference id may be used again: the new request replaces the failed record.
@@ -175,18 +179,12 @@ public sealed partial class OpenMintStore : IMintStore
             records[i] = new MintRequestRecord(nextId + i, collection.Id, collection.ProjectId, a.ReferenceId, a.OwnerAddress, a.TokenId,
                 a.TokenId is null, a.Amount, a.MetadataJson, MintStatus.Pending, null, null, null, null, now, now);
         }
-        foreach (var record in records)
-        {
-            await writer.InsertAsync(record, ct).ConfigureAwait(false);
-        }
-        foreach (var record in records)
-        {
-            await writer.Events.AppendAsync(record, collection, intake.Chain, ct).ConfigureAwait(false);
-        }
+        await writer.InsertAsync(records, ct).ConfigureAwait(false);
+        await writer.AppendEventsAsync(records, collection, intake.Chain, ct).ConfigureAwait(false);
         return new MintIntakeOutcome.Accepted(quota.Quota);
     }
 
-    private static async Task<MintIntakeOutcome.Conflict?> IntakeTokenConflictAsync(DbConnection c, DbTransaction tx, Collection collection, IReadOnlyList<MintAsset> assets, CancellationToken ct)
+    private static async Task<MintIntakeOutcome.Conflict?> IntakeTokenConflictAsync(IntakeWriter writer, Collection collection, IReadOnlyList<MintAsset> assets, CancellationToken ct)
     {
         var checkedAssets = collection.Kind == CollectionKind.Erc721
             ? assets.Where(a => a.TokenId is not null)
@@ -196,12 +194,8 @@ public sealed partial class OpenMintStore : IMintStore
         {
             return null;
         }
-        var requested = (await c.QueryAsync<(string TokenId, string Status)>(new CommandDefinition(
-            "SELECT token_id, status FROM mint_request WHERE collection_id = @collectionId AND token_id IN @tokenIds AND status IN ('pending', 'succeeded')",
-            new { collectionId = collection.Id, tokenIds }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-        var minted = (await c.QueryAsync<string>(new CommandDefinition(
-            "SELECT token_id FROM token WHERE collection_id = @collectionId AND token_id IN @tokenIds",
-            new { collectionId = collection.Id, tokenIds }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var (requested, mintedTokens) = await writer.ExistingTokensAsync(collection.Id, tokenIds, ct).ConfigureAwait(false);
+        var minted = mintedTokens.ToHashSet(StringComparer.Ordinal);
         minted.UnionWith(requested.Where(r => r.Status == "succeeded").Select(r => r.TokenId));
 
         if (minted.Count > 0)
@@ -245,54 +239,222 @@ public sealed partial class OpenMintStore : IMintStore
     }
 
     /// <summary>
-    /// The statements one intake transaction writes with, prepared once and reused for every row
-    /// (binding a fresh 1,000-parameter statement per request cost more than the commit).
+    /// The intake writer's own connection and its prepared statements, reused across groups: binding a fresh
+    /// multi-row statement per request (or preparing per row) cost more than the durable commit itself.
+    /// On SQLite the id lists travel as one JSON parameter (json_each) so every lookup is one prepared statement.
     /// </summary>
     private sealed class IntakeWriter : IAsyncDisposable
     {
-        private readonly DbCommand _insert;
-        private readonly DbParameter[] _p;
+        private const int ChunkRows = 100;
+        private readonly Dictionary<string, (DbCommand Command, DbParameter[] Parameters)> _commands = new(StringComparer.Ordinal);
         private readonly bool _sqlite;
+        private readonly TimeProvider _time;
 
-        public IntakeWriter(DbConnection c, DbTransaction tx, SqlDialect dialect, TimeProvider time)
+        private IntakeWriter(DbConnection connection, SqlDialect dialect, TimeProvider time)
         {
+            Connection = connection;
             _sqlite = dialect == SqlDialect.Sqlite;
-            _insert = c.CreateCommand();
-            _insert.Transaction = tx;
-            _insert.CommandText =
-                "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
-                "VALUES (@id, @collectionId, @projectId, @referenceId, @ownerAddress, @tokenId, @byQuantity, @amount, @metadata, 'pending', @createdAt, @createdAt)";
-            _p = new[] { "@id", "@collectionId", "@projectId", "@referenceId", "@ownerAddress", "@tokenId", "@byQuantity", "@amount", "@metadata", "@createdAt" }.Select(name =>
-            {
-                var p = _insert.CreateParameter();
-                p.ParameterName = name;
-                _insert.Parameters.Add(p);
-                return p;
-            }).ToArray();
-            Events = new MintEventAppender(c, tx, time);
+            _time = time;
         }
 
-        public MintEventAppender Events { get; }
+        public DbConnection Connection { get; }
 
-        public Task InsertAsync(MintRequestRecord r, CancellationToken ct)
+        public DbTransaction Transaction { get; private set; } = null!;
+
+        public static async Task<IntakeWriter> OpenAsync(Database db, TimeProvider time, CancellationToken ct)
         {
-            _p[0].Value = r.Id;
-            _p[1].Value = r.CollectionId;
-            _p[2].Value = r.ProjectId;
-            _p[3].Value = r.ReferenceId;
-            _p[4].Value = r.OwnerAddress;
-            _p[5].Value = (object?)r.TokenId ?? DBNull.Value;
-            _p[6].Value = _sqlite ? (r.ByQuantity ? 1 : 0) : r.ByQuantity;
-            _p[7].Value = (object?)r.Amount ?? DBNull.Value;
-            _p[8].Value = (object?)r.MetadataJson ?? DBNull.Value;
-            _p[9].Value = Time.ToWire(r.CreatedAt);
-            return _insert.ExecuteNonQueryAsync(ct);
+            var connection = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+            if (db.Dialect == SqlDialect.Sqlite)
+            {
+                // Six indexes on mint_request: a larger page cache keeps their hot pages in memory.
+                await connection.ExecuteAsync(new CommandDefinition("PRAGMA cache_size = -65536", cancellationToken: ct)).ConfigureAwait(false);
+            }
+            return new IntakeWriter(connection, db.Dialect, time);
+        }
+
+        public void Begin(DbTransaction tx)
+        {
+            Transaction = tx;
+            foreach (var (command, _) in _commands.Values)
+            {
+                command.Transaction = tx;
+            }
+        }
+
+        private (DbCommand Command, DbParameter[] Parameters) Command(string key, Func<string> sql, int parameterCount)
+        {
+            if (!_commands.TryGetValue(key, out var entry))
+            {
+                var command = Connection.CreateCommand();
+                command.CommandText = sql();
+                var parameters = new DbParameter[parameterCount];
+                for (var i = 0; i < parameterCount; i++)
+                {
+                    parameters[i] = command.CreateParameter();
+                    parameters[i].ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+                    command.Parameters.Add(parameters[i]);
+                }
+                entry = (command, parameters);
+                _commands[key] = entry;
+            }
+            entry.Command.Transaction = Transaction;
+            return entry;
+        }
+
+        public Task ExecuteAsync(string sql) => Command(sql, () => sql, 0).Command.ExecuteNonQueryAsync(CancellationToken.None);
+
+        public async Task<long> NextIdAsync(CancellationToken ct)
+        {
+            var (command, _) = Command("next-id", () => "SELECT COALESCE(MAX(id), 0) + 1 FROM mint_request", 0);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+
+        public async Task<List<(long Id, string ReferenceId, string Status)>> ExistingReferencesAsync(long collectionId, string[] referenceIds, CancellationToken ct)
+        {
+            if (!_sqlite)
+            {
+                return (await Connection.QueryAsync<(long, string, string)>(new CommandDefinition(
+                    "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @collectionId AND reference_id IN @referenceIds",
+                    new { collectionId, referenceIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            }
+            var (command, p) = Command("refs", () =>
+                "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @p0 AND reference_id IN (SELECT value FROM json_each(@p1))", 2);
+            p[0].Value = collectionId;
+            p[1].Value = System.Text.Json.JsonSerializer.Serialize(referenceIds);
+            var result = new List<(long, string, string)>();
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                result.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+            }
+            return result;
+        }
+
+        public async Task<(List<(string TokenId, string Status)> Requested, List<string> Minted)> ExistingTokensAsync(long collectionId, string[] tokenIds, CancellationToken ct)
+        {
+            if (!_sqlite)
+            {
+                var requested = (await Connection.QueryAsync<(string, string)>(new CommandDefinition(
+                    "SELECT token_id, status FROM mint_request WHERE collection_id = @collectionId AND token_id IN @tokenIds AND status IN ('pending', 'succeeded')",
+                    new { collectionId, tokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                var minted = (await Connection.QueryAsync<string>(new CommandDefinition(
+                    "SELECT token_id FROM token WHERE collection_id = @collectionId AND token_id IN @tokenIds",
+                    new { collectionId, tokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                return (requested, minted);
+            }
+            var json = System.Text.Json.JsonSerializer.Serialize(tokenIds);
+            var (requestedCommand, rp) = Command("tokens-requested", () =>
+                "SELECT token_id, status FROM mint_request WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1)) AND status IN ('pending', 'succeeded')", 2);
+            rp[0].Value = collectionId;
+            rp[1].Value = json;
+            var requestedRows = new List<(string, string)>();
+            await using (var reader = await requestedCommand.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    requestedRows.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+            var (mintedCommand, mp) = Command("tokens-minted", () =>
+                "SELECT token_id FROM token WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1))", 2);
+            mp[0].Value = collectionId;
+            mp[1].Value = json;
+            var mintedRows = new List<string>();
+            await using (var reader = await mintedCommand.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    mintedRows.Add(reader.GetString(0));
+                }
+            }
+            return (requestedRows, mintedRows);
+        }
+
+        public async Task InsertAsync(MintRequestRecord[] records, CancellationToken ct)
+        {
+            const int Columns = 10;
+            for (var offset = 0; offset < records.Length; offset += ChunkRows)
+            {
+                var rows = Math.Min(ChunkRows, records.Length - offset);
+                var (command, p) = Command("insert-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
+                    "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) VALUES ",
+                    rows, Columns, "'pending'", 9), rows * Columns);
+                for (var i = 0; i < rows; i++)
+                {
+                    var r = records[offset + i];
+                    var b = i * Columns;
+                    p[b].Value = r.Id;
+                    p[b + 1].Value = r.CollectionId;
+                    p[b + 2].Value = r.ProjectId;
+                    p[b + 3].Value = r.ReferenceId;
+                    p[b + 4].Value = r.OwnerAddress;
+                    p[b + 5].Value = (object?)r.TokenId ?? DBNull.Value;
+                    p[b + 6].Value = _sqlite ? (r.ByQuantity ? 1 : 0) : r.ByQuantity;
+                    p[b + 7].Value = (object?)r.Amount ?? DBNull.Value;
+                    p[b + 8].Value = (object?)r.MetadataJson ?? DBNull.Value;
+                    p[b + 9].Value = Time.ToWire(r.CreatedAt);
+                }
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The rows <see cref="MintEventLog.AppendAsync"/> writes (same ids, payload and columns), many per statement.</summary>
+        public async Task AppendEventsAsync(MintRequestRecord[] records, Collection collection, ChainConfig chain, CancellationToken ct)
+        {
+            const int Columns = 6;
+            var createdAt = Time.ToWire(_time.GetUtcNow());
+            for (var offset = 0; offset < records.Length; offset += ChunkRows)
+            {
+                var rows = Math.Min(ChunkRows, records.Length - offset);
+                var (command, p) = Command("event-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
+                    "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
+                for (var i = 0; i < rows; i++)
+                {
+                    var r = records[offset + i];
+                    var eventId = UuidV7.New(_time);
+                    var b = i * Columns;
+                    p[b].Value = eventId.ToString();
+                    p[b + 1].Value = r.ProjectId;
+                    p[b + 2].Value = r.Id;
+                    p[b + 3].Value = r.Status.ToWire();
+                    p[b + 4].Value = MintEvents.Payload(eventId, r, collection, chain);
+                    p[b + 5].Value = createdAt;
+                }
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>"prefix (@p0,..),(..)"; <paramref name="literal"/> goes before the column at <paramref name="repeatLast"/>, which is written twice (created_at = updated_at).</summary>
+        private static string MultiRowSql(string prefix, int rows, int columns, string? literal, int repeatLast)
+        {
+            var sb = new StringBuilder(prefix);
+            for (var r = 0; r < rows; r++)
+            {
+                sb.Append(r == 0 ? "(" : ",(");
+                for (var c = 0; c < columns; c++)
+                {
+                    var name = "@p" + (r * columns + c).ToString(CultureInfo.InvariantCulture);
+                    if (literal is not null && c == repeatLast)
+                    {
+                        sb.Append(literal).Append(',').Append(name).Append(',').Append(name);
+                    }
+                    else
+                    {
+                        sb.Append(name);
+                    }
+                    sb.Append(c == columns - 1 ? ")" : ",");
+                }
+            }
+            return sb.ToString();
         }
 
         public async ValueTask DisposeAsync()
         {
-            await _insert.DisposeAsync().ConfigureAwait(false);
-            await Events.DisposeAsync().ConfigureAwait(false);
+            foreach (var (command, _) in _commands.Values)
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+            }
+            await Connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 

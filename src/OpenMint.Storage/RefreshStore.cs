@@ -42,9 +42,14 @@ public sealed partial class OpenMintStore : IRefreshStore
                 """,
                 new { refreshId = refresh.RefreshId.ToString("D"), refresh.Collection.ProjectId, refresh.Collection.CollectionId, refresh.Collection.Address, count = refresh.TokenIds.Count, created },
                 tx, cancellationToken: ct)).ConfigureAwait(false);
-            await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO metadata_refresh_token (refresh_seq, token_id, state) VALUES (@seq, @tokenId, 'pending')",
-                refresh.TokenIds.Select(t => new { seq, tokenId = t }), tx, cancellationToken: ct)).ConfigureAwait(false);
+            // One prepared statement executed per id: no per-row SQL parsing, the write lock is held briefly.
+            await using var insert = Prepare(c, tx, "INSERT INTO metadata_refresh_token (refresh_seq, token_id, state) VALUES (@seq, @tokenId, 'pending')", "seq", "tokenId");
+            insert.Parameters[0].Value = seq;
+            foreach (var tokenId in refresh.TokenIds)
+            {
+                insert.Parameters[1].Value = tokenId;
+                await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             return seq;
         }, ct).ConfigureAwait(false);
         return new RefreshJob(seq, refresh.RefreshId, refresh.Collection.ProjectId, refresh.Collection.OwnerAddress, refresh.Collection.CollectionId,
@@ -95,6 +100,17 @@ public sealed partial class OpenMintStore : IRefreshStore
         var pick = Db.Dialect == SqlDialect.Postgres
             ? "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"
             : "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) ORDER BY seq LIMIT 1";
+        await using (var read = await Db.OpenConnectionAsync(ct).ConfigureAwait(false))
+        {
+            // A plain read first: the common answer is "nothing to start", and it should not take the write lock.
+            var any = await read.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) LIMIT 1",
+                new { now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
+            if (any is null)
+            {
+                return null;
+            }
+        }
         return await Db.InTransactionAsync(async (c, tx) =>
         {
             var seq = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
@@ -154,19 +170,34 @@ public sealed partial class OpenMintStore : IRefreshStore
         }, ct).ConfigureAwait(false);
     }
 
+    private long _nextLeaseSweep;
+
     public async Task<IReadOnlyList<ClaimedToken>> ClaimTokensAsync(string owner, int max, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
     {
+        // Only 'pending' is scanned (index on state, id); tokens whose lease expired (their instance died) are
+        // put back to 'pending' by a sweep that runs at most every few seconds per instance.
         var pick =
             """
             SELECT t.id FROM metadata_refresh_token t JOIN metadata_refresh r ON r.seq = t.refresh_seq
-            WHERE r.start_state = 'started' AND (t.state = 'pending' OR (t.state = 'claimed' AND t.lease_until < @now))
+            WHERE t.state = 'pending' AND r.start_state = 'started'
             ORDER BY t.id LIMIT @max
             """ + (Db.Dialect == SqlDialect.Postgres ? " FOR UPDATE OF t SKIP LOCKED" : "");
+        var sweep = now.ToUnixTimeMilliseconds() >= Interlocked.Read(ref _nextLeaseSweep);
+        if (sweep)
+        {
+            Interlocked.Exchange(ref _nextLeaseSweep, now.ToUnixTimeMilliseconds() + 5_000);
+        }
         return await Db.InTransactionAsync(async (c, tx) =>
         {
+            if (sweep)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE metadata_refresh_token SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'claimed' AND lease_until < @now",
+                    new { now = Time.ToWire(now) }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
             var ids = (await c.QueryAsync<long>(new CommandDefinition(
                 $"UPDATE metadata_refresh_token SET state = 'claimed', lease_owner = @owner, lease_until = @until WHERE id IN ({pick}) RETURNING id",
-                new { owner, max, now = Time.ToWire(now), until = Time.ToWire(now + lease) }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                new { owner, max, until = Time.ToWire(now + lease) }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
             if (ids.Count == 0)
             {
                 return (IReadOnlyList<ClaimedToken>)[];
@@ -193,24 +224,37 @@ public sealed partial class OpenMintStore : IRefreshStore
         await Db.InTransactionAsync(async (c, tx) =>
         {
             var counts = new Dictionary<long, (int Succeeded, int Failed)>();
+            // Two prepared statements reused for the whole batch: no per-row SQL parsing.
+            await using var finish = Prepare(c, tx,
+                """
+                UPDATE metadata_refresh_token SET state = @state, lease_owner = NULL, lease_until = NULL, url = @url,
+                    response_status_code = @status, response_body = @body, error_code = @code, finished_at = @at
+                WHERE id = @id AND state = 'claimed' AND lease_owner = @owner
+                """, "state", "url", "status", "body", "code", "at", "id", "owner");
+            await using var store = Prepare(c, tx,
+                "UPDATE token SET metadata = @metadata, metadata_synced_at = @at, updated_at = @at WHERE collection_id = @collection AND token_id = @token",
+                "metadata", "at", "collection", "token");
+            finish.Parameters["at"].Value = at;
+            finish.Parameters["owner"].Value = owner;
+            store.Parameters["at"].Value = at;
             foreach (var o in outcomes)
             {
-                var changed = await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE metadata_refresh_token SET state = @state, lease_owner = NULL, lease_until = NULL, url = @Url,
-                        response_status_code = @StatusCode, response_body = @Body, error_code = @ErrorCode, finished_at = @at
-                    WHERE id = @Id AND state = 'claimed' AND lease_owner = @owner
-                    """,
-                    new { state = o.Succeeded ? "succeeded" : "failed", o.Url, o.StatusCode, o.Body, o.ErrorCode, at, o.Id, owner }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                if (changed == 0)
+                finish.Parameters["state"].Value = o.Succeeded ? "succeeded" : "failed";
+                finish.Parameters["url"].Value = o.Url;
+                finish.Parameters["status"].Value = (object?)o.StatusCode ?? DBNull.Value;
+                finish.Parameters["body"].Value = (object?)o.Body ?? DBNull.Value;
+                finish.Parameters["code"].Value = (object?)o.ErrorCode ?? DBNull.Value;
+                finish.Parameters["id"].Value = o.Id;
+                if (await finish.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0)
                 {
                     continue; // the lease expired and another instance took the token over
                 }
                 if (o.Succeeded)
                 {
-                    await c.ExecuteAsync(new CommandDefinition(
-                        "UPDATE token SET metadata = @Metadata, metadata_synced_at = @at, updated_at = @at WHERE collection_id = @CollectionId AND token_id = @TokenId",
-                        new { o.Metadata, at, o.CollectionId, o.TokenId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    store.Parameters["metadata"].Value = o.Metadata;
+                    store.Parameters["collection"].Value = o.CollectionId;
+                    store.Parameters["token"].Value = o.TokenId;
+                    await store.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
                 counts.TryGetValue(o.RefreshSeq, out var n);
                 counts[o.RefreshSeq] = o.Succeeded ? (n.Succeeded + 1, n.Failed) : (n.Succeeded, n.Failed + 1);
@@ -241,6 +285,22 @@ public sealed partial class OpenMintStore : IRefreshStore
             WHERE seq = @seq
             """,
             new { seq, succeeded, failed, at }, tx, cancellationToken: ct));
+
+    /// <summary>A command with named parameters, prepared once and executed many times with new values.</summary>
+    private static DbCommand Prepare(DbConnection c, DbTransaction tx, string sql, params string[] names)
+    {
+        var command = c.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = DBNull.Value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
 
     private static CollectionKind ParseKind(string kind) => kind == "erc1155" ? CollectionKind.Erc1155 : CollectionKind.Erc721;
 

@@ -127,3 +127,42 @@ public sealed class RevertAndEventTests
         Assert.False(Erc1155Events.TryDecodeTransferBatch(broken, out _, out _, out _, out _, out _));
     }
 }
+
+public sealed class RevertReasonFuzzTests
+{
+    [Fact]
+    public void random_tails_after_known_selectors_never_throw()
+    {
+        var random = new Random(20261122);
+        var selectors = RevertReason.KnownErrors.Select(Abi.Selector).Append([0x08, 0xc3, 0x79, 0xa0]).Append([0x4e, 0x48, 0x7b, 0x71]).ToList();
+        foreach (var selector in selectors)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var tail = new byte[random.Next(0, 200)];
+                random.NextBytes(tail);
+                if (i % 3 == 0 && tail.Length >= 32)
+                {
+                    // Small offsets/lengths make deeper decoding paths reachable.
+                    Array.Clear(tail, 0, 31);
+                }
+                var text = RevertReason.Decode([.. selector, .. tail]);
+                Assert.False(string.IsNullOrEmpty(text));
+            }
+        }
+    }
+
+    [Fact]
+    public void random_signatures_never_throw_in_personal_sign_recover()
+    {
+        var random = new Random(7);
+        for (var i = 0; i < 200; i++)
+        {
+            var bytes = new byte[65];
+            random.NextBytes(bytes);
+            bytes[64] = (byte)(i % 4 switch { 0 => 0, 1 => 1, 2 => 27, _ => 28 });
+            var recovered = PersonalSign.Recover("1700000000", Hex.Encode(bytes));
+            Assert.True(recovered is null || EthAddress.TryParse(recovered, out _));
+        }
+    }
+}

@@ -35,6 +35,7 @@ public sealed class SigningTests
     [Fact]
     public void signing_is_deterministic_low_s_and_recoverable()
     {
+        var seenIds = new HashSet<int>();
         for (var i = 1; i <= 40; i++)
         {
             var key = EthKey.FromHex(Convert.ToHexString(Keccak.Hash(BitConverter.GetBytes(i))));
@@ -44,11 +45,14 @@ public sealed class SigningTests
             Assert.Equal(first, second);
             Assert.True(first.S <= HalfN, "s must be in the low half (EIP-2)");
             Assert.InRange(first.RecoveryId, 0, 1);
+            seenIds.Add(first.RecoveryId);
             Assert.Equal(key.PublicKey, Secp256k1.RecoverPublicKey(hash, first));
             // The other recovery id yields a different key: the id is load-bearing.
             var other = Secp256k1.TryRecoverPublicKey(hash, first with { RecoveryId = 1 - first.RecoveryId });
             Assert.NotEqual(key.PublicKey, other);
         }
+        // Both parities occur across 40 signatures (chance of one missing: 2^-39), so both paths are exercised.
+        Assert.Equal(2, seenIds.Count);
     }
 
     [Fact]

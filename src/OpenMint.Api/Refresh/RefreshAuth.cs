@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
@@ -58,6 +59,27 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
         {
             return new(null, $"x-imx-eth-timestamp is more than {options.TimestampToleranceSeconds} s from server time");
         }
+        var signer = RecoverCached(timestamp, signature);
+        if (signer is null || !string.Equals(signer, address, StringComparison.OrdinalIgnoreCase))
+        {
+            return new(null, "x-imx-eth-signature was not made by x-imx-eth-address");
+        }
+        return new(signer.ToLowerInvariant(), null);
+    }
+
+    // Recovery costs milliseconds of CPU, and clients send the same (timestamp, signature) pair on every call
+    // within a second; the pair always recovers to the same address, so verified pairs are remembered until
+    // their timestamp leaves the tolerance window. The window check above still runs on every request.
+    private readonly ConcurrentDictionary<(string Timestamp, string Signature), string> _verified = new();
+    private long _nextPrune;
+
+    private string? RecoverCached(string timestamp, string signature)
+    {
+        var key = (timestamp, signature.ToLowerInvariant());
+        if (_verified.TryGetValue(key, out var known))
+        {
+            return known;
+        }
         string? signer;
         try
         {
@@ -67,10 +89,23 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
         {
             signer = null; // r or s out of range, no curve point: a forgery, not a server error
         }
-        if (signer is null || !string.Equals(signer, address, StringComparison.OrdinalIgnoreCase))
+        if (signer is null)
         {
-            return new(null, "x-imx-eth-signature was not made by x-imx-eth-address");
+            return null; // forgeries are not remembered: nobody can fill the cache with them
         }
-        return new(signer.ToLowerInvariant(), null);
+        var now = Now.ToUnixTimeSeconds();
+        if (now >= Interlocked.Read(ref _nextPrune) || _verified.Count > 100_000)
+        {
+            Interlocked.Exchange(ref _nextPrune, now + 60);
+            foreach (var entry in _verified.Keys)
+            {
+                if (Math.Abs(now - long.Parse(entry.Timestamp, CultureInfo.InvariantCulture)) > options.TimestampToleranceSeconds)
+                {
+                    _verified.TryRemove(entry, out _);
+                }
+            }
+        }
+        _verified[key] = signer;
+        return signer;
     }
 }

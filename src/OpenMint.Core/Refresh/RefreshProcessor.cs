@@ -18,6 +18,8 @@ public sealed class RefreshProcessor(
     ILogger<RefreshProcessor> logger)
 {
     /// <summary>Lease owner name: unique per process start, so a restarted instance never mistakes old leases for its own.</summary>
+    private static readonly TimeSpan WriteInterval = TimeSpan.FromMilliseconds(50);
+
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     public async Task RunAsync(CancellationToken stop)
@@ -192,8 +194,15 @@ public sealed class RefreshProcessor(
                 try
                 {
                     await store.CompleteTokensAsync(Owner, batch, time.GetUtcNow(), flushDeadline).ConfigureAwait(false);
+                    var full = batch.Count >= 1024;
                     batch.Clear();
                     failures = 0;
+                    if (!full && !outcomes.Completion.IsCompleted)
+                    {
+                        // Let outcomes gather: fewer, larger transactions leave the store's write lock free
+                        // for the API (a single-writer SQLite would otherwise be held by this loop).
+                        await Delay(WriteInterval, flushDeadline).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !flushDeadline.IsCancellationRequested)
                 {

@@ -41,4 +41,3 @@ CREATE TABLE metadata_refresh_token (
     UNIQUE (refresh_seq, token_id)
 );
 CREATE INDEX metadata_refresh_token_queue ON metadata_refresh_token(state, id);
-CREATE INDEX metadata_refresh_token_errors ON metadata_refresh_token(refresh_seq, state, id);

@@ -25,7 +25,7 @@ namespace OpenMint.Bench;
 /// same workload (every request known up front, packed by the same planner, executed on a second Anvil) and
 /// (b) one transaction per request (a sample executed on that second Anvil), block fullness while the queue
 /// is non-empty, and accept->succeeded latency.
-/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150).
+/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin).
 /// </summary>
 internal static class PipelineBench
 {
@@ -59,6 +59,11 @@ internal static class PipelineBench
             ["Pipeline:PollInterval"] = "00:00:00.1",
             ["Pipeline:MaxInFlight"] = "128",
         };
+        var margin = args.SkipWhile(a => a != "--gas-margin").Skip(1).FirstOrDefault();
+        if (margin is not null)
+        {
+            settings["Pipeline:GasLimitMargin"] = margin;
+        }
         if (args.Contains("--verbose"))
         {
             settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Information";

@@ -85,50 +85,71 @@ public sealed partial class OpenMintStore : IPipelineStore
         return rows.Select(r => r.ToModel()).ToList();
     }
 
-    public async Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct)
+    public async Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct) =>
+        (await RecordTxsAsync(chain, signer, instance, [new NewTx(nonce, batch, attempt)], now, ct).ConfigureAwait(false))?[0];
+
+    public async Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct)
     {
+        if (txs.Count == 0)
+        {
+            return [];
+        }
         var nowText = Time.ToWire(now);
+        var first = txs[0].Nonce;
+        for (var i = 0; i < txs.Count; i++)
+        {
+            if (txs[i].Nonce != first + i)
+            {
+                throw new ArgumentException("nonces must be consecutive", nameof(txs));
+            }
+        }
         try
         {
-            return await Db.InTransactionAsync<RecordedTx?>(async (c, tx) =>
+            return await Db.InTransactionAsync<IReadOnlyList<RecordedTx>?>(async (c, tx) =>
             {
                 var taken = await c.ExecuteAsync(new CommandDefinition(
                     """
-                    UPDATE signer_lease SET next_nonce = @nonce + 1
-                    WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance AND next_nonce = @nonce AND lease_expires_at > @now
+                    UPDATE signer_lease SET next_nonce = @next
+                    WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance AND next_nonce = @first AND lease_expires_at > @now
                     """,
-                    new { chain, signer, instance, nonce, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    new { chain, signer, instance, first, next = first + txs.Count, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
                 if (taken != 1)
                 {
                     throw new StoreConflict();
                 }
-                var batchId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-                    """
-                    INSERT INTO batch (collection_id, method, entries, calldata, gas_estimate, created_at)
-                    VALUES (@CollectionId, @method, @entries, @calldata, @EstimatedGas, @now) RETURNING id
-                    """,
-                    new { batch.CollectionId, method = batch.Method.ToString(), entries = batch.EntriesJson(), calldata = batch.Calldata(), batch.EstimatedGas, now = nowText },
-                    tx, cancellationToken: ct)).ConfigureAwait(false);
-                var txId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-                    """
-                    INSERT INTO tx (chain_name, signer_address, nonce, batch_id, state, created_at, updated_at)
-                    VALUES (@chain, @signer, @nonce, @batchId, 'pending', @now, @now) RETURNING id
-                    """,
-                    new { chain, signer, nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                var attemptId = await InsertAttemptAsync(c, tx, txId, attempt, nowText, ct).ConfigureAwait(false);
-                var ids = batch.RequestIds.ToList();
-                var linked = 0;
-                foreach (var chunk in ids.Chunk(InChunk))
+                var result = new List<RecordedTx>(txs.Count);
+                foreach (var t in txs)
                 {
-                    linked += await c.ExecuteAsync(new CommandDefinition(
-                        "UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL",
-                        new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    var batch = t.Batch;
+                    var batchId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                        """
+                        INSERT INTO batch (collection_id, method, entries, calldata, gas_estimate, created_at)
+                        VALUES (@CollectionId, @method, @entries, @calldata, @EstimatedGas, @now) RETURNING id
+                        """,
+                        new { batch.CollectionId, method = batch.Method.ToString(), entries = batch.EntriesJson(), calldata = batch.Calldata(), batch.EstimatedGas, now = nowText },
+                        tx, cancellationToken: ct)).ConfigureAwait(false);
+                    var txId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                        """
+                        INSERT INTO tx (chain_name, signer_address, nonce, batch_id, state, created_at, updated_at)
+                        VALUES (@chain, @signer, @nonce, @batchId, 'pending', @now, @now) RETURNING id
+                        """,
+                        new { chain, signer, nonce = t.Nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    var attemptId = await InsertAttemptAsync(c, tx, txId, t.Attempt, nowText, ct).ConfigureAwait(false);
+                    var ids = batch.RequestIds.ToList();
+                    var linked = 0;
+                    foreach (var chunk in ids.Chunk(InChunk))
+                    {
+                        linked += await c.ExecuteAsync(new CommandDefinition(
+                            "UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL",
+                            new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    }
+                    if (linked != ids.Count)
+                    {
+                        throw new StoreConflict();
+                    }
+                    result.Add(new RecordedTx(txId, attemptId));
                 }
-                if (linked != ids.Count)
-                {
-                    throw new StoreConflict();
-                }
-                return new RecordedTx(txId, attemptId);
+                return result;
             }, ct).ConfigureAwait(false);
         }
         catch (StoreConflict)

@@ -408,19 +408,19 @@ public sealed partial class ChainSender
                 bins[bin] = (bins[bin].Free - size, bins[bin].Items);
             }
         }
-        Fees? fees = null;
-        foreach (var (collection, batch, gas) in bins.SelectMany(b => b.Items))
+        var ordered = bins.SelectMany(b => b.Items).Take(_options.MaxInFlight - inFlight).ToList();
+        if (ordered.Count == 0)
         {
-            if (inFlight >= _options.MaxInFlight)
+            return;
+        }
+        var fees = await MarketFeesAsync(block, ct).ConfigureAwait(false);
+        // Write ahead in groups: one store transaction (one fsync) for several signed txs, then their broadcasts.
+        foreach (var group in ordered.Chunk(_options.WriteAheadGroup))
+        {
+            if (!await SendGroupAsync(group, fees, ct).ConfigureAwait(false))
             {
                 return;
             }
-            fees ??= await MarketFeesAsync(block, ct).ConfigureAwait(false);
-            if (!await SendBatchAsync(collection, batch, gas, fees, ct).ConfigureAwait(false))
-            {
-                return;
-            }
-            inFlight++;
         }
     }
 
@@ -484,26 +484,41 @@ public sealed partial class ChainSender
         || reason.StartsWith("Pausable:", StringComparison.Ordinal);
 
     /// <summary>Signs with the next nonce, stores batch + tx + attempt in one transaction, then broadcasts.</summary>
-    private async Task<bool> SendBatchAsync(Collection collection, MintBatch batch, long estimate, Fees fees, CancellationToken ct)
+    private async Task<bool> SendGroupAsync(IReadOnlyList<(Collection Collection, MintBatch Batch, long Gas)> group, Fees fees, CancellationToken ct)
     {
-        var gasLimit = GasLimitFor(estimate);
         var nonce = _nextNonce;
-        var signed = _signer.Sign(_chain.ChainId, nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, batch.Calldata());
-        var attempt = new NewAttempt(AttemptKind.Mint, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit);
-        var stored = batch with { EstimatedGas = estimate };
-        var recorded = await _store.RecordTxAsync(_chain.Name, _signer.Address, _instance, nonce, stored, attempt, _time.GetUtcNow(), ct).ConfigureAwait(false);
+        var txs = new List<NewTx>(group.Count);
+        foreach (var (collection, batch, estimate) in group)
+        {
+            var gasLimit = GasLimitFor(estimate);
+            var signed = _signer.Sign(_chain.ChainId, nonce + txs.Count, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, batch.Calldata());
+            txs.Add(new NewTx(nonce + txs.Count, batch with { EstimatedGas = estimate },
+                new NewAttempt(AttemptKind.Mint, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit)));
+        }
+        var recorded = await _store.RecordTxsAsync(_chain.Name, _signer.Address, _instance, txs, _time.GetUtcNow(), ct).ConfigureAwait(false);
         if (recorded is null)
         {
             // Lease lost, nonce moved, or a request changed: nothing was written; start over next tick.
             _nonceSyncNeeded = true;
             return false;
         }
-        _nextNonce = nonce + 1;
-        TxSigned(_log, _chain.Name, nonce, signed.Hash, batch.Method.ToString(), batch.RequestCount, estimate);
+        _nextNonce = nonce + txs.Count;
+        for (var i = 0; i < txs.Count; i++)
+        {
+            TxSigned(_log, _chain.Name, txs[i].Nonce, txs[i].Attempt.Hash, txs[i].Batch.Method.ToString(), txs[i].Batch.RequestCount, txs[i].Batch.EstimatedGas);
+        }
         _crash.Hit(CrashPoints.AfterSign);
-        var record = new TxAttemptRecord(recorded.AttemptId, recorded.TxId, AttemptKind.Mint, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, _time.GetUtcNow(), null, null);
-        var outcome = await BroadcastAsync(record, ct).ConfigureAwait(false);
-        return outcome is not SendOutcome.InsufficientFunds and not SendOutcome.NonceTooHigh;
+        for (var i = 0; i < txs.Count; i++)
+        {
+            var a = txs[i].Attempt;
+            var record = new TxAttemptRecord(recorded[i].AttemptId, recorded[i].TxId, AttemptKind.Mint, a.Raw, a.Hash, a.MaxPriorityFeePerGas, a.MaxFeePerGas, a.GasLimit, _time.GetUtcNow(), null, null);
+            var outcome = await BroadcastAsync(record, ct).ConfigureAwait(false);
+            if (outcome is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
+            {
+                return false; // the rest are stored and go out with recovery once this one is accepted
+            }
+        }
+        return true;
     }
 
     private async Task<Fees> MarketFeesAsync(BlockInfo block, CancellationToken ct)

@@ -42,6 +42,9 @@ public sealed record OpenTx(long Id, long Nonce, long BatchId, long CollectionId
 
 public sealed record RecordedTx(long TxId, long AttemptId);
 
+/// <summary>A tx to write ahead: its nonce, its batch and its first signed attempt.</summary>
+public sealed record NewTx(long Nonce, MintBatch Batch, NewAttempt Attempt);
+
 public sealed record TokenAssignment(long RequestId, string TokenId);
 
 /// <summary>The pipeline's part of the store: leases, nonces, batches, txs, attempts, and the status changes they cause.</summary>
@@ -67,6 +70,12 @@ public interface IPipelineStore
     /// Returns the ids written, or null (nothing written) when the lease, nonce or a request changed meanwhile.
     /// </summary>
     Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// <see cref="RecordTxAsync"/> for several txs with consecutive nonces (the first must be the lease's next
+    /// nonce), all or nothing, in one store transaction. Returns the ids in order, or null when nothing was written.
+    /// </summary>
+    Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct);
 
     Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
 

@@ -47,6 +47,9 @@ public sealed class PipelineOptions
     /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>
     public int ConfirmPerTick { get; set; } = 64;
 
+    /// <summary>Signed txs written ahead in one store transaction before their broadcasts (one fsync for the group).</summary>
+    public int WriteAheadGroup { get; set; } = 16;
+
     /// <summary>eth_estimateGas calls in parallel while preparing new txs.</summary>
     public int PreflightConcurrency { get; set; } = 4;
 
@@ -86,6 +89,7 @@ public sealed class PipelineOptions
         if (PerTxGasCap < 100_000) yield return "Pipeline:PerTxGasCap must be at least 100000";
         if (GasLimitMargin is < 1.0 or > 2.0) yield return "Pipeline:GasLimitMargin must be between 1.0 and 2.0";
         if (ConfirmPerTick < 1) yield return "Pipeline:ConfirmPerTick must be at least 1";
+        if (WriteAheadGroup < 1) yield return "Pipeline:WriteAheadGroup must be at least 1";
         if (PreflightConcurrency < 1) yield return "Pipeline:PreflightConcurrency must be at least 1";
         if (PlanWindow < 1) yield return "Pipeline:PlanWindow must be at least 1";
         if (CrashAt is not null && !CrashPoints.Known.Contains(CrashAt)) yield return $"Pipeline:CrashAt must be one of {string.Join(", ", CrashPoints.Known)}";

@@ -131,6 +131,34 @@ public sealed class RefreshFetchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_asset_read_endpoint_serves_the_refreshed_metadata()
+    {
+        var project = await _host.AddProjectAsync();
+        var collection = await _host.AddCollectionAsync(project, _metadata.Base + "ok/");
+        await _host.AddTokensAsync(collection, ["42"]);
+        var key = await OpenMint.Api.Auth.ApiKeyIssuer.IssueAsync(_host.Store, project.Id, TimeProvider.System, CancellationToken.None);
+        async Task<JsonElement> ReadAssetAsync()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_host.BaseAddress, $"/v1/chains/testchain/collections/{collection.Address}/nfts/42"));
+            request.Headers.Add("x-immutable-api-key", key.Secret);
+            var (response, body) = await _host.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            return body.GetProperty("result");
+        }
+        var before = await ReadAssetAsync();
+        Assert.Equal("before refresh", before.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("metadata_synced_at").ValueKind);
+
+        await _host.WaitCompletedAsync(await _host.CreateRefreshAsync(collection, ["42"]), 1);
+
+        var after = await ReadAssetAsync();
+        Assert.Equal("Token 42", after.GetProperty("name").GetString());
+        Assert.Equal("https://img.example/42.png", after.GetProperty("image").GetString());
+        Assert.Equal("v", after.GetProperty("attributes")[0].GetProperty("trait_type").GetString());
+        Assert.Equal(JsonValueKind.String, after.GetProperty("metadata_synced_at").ValueKind);
+    }
+
+    [Fact]
     public async Task connection_refused_and_dns_failure_fail_with_unable_to_retrieve_metadata()
     {
         var project = await _host.AddProjectAsync();

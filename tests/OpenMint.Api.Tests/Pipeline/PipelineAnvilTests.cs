@@ -94,6 +94,35 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
     }
 
     [Fact]
+    public async Task minter_role_revoked_mid_run_fails_new_assets_with_the_reason_and_minting_resumes_once_granted_again()
+    {
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment);
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var contract = server.Address("erc721_v1");
+        var minter = anvil.Deployment.MinterAddress.ToLowerInvariant();
+        var run = Guid.NewGuid().ToString("N")[..6];
+        await server.PostAsync("erc721_v1", [PipelineServer.Asset($"{run}-before", Owners[0])]);
+        Assert.Equal("succeeded", (string?)(await server.WaitAsync("erc721_v1", $"{run}-before"))["status"]);
+
+        var role = "4d494e5445525f524f4c45" + new string('0', 42);
+        var account = new string('0', 24) + minter[2..];
+        await rpc.CallAsync("eth_sendTransaction", new { from = anvil.Deployment.OwnerAddress, to = contract, data = "0xd547741f" + role + account });
+        try
+        {
+            await server.PostAsync("erc721_v1", [PipelineServer.Asset($"{run}-revoked", Owners[1])]);
+            var failed = await server.WaitAsync("erc721_v1", $"{run}-revoked");
+            Assert.Equal("failed", (string?)failed["status"]);
+            Assert.Equal($"transaction failed to build: execution reverted: AccessControl: account {minter} is missing role 0x{role}", (string?)failed["error"]?["message"]);
+        }
+        finally
+        {
+            await rpc.CallAsync("eth_sendTransaction", new { from = anvil.Deployment.OwnerAddress, to = contract, data = "0x3dd1eb61" + account });
+        }
+        await server.PostAsync("erc721_v1", [PipelineServer.Asset($"{run}-again", Owners[1])]);
+        Assert.Equal("succeeded", (string?)(await server.WaitAsync("erc721_v1", $"{run}-again"))["status"]);
+    }
+
+    [Fact]
     public async Task a_stuck_transaction_is_replaced_with_the_same_nonce_and_succeeds_once_blocks_are_mined()
     {
         await using var server = await PipelineServer.StartAsync(anvil.Deployment, new Dictionary<string, string?> { ["Pipeline:BumpAfter"] = "00:00:01" });

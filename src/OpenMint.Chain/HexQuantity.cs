@@ -4,7 +4,7 @@ using System.Numerics;
 namespace OpenMint.Chain;
 
 /// <summary>JSON-RPC quantities: 0x-prefixed, no leading zeros, "0x0" for zero.</summary>
-internal static class HexQuantity
+public static class HexQuantity
 {
     public static BigInteger Parse(string hex)
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using OpenMint.Chain;
 
 namespace OpenMint.DevChain;
 
@@ -134,7 +135,7 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
-        using var rpc = new DevRpc(RpcUrl);
+        var rpc = DevRpcClient.For(RpcUrl);
         while (true)
         {
             if (_process.HasExited)
@@ -143,10 +144,10 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
             }
             try
             {
-                ChainId = DevRpc.ToLong(await rpc.CallAsync("eth_chainId", [], cts.Token).ConfigureAwait(false));
+                ChainId = HexQuantity.ParseLong((await rpc.CallAsync("eth_chainId", [], cts.Token).ConfigureAwait(false)).GetString()!);
                 return;
             }
-            catch (HttpRequestException)
+            catch (RpcTransportException)
             {
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -233,7 +234,7 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
     /// <summary>Any JSON-RPC call on this node (for fault injection: anvil_*, evm_*).</summary>
     public async Task<System.Text.Json.JsonElement> RpcAsync(string method, object?[] parameters, CancellationToken ct)
     {
-        using var rpc = new DevRpc(RpcUrl);
+        var rpc = DevRpcClient.For(RpcUrl);
         return await rpc.CallAsync(method, parameters, ct).ConfigureAwait(false);
     }
 
@@ -250,7 +251,7 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
     public Task DropTransactionAsync(string hash, CancellationToken ct) => RpcAsync("anvil_dropTransaction", [hash], ct);
 
     public Task SetNextBlockBaseFeeAsync(System.Numerics.BigInteger wei, CancellationToken ct) =>
-        RpcAsync("anvil_setNextBlockBaseFeePerGas", [DevRpc.Quantity(wei)], ct);
+        RpcAsync("anvil_setNextBlockBaseFeePerGas", [HexQuantity.Encode(wei)], ct);
 
     public override string ToString() => new StringBuilder("anvil ").Append(RpcUrl).Append(" chain ").Append(ChainId).ToString();
 }

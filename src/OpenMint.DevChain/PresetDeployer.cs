@@ -59,11 +59,11 @@ public static class PresetDeployer
     public static async Task<DevChainDeployment> DeployAsync(Uri rpcUrl, PresetArtifacts artifacts, PresetDeployOptions? options, CancellationToken ct)
     {
         options ??= new PresetDeployOptions();
-        using var rpc = new DevRpc(rpcUrl);
+        var rpc = DevRpcClient.For(rpcUrl);
         var owner = DevAccounts.OwnerAddress;
         var minter = DevAccounts.MinterAddress;
-        var chainId = DevRpc.ToLong(await rpc.CallAsync("eth_chainId", [], ct).ConfigureAwait(false));
-        var nonce = DevRpc.ToLong(await rpc.CallAsync("eth_getTransactionCount", [owner, "pending"], ct).ConfigureAwait(false));
+        var chainId = HexQuantity.ParseLong((await rpc.CallAsync("eth_chainId", [], ct).ConfigureAwait(false)).GetString()!);
+        var nonce = HexQuantity.ParseLong((await rpc.CallAsync("eth_getTransactionCount", [owner, "pending"], ct).ConfigureAwait(false)).GetString()!);
         var sender = new PhaseSender(rpc, owner, nonce);
 
         var impl = (await sender.RunAsync([(null, artifacts["OperatorAllowlistUpgradeable"].Bytecode)], ct).ConfigureAwait(false))[0];
@@ -97,7 +97,7 @@ public static class PresetDeployer
         options.BaseUriPrefix + name + (erc1155 ? "/{id}" : "/");
 
     /// <summary>Sends a set of independent transactions with consecutive nonces, mines, and returns per tx the created contract (or the target).</summary>
-    private sealed class PhaseSender(DevRpc rpc, string from, long nonce)
+    private sealed class PhaseSender(JsonRpcClient rpc, string from, long nonce)
     {
         private long _nonce = nonce;
 
@@ -112,9 +112,9 @@ public static class PresetDeployer
                     call["to"] = to;
                 }
                 // Estimate, then send with explicit gas: without it Anvil would use the block gas limit.
-                var estimate = DevRpc.ToLong(await rpc.CallAsync("eth_estimateGas", [call], ct).ConfigureAwait(false));
-                call["gas"] = DevRpc.Quantity(estimate + (estimate / 5));
-                call["nonce"] = DevRpc.Quantity(_nonce++);
+                var estimate = HexQuantity.ParseLong((await rpc.CallAsync("eth_estimateGas", [call], ct).ConfigureAwait(false)).GetString()!);
+                call["gas"] = HexQuantity.Encode(estimate + (estimate / 5));
+                call["nonce"] = HexQuantity.Encode(_nonce++);
                 hashes.Add((await rpc.CallAsync("eth_sendTransaction", [call], ct).ConfigureAwait(false)).GetString()!);
             }
             var results = new string[hashes.Count];

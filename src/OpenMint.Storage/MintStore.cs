@@ -28,7 +28,10 @@ public sealed partial class OpenMintStore : IMintStore
     private readonly Channel<IntakeWork> _intakeQueue = Channel.CreateUnbounded<IntakeWork>(new UnboundedChannelOptions { SingleReader = true });
     private int _intakeWriterStarted;
 
-    private sealed record IntakeWork(MintIntake Intake, TaskCompletionSource<MintIntakeOutcome> Done, CancellationToken Ct);
+    /// <param name="Records">The rows to insert, with Id 0 until the writer assigns ids.</param>
+    /// <param name="EventPayloads">Each row's pending event, built on the caller's thread (see MintEvents.WithEventId).</param>
+    private sealed record IntakeWork(MintIntake Intake, DateTimeOffset Now, MintRequestRecord[] Records, string[] EventPayloads,
+        TaskCompletionSource<MintIntakeOutcome> Done, CancellationToken Ct);
 
     /// <summary>
     /// Group commit: concurrent create requests queue here and one writer stores as many as are waiting in a
@@ -41,7 +44,20 @@ public sealed partial class OpenMintStore : IMintStore
         {
             _ = Task.Run(IntakeWriterLoopAsync, CancellationToken.None);
         }
-        var work = new IntakeWork(intake, new TaskCompletionSource<MintIntakeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
+        // Everything that does not depend on the writer's state is prepared here, in parallel across callers:
+        // the single writer is the intake's bottleneck.
+        var now = TimeProvider.System.GetUtcNow();
+        var collection = intake.Collection;
+        var records = new MintRequestRecord[intake.Assets.Count];
+        var payloads = new string[records.Length];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var a = intake.Assets[i];
+            records[i] = new MintRequestRecord(0, collection.Id, collection.ProjectId, a.ReferenceId, a.OwnerAddress, a.TokenId,
+                a.TokenId is null, a.Amount, a.MetadataJson, MintStatus.Pending, null, null, null, null, now, now);
+            payloads[i] = MintEvents.Payload(Guid.Empty, records[i], collection, intake.Chain);
+        }
+        var work = new IntakeWork(intake, now, records, payloads, new TaskCompletionSource<MintIntakeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
         if (!_intakeQueue.Writer.TryWrite(work))
         {
             throw new InvalidOperationException("the intake queue is closed");
@@ -92,7 +108,7 @@ public sealed partial class OpenMintStore : IMintStore
                 await writer.ExecuteAsync("SAVEPOINT intake").ConfigureAwait(false);
                 try
                 {
-                    outcomes[i] = await AcceptInTransactionAsync(writer, group[i].Intake, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    outcomes[i] = await AcceptInTransactionAsync(writer, group[i], CancellationToken.None).ConfigureAwait(false);
                     await writer.ExecuteAsync("RELEASE SAVEPOINT intake").ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
@@ -132,8 +148,9 @@ public sealed partial class OpenMintStore : IMintStore
     /// The whole intake of one request inside a caller's transaction. Returns without writing anything
     /// when the outcome is not Accepted (every check happens before the first write).
     /// </summary>
-    private static async Task<MintIntakeOutcome> AcceptInTransactionAsync(IntakeWriter writer, MintIntake intake, TimeProvider time, CancellationToken ct)
+    private static async Task<MintIntakeOutcome> AcceptInTransactionAsync(IntakeWriter writer, IntakeWork work, CancellationToken ct)
     {
+        var intake = work.Intake;
         var collection = intake.Collection;
         var assets = intake.Assets;
         var referenceIds = assets.Select(a => a.ReferenceId).ToArray();
@@ -154,7 +171,7 @@ public sealed partial class OpenMintStore : IMintStore
             return conflict;
         }
 
-        var now = time.GetUtcNow();
+        var now = work.Now;
         var quota = await IntakeConsumeRateAsync(c, tx, MintRateScope(collection.ProjectId), intake.RateLimitPerMinute, intake.RateUnits, now, ct).ConfigureAwait(false);
         if (quota.Allowed is false)
         {
@@ -175,12 +192,10 @@ public sealed partial class OpenMintStore : IMintStore
         var records = new MintRequestRecord[assets.Count];
         for (var i = 0; i < assets.Count; i++)
         {
-            var a = assets[i];
-            records[i] = new MintRequestRecord(nextId + i, collection.Id, collection.ProjectId, a.ReferenceId, a.OwnerAddress, a.TokenId,
-                a.TokenId is null, a.Amount, a.MetadataJson, MintStatus.Pending, null, null, null, null, now, now);
+            records[i] = work.Records[i] with { Id = nextId + i };
         }
         await writer.InsertAsync(records, ct).ConfigureAwait(false);
-        await writer.AppendEventsAsync(records, collection, intake.Chain, ct).ConfigureAwait(false);
+        await writer.AppendEventsAsync(records, work.EventPayloads, ct).ConfigureAwait(false);
         return new MintIntakeOutcome.Accepted(quota.Quota);
     }
 
@@ -399,7 +414,7 @@ public sealed partial class OpenMintStore : IMintStore
         }
 
         /// <summary>The rows <see cref="MintEventLog.AppendAsync"/> writes (same ids, payload and columns), many per statement.</summary>
-        public async Task AppendEventsAsync(MintRequestRecord[] records, Collection collection, ChainConfig chain, CancellationToken ct)
+        public async Task AppendEventsAsync(MintRequestRecord[] records, string[] payloadTemplates, CancellationToken ct)
         {
             const int Columns = 6;
             var createdAt = Time.ToWire(_time.GetUtcNow());
@@ -417,7 +432,7 @@ public sealed partial class OpenMintStore : IMintStore
                     p[b + 1].Value = r.ProjectId;
                     p[b + 2].Value = r.Id;
                     p[b + 3].Value = r.Status.ToWire();
-                    p[b + 4].Value = MintEvents.Payload(eventId, r, collection, chain);
+                    p[b + 4].Value = MintEvents.WithEventId(payloadTemplates[offset + i], eventId);
                     p[b + 5].Value = createdAt;
                 }
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);

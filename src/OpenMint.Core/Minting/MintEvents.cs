@@ -8,6 +8,17 @@ public static class MintEvents
 {
     public const string EventName = "imtbl_zkevm_mint_request_updated";
 
+    // event_id is the second property, so its value always starts at the same offset of the payload.
+    private static readonly int EventIdOffset = $"{{\"event_name\":\"{EventName}\",\"event_id\":\"".Length;
+
+    /// <summary>
+    /// The payload of <paramref name="template"/> (built by <see cref="Payload"/> with any event id) carrying
+    /// <paramref name="eventId"/> instead: lets intake build payloads on the callers' threads and only stamp
+    /// the increasing id on the single writer.
+    /// </summary>
+    public static string WithEventId(string template, Guid eventId) =>
+        string.Concat(template.AsSpan(0, EventIdOffset), eventId.ToString(), template.AsSpan(EventIdOffset + 36));
+
     public static string Payload(Guid eventId, MintRequestRecord r, Collection collection, ChainConfig chain)
     {
         // Written with Utf8JsonWriter rather than a JsonObject tree: intake appends one event per accepted asset.

@@ -12,12 +12,6 @@ namespace OpenMint.Storage;
 /// <summary>Minting API intake and reads (IMintStore). Private members carry an "Intake" prefix: the class is shared by several partial files.</summary>
 public sealed partial class OpenMintStore : IMintStore
 {
-    private const string IntakeRequestColumns =
-        "id AS Id, collection_id AS CollectionId, project_id AS ProjectId, reference_id AS ReferenceId, owner_address AS OwnerAddress, " +
-        "token_id AS TokenId, by_quantity AS ByQuantity, amount AS Amount, metadata AS MetadataJson, status AS Status, " +
-        "error_message AS ErrorMessage, transaction_hash AS TransactionHash, activity_id AS ActivityId, batch_id AS BatchId, " +
-        "created_at AS CreatedAt, updated_at AS UpdatedAt";
-
     /// <summary>The rate-limit scope of a project's mints (shared with every instance through rate_window).</summary>
     public static string MintRateScope(string projectId) => "mint:" + projectId;
 
@@ -234,23 +228,8 @@ public sealed partial class OpenMintStore : IMintStore
     /// <summary>The fixed-window count of RateWindowStore, inside the intake transaction so a refused or conflicting request counts nothing.</summary>
     private static async Task<(bool Allowed, MintQuota Quota)> IntakeConsumeRateAsync(DbConnection c, DbTransaction tx, string scope, long limit, long amount, DateTimeOffset now, CancellationToken ct)
     {
-        var start = now.ToUnixTimeSeconds() / 60 * 60;
-        var end = DateTimeOffset.FromUnixTimeSeconds(start + 60);
-        var used = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            """
-            INSERT INTO rate_window (scope, window_start, used) SELECT @scope, @start, @amount WHERE @amount <= @limit
-            ON CONFLICT (scope, window_start) DO UPDATE SET used = rate_window.used + excluded.used
-                WHERE rate_window.used + excluded.used <= @limit
-            RETURNING used
-            """,
-            new { scope, start, amount, limit }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        if (used is not null)
-        {
-            return (true, new MintQuota(limit, used.Value, end));
-        }
-        var current = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT used FROM rate_window WHERE scope = @scope AND window_start = @start", new { scope, start }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        return (false, new MintQuota(limit, current ?? 0, end));
+        var d = await ConsumeRateAsync(c, tx, scope, limit, TimeSpan.FromMinutes(1), amount, now, ct).ConfigureAwait(false);
+        return (d.Allowed, new MintQuota(d.Limit, d.Used, DateTimeOffset.FromUnixTimeSeconds(d.WindowEnd)));
     }
 
     /// <summary>
@@ -476,8 +455,8 @@ public sealed partial class OpenMintStore : IMintStore
     public async Task<MintRequestRecord?> GetMintRequestAsync(long collectionId, string referenceId, CancellationToken ct)
     {
         await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var row = await c.QuerySingleOrDefaultAsync<IntakeRequestRow>(new CommandDefinition(
-            $"SELECT {IntakeRequestColumns} FROM mint_request WHERE collection_id = @collectionId AND reference_id = @referenceId",
+        var row = await c.QuerySingleOrDefaultAsync<MintRequestRow>(new CommandDefinition(
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE collection_id = @collectionId AND reference_id = @referenceId",
             new { collectionId, referenceId }, cancellationToken: ct)).ConfigureAwait(false);
         return row?.ToModel();
     }
@@ -489,9 +468,9 @@ public sealed partial class OpenMintStore : IMintStore
         const string Filter = "collection_id = @collectionId AND (@status IS NULL OR status = @status)";
         await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var sql = newer
-            ? $"SELECT {IntakeRequestColumns} FROM mint_request WHERE {Filter} AND id > @anchor ORDER BY id ASC LIMIT @take"
-            : $"SELECT {IntakeRequestColumns} FROM mint_request WHERE {Filter} AND id < @anchor ORDER BY id DESC LIMIT @take";
-        var rows = (await c.QueryAsync<IntakeRequestRow>(new CommandDefinition(sql,
+            ? $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {Filter} AND id > @anchor ORDER BY id ASC LIMIT @take"
+            : $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {Filter} AND id < @anchor ORDER BY id DESC LIMIT @take";
+        var rows = (await c.QueryAsync<MintRequestRow>(new CommandDefinition(sql,
             new { collectionId, status = statusText, anchor, take = pageSize + 1 }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         var more = rows.Count > pageSize;
         if (more)
@@ -562,29 +541,6 @@ public sealed partial class OpenMintStore : IMintStore
             """,
             new { collectionId, tokenId }, cancellationToken: ct)).ConfigureAwait(false);
         return row?.ToModel();
-    }
-
-    private sealed class IntakeRequestRow
-    {
-        public long Id { get; set; }
-        public long CollectionId { get; set; }
-        public string ProjectId { get; set; } = "";
-        public string ReferenceId { get; set; } = "";
-        public string OwnerAddress { get; set; } = "";
-        public string? TokenId { get; set; }
-        public bool ByQuantity { get; set; }
-        public string? Amount { get; set; }
-        public string? MetadataJson { get; set; }
-        public string Status { get; set; } = "";
-        public string? ErrorMessage { get; set; }
-        public string? TransactionHash { get; set; }
-        public string? ActivityId { get; set; }
-        public long? BatchId { get; set; }
-        public string CreatedAt { get; set; } = "";
-        public string UpdatedAt { get; set; } = "";
-
-        public MintRequestRecord ToModel() => new(Id, CollectionId, ProjectId, ReferenceId, OwnerAddress, TokenId, ByQuantity, Amount, MetadataJson,
-            MintStatusNames.Parse(Status), ErrorMessage, TransactionHash, ActivityId, BatchId, Time.FromWire(CreatedAt), Time.FromWire(UpdatedAt));
     }
 
     private sealed class IntakeTokenRow

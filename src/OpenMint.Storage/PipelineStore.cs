@@ -11,11 +11,6 @@ namespace OpenMint.Storage;
 
 public sealed partial class OpenMintStore : IPipelineStore
 {
-    private const string RequestColumns =
-        "id AS Id, collection_id AS CollectionId, project_id AS ProjectId, reference_id AS ReferenceId, owner_address AS OwnerAddress, token_id AS TokenId, " +
-        "by_quantity AS ByQuantity, amount AS Amount, metadata AS MetadataJson, status AS Status, error_message AS ErrorMessage, " +
-        "transaction_hash AS TransactionHash, activity_id AS ActivityId, batch_id AS BatchId, created_at AS CreatedAt, updated_at AS UpdatedAt";
-
     // SQLite's default limit on bound parameters is large, but keep IN lists modest for both dialects.
     private const int InChunk = 500;
 
@@ -79,8 +74,8 @@ public sealed partial class OpenMintStore : IPipelineStore
     public async Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)
     {
         await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var rows = await c.QueryAsync<RequestRow>(new CommandDefinition(
-            $"SELECT {RequestColumns} FROM mint_request WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit",
+        var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit",
             new { collectionId, limit }, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
     }
@@ -406,8 +401,8 @@ public sealed partial class OpenMintStore : IPipelineStore
         var result = new List<MintRequestRecord>(ids.Count);
         foreach (var chunk in ids.Chunk(InChunk))
         {
-            var rows = await c.QueryAsync<RequestRow>(new CommandDefinition(
-                $"SELECT {RequestColumns} FROM mint_request WHERE id IN @chunk ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
+                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE id IN @chunk ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
             result.AddRange(rows.Select(r => r.ToModel()));
         }
         return result;
@@ -464,26 +459,4 @@ public sealed partial class OpenMintStore : IPipelineStore
             GasLimit, Time.FromWire(CreatedAt), BroadcastAt is null ? null : Time.FromWire(BroadcastAt), Outcome);
     }
 
-    private sealed class RequestRow
-    {
-        public long Id { get; set; }
-        public long CollectionId { get; set; }
-        public string ProjectId { get; set; } = "";
-        public string ReferenceId { get; set; } = "";
-        public string OwnerAddress { get; set; } = "";
-        public string? TokenId { get; set; }
-        public bool ByQuantity { get; set; }
-        public string? Amount { get; set; }
-        public string? MetadataJson { get; set; }
-        public string Status { get; set; } = "";
-        public string? ErrorMessage { get; set; }
-        public string? TransactionHash { get; set; }
-        public string? ActivityId { get; set; }
-        public long? BatchId { get; set; }
-        public string CreatedAt { get; set; } = "";
-        public string UpdatedAt { get; set; } = "";
-
-        public MintRequestRecord ToModel() => new(Id, CollectionId, ProjectId, ReferenceId, OwnerAddress, TokenId, ByQuantity, Amount, MetadataJson,
-            MintStatusNames.Parse(Status), ErrorMessage, TransactionHash, ActivityId, BatchId, Time.FromWire(CreatedAt), Time.FromWire(UpdatedAt));
-    }
 }

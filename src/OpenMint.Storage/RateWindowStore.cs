@@ -20,29 +20,36 @@ public sealed partial class OpenMintStore
     /// </summary>
     public async Task<RateDecision> TryConsumeRateAsync(string scope, long limit, TimeSpan window, long amount, DateTimeOffset now, CancellationToken ct)
     {
+        return await Db.InTransactionAsync((c, tx) => ConsumeRateAsync(c, tx, scope, limit, window, amount, now, ct), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="TryConsumeRateAsync"/> inside a caller's store transaction (intake counts its window in the
+    /// same transaction that stores the requests, so a refused request counts nothing).
+    /// </summary>
+    internal static async Task<RateDecision> ConsumeRateAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
+        string scope, long limit, TimeSpan window, long amount, DateTimeOffset now, CancellationToken ct)
+    {
         var seconds = (long)window.TotalSeconds;
         var start = now.ToUnixTimeSeconds() / seconds * seconds;
         var end = start + seconds;
-        return await Db.InTransactionAsync(async (c, tx) =>
+        // The conditional upsert both checks and counts in one statement: no read-modify-write race
+        // between instances (PostgreSQL row lock; SQLite single writer).
+        var used = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            """
+            INSERT INTO rate_window (scope, window_start, used) SELECT @scope, @start, @amount WHERE @amount <= @limit
+            ON CONFLICT (scope, window_start) DO UPDATE SET used = rate_window.used + excluded.used
+                WHERE rate_window.used + excluded.used <= @limit
+            RETURNING used
+            """,
+            new { scope, start, amount, limit }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        if (used is not null)
         {
-            // The conditional upsert both checks and counts in one statement: no read-modify-write race
-            // between instances (PostgreSQL row lock; SQLite single writer).
-            var used = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                """
-                INSERT INTO rate_window (scope, window_start, used) SELECT @scope, @start, @amount WHERE @amount <= @limit
-                ON CONFLICT (scope, window_start) DO UPDATE SET used = rate_window.used + excluded.used
-                    WHERE rate_window.used + excluded.used <= @limit
-                RETURNING used
-                """,
-                new { scope, start, amount, limit }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (used is not null)
-            {
-                return new RateDecision(true, limit, used.Value, start, end);
-            }
-            var current = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT used FROM rate_window WHERE scope = @scope AND window_start = @start", new { scope, start }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            return new RateDecision(false, limit, current ?? 0, start, end);
-        }, ct).ConfigureAwait(false);
+            return new RateDecision(true, limit, used.Value, start, end);
+        }
+        var current = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT used FROM rate_window WHERE scope = @scope AND window_start = @start", new { scope, start }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        return new RateDecision(false, limit, current ?? 0, start, end);
     }
 
     /// <summary>Reads a window without counting (for headers on requests that do not consume).</summary>

@@ -46,9 +46,26 @@ setup_build() {
   fi
 }
 
+# initdb and postgres refuse to run as root: root runs them as the `postgres` account.
+_pg() { if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+_setup_pick_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+_setup_pg_start() {
+  local bin="$1" data="$2" sock="$3" port="$4" log="$5"
+  _setup_note "starting PostgreSQL on 127.0.0.1:$port"
+  # fsync off: test data is thrown away, and it makes CREATE DATABASE per test class cheap.
+  _pg "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+}
+
 # A private PostgreSQL for the tests: its own data dir, port and socket dir, loopback only, trust auth
 # (throwaway data, reachable only from this machine). Reused when already running.
 # Exports OPENMINT_TEST_POSTGRES (an Npgsql connection string); a value already set wins.
+# OPENMINT_PG_DIR moves it (default /tmp/openmint-pg-<uid>, shared by every checkout of this user).
 setup_postgres() {
   if [[ -n "${OPENMINT_TEST_POSTGRES:-}" ]]; then return 0; fi
   local bin
@@ -57,33 +74,32 @@ setup_postgres() {
     _setup_apt_install postgresql
     bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
   fi
-  local base="/tmp/openmint-pg-$(id -u)" user
+  local base="${OPENMINT_PG_DIR:-/tmp/openmint-pg-$(id -u)}"
   local data="$base/data" sock="$base/sock"
-  # initdb and postgres refuse to run as root: root runs them as the `postgres` account.
-  if [[ "$(id -u)" == 0 ]]; then user=postgres; else user="$(id -un)"; fi
-  _pg() { if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  # A data dir from another PostgreSQL major version cannot be started by this one: start over (test data only).
+  if [[ -f "$data/PG_VERSION" && "$(cat "$data/PG_VERSION")" != "$(basename "$(dirname "$bin")")" ]]; then
+    _pg "$bin/pg_ctl" -D "$data" stop -m fast >/dev/null 2>&1 || true
+    rm -f "$data/PG_VERSION"
+  fi
   if [[ ! -f "$data/PG_VERSION" ]]; then
     _setup_note "initialising a private PostgreSQL in $base"
     rm -rf "$base"; mkdir -p "$data" "$sock"; chmod 700 "$base"
     [[ "$(id -u)" == 0 ]] && chown -R postgres: "$base"
     _pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     # A free port now, kept for later runs.
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})' >"$base/port.tmp"
-    [[ "$(id -u)" == 0 ]] && chown postgres: "$base/port.tmp"
-    mv "$base/port.tmp" "$base/port"
+    _setup_pick_port >"$base/port"
   fi
   local port; port="$(cat "$base/port")"
   if ! _pg "$bin/pg_isready" -q -h "$sock" -p "$port"; then
-    _setup_note "starting PostgreSQL on 127.0.0.1:$port"
-    # fsync off: test data is thrown away, and it makes CREATE DATABASE per test class cheap.
-    _pg "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-      start >/dev/null || { cat "$base/server.log" >&2; return 1; }
+    # The saved port may have been taken since (another boot): then one retry on a fresh one.
+    if ! _setup_pg_start "$bin" "$data" "$sock" "$port" "$base/server.log"; then
+      port="$(_setup_pick_port)"; echo "$port" >"$base/port"
+      _setup_pg_start "$bin" "$data" "$sock" "$port" "$base/server.log" || { tail -20 "$base/server.log" >&2; return 1; }
+    fi
   fi
   if [[ "$(_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='openmint'")" != 1 ]]; then
     _pg "$bin/psql" -q -h "$sock" -p "$port" -U postgres -c "CREATE ROLE openmint LOGIN CREATEDB" -c "CREATE DATABASE openmint OWNER openmint" >&2
   fi
-  unset -f _pg
   export OPENMINT_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=openmint;Database=openmint;Pooling=true"
 }
 

@@ -42,6 +42,9 @@ internal static class DevCommand
             return 2;
         }
         var stateDir = Path.GetFullPath(".openmint");
+        Directory.CreateDirectory(stateDir);
+        // A dev.json from an earlier run points at a chain that is gone: it reappears once this run serves.
+        File.Delete(Path.Combine(stateDir, DevBootstrap.DevJsonFileName));
         var dbPath = Path.GetFullPath(database["sqlite:".Length..]);
         Directory.CreateDirectory(Path.GetDirectoryName(dbPath)!);
         foreach (var file in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" })
@@ -49,8 +52,10 @@ internal static class DevCommand
             File.Delete(file);
         }
 
+        // The presets' baseURI points at a local demo metadata server, so a metadata refresh visibly changes an asset.
+        await using var demoMetadata = await DemoMetadataServer.StartAsync(new DemoMetadataOptions(), ct).ConfigureAwait(false);
         await Console.Error.WriteLineAsync("dev: starting Anvil and deploying the presets").ConfigureAwait(false);
-        await using var chain = await DevChain.DevChain.StartAsync(new AnvilOptions { BlockTimeSeconds = blockTime, ChainId = chainId }, null, ct).ConfigureAwait(false);
+        await using var chain = await DevChain.DevChain.StartAsync(new AnvilOptions { BlockTimeSeconds = blockTime, ChainId = chainId }, new PresetDeployOptions(demoMetadata.BaseUri), ct).ConfigureAwait(false);
 
         var store = await OpenMintStore.OpenAsync(database, ct).ConfigureAwait(false);
         DevInfo info;
@@ -59,7 +64,8 @@ internal static class DevCommand
             info = await DevBootstrap.ProvisionAsync(store, database, chain.Deployment, stateDir, TimeProvider.System, ct).ConfigureAwait(false);
         }
 
-        var app = await OpenMintServer.BuildAsync(new ServerOptions(database, $"http://127.0.0.1:{port}"), ct).ConfigureAwait(false);
+        var app = await OpenMintServer.BuildAsync(new ServerOptions(database, $"http://127.0.0.1:{port}",
+            new Dictionary<string, string?> { ["Refresh:AllowLoopback"] = "true" }), ct).ConfigureAwait(false);
         await using (app.ConfigureAwait(false))
         {
             try
@@ -83,6 +89,7 @@ internal static class DevCommand
                   chain        {info.ChainName} (id {info.ChainId}) at {info.RpcUrl}
                   store        {info.Database}
                   api key      {info.ApiKey}   (header x-immutable-api-key)
+                  metadata     {demoMetadata.BaseUri}<collection>/<id>   (demo server; refresh a token to see it change)
                   collections  {string.Join(", ", info.Collections.Select(c => $"{c.Key} {c.Value}"))}
                   details      {Path.GetRelativePath(Directory.GetCurrentDirectory(), devJson)}
                 Ctrl+C stops the service and the chain.

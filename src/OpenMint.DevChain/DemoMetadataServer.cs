@@ -16,7 +16,7 @@ public sealed record DemoMetadataOptions(int Port = 0, TimeSpan? ResponseDelay =
 
 /// <summary>
 /// A small ERC721 metadata server on 127.0.0.1 for <c>openmint dev</c> and the refresh benchmark:
-/// <c>GET /metadata/{id}</c> answers a JSON object whose <c>description</c> and <c>refreshed</c> attribute
+/// <c>GET /metadata/{id}</c> (or <c>/metadata/{collection}/{id}</c>) answers a JSON object whose <c>description</c> and <c>refreshed</c> attribute
 /// change on every request, so a metadata refresh visibly changes an asset. Point a collection at it with
 /// base URI <c>http://127.0.0.1:{port}/metadata/</c> (the dev server allows loopback fetches).
 /// </summary>
@@ -43,8 +43,10 @@ public sealed class DemoMetadataServer : IAsyncDisposable
         var app = builder.Build();
         var server = new DemoMetadataServer(app);
         var gate = options.MaxConcurrent is { } max ? new SemaphoreSlim(max) : null;
-        app.MapGet("/metadata/{id}", async (HttpContext context, string id) =>
+        // /metadata/{id} or /metadata/{collection}/{id}: the last segment is the token id.
+        app.MapGet("/metadata/{**path}", async (HttpContext context, string path) =>
         {
+            var id = path.TrimEnd('/').Split('/')[^1];
             if (gate is not null)
             {
                 await gate.WaitAsync(context.RequestAborted).ConfigureAwait(false);

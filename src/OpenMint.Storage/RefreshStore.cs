@@ -207,9 +207,9 @@ public sealed partial class OpenMintStore : IRefreshStore
                 SELECT t.id AS Id, t.refresh_seq AS RefreshSeq, r.collection_id AS CollectionId, t.token_id AS TokenId, r.base_uri AS BaseUri,
                        CASE WHEN EXISTS (SELECT 1 FROM token k WHERE k.collection_id = r.collection_id AND k.token_id = t.token_id) THEN 1 ELSE 0 END AS Known
                 FROM metadata_refresh_token t JOIN metadata_refresh r ON r.seq = t.refresh_seq
-                WHERE t.id IN @ids ORDER BY t.id
-                """,
-                new { ids }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                WHERE t.id
+                """ + (Db.Dialect == SqlDialect.Postgres ? " = ANY(@ids)" : " IN @ids") + " ORDER BY t.id",
+                new { ids = ids.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
             return rows.Select(r => new ClaimedToken(r.Id, r.RefreshSeq, r.CollectionId, r.TokenId, r.BaseUri ?? "", r.Known != 0)).ToList();
         }, ct).ConfigureAwait(false);
     }

@@ -230,5 +230,27 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
         _process.Dispose();
     }
 
+    /// <summary>Any JSON-RPC call on this node (for fault injection: anvil_*, evm_*).</summary>
+    public async Task<System.Text.Json.JsonElement> RpcAsync(string method, object?[] parameters, CancellationToken ct)
+    {
+        using var rpc = new DevRpc(RpcUrl);
+        return await rpc.CallAsync(method, parameters, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Mines one block now (works under automine, --block-time and --no-mining).</summary>
+    public Task MineAsync(CancellationToken ct) => RpcAsync("evm_mine", [], ct);
+
+    /// <summary>Turns automine on or off (off: transactions wait in the pool for <see cref="MineAsync"/> or interval mining).</summary>
+    public Task SetAutomineAsync(bool enabled, CancellationToken ct) => RpcAsync("evm_setAutomine", [enabled], ct);
+
+    /// <summary>Mines a block every <paramref name="seconds"/> seconds; 0 stops interval mining.</summary>
+    public Task SetIntervalMiningAsync(int seconds, CancellationToken ct) => RpcAsync("evm_setIntervalMining", [seconds], ct);
+
+    /// <summary>Removes a pending transaction from the pool: to the sender it looks dropped.</summary>
+    public Task DropTransactionAsync(string hash, CancellationToken ct) => RpcAsync("anvil_dropTransaction", [hash], ct);
+
+    public Task SetNextBlockBaseFeeAsync(System.Numerics.BigInteger wei, CancellationToken ct) =>
+        RpcAsync("anvil_setNextBlockBaseFeePerGas", [DevRpc.Quantity(wei)], ct);
+
     public override string ToString() => new StringBuilder("anvil ").Append(RpcUrl).Append(" chain ").Append(ChainId).ToString();
 }

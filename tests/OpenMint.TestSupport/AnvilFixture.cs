@@ -41,3 +41,15 @@ public class AnvilFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>A chain that mines a block every 2 s, like zkEVM (receipts are not immediate).</summary>
+public sealed class IntervalMiningAnvilFixture : AnvilFixture
+{
+    protected override AnvilOptions Options => new() { BlockTimeSeconds = 2 };
+}
+
+/// <summary>A chain that enforces EIP-7825's per-transaction gas cap (16,777,216).</summary>
+public sealed class TxGasCapAnvilFixture : AnvilFixture
+{
+    protected override AnvilOptions Options => new() { EnableTxGasLimit = true };
+}

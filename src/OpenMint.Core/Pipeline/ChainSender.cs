@@ -57,6 +57,8 @@ public sealed partial class ChainSender
 
     public string Signer => _signer.Address;
 
+    private TimeSpan ConfirmBudget => _options.PollInterval > TimeSpan.FromMilliseconds(250) ? _options.PollInterval : TimeSpan.FromMilliseconds(250);
+
     /// <summary>One round; returns true when it holds the lease.</summary>
     public async Task<bool> TickAsync(CancellationToken ct)
     {
@@ -84,22 +86,30 @@ public sealed partial class ChainSender
             await RpcRecoveredAsync(ct).ConfigureAwait(false);
 
             var open = await _store.ListOpenTxsAsync(_chain.Name, _signer.Address, ct).ConfigureAwait(false);
+            // Not yet mined (the chain's nonce has not passed them): recover, bump, and count as in flight.
             var stillPending = new List<OpenTx>();
-            foreach (var tx in open)
+            foreach (var tx in open.Where(t => t.Nonce >= latestNonce))
             {
                 if (!await ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false))
                 {
                     stillPending.Add(tx);
+                    await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
                 }
             }
-            foreach (var tx in stillPending)
-            {
-                await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
-            }
+            // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
             // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
             if (!_nonceSyncNeeded && (_pausedReason is null || stillPending.All(t => t.Latest.BroadcastAt is not null)))
             {
                 await SendNewAsync(block, stillPending, ct).ConfigureAwait(false);
+            }
+            var started = _time.GetTimestamp();
+            foreach (var tx in open.Where(t => t.Nonce < latestNonce).Take(_options.ConfirmPerTick))
+            {
+                await ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false);
+                if (_time.GetElapsedTime(started) > ConfirmBudget)
+                {
+                    break; // the rest next tick: keep ticks short so new txs keep flowing
+                }
             }
         }
         catch (ChainUnavailableException ex)
@@ -338,41 +348,66 @@ public sealed partial class ChainSender
         }
         var target = BatchPlanner.TargetGas(block.GasLimit, _options.PerTxGasCap, _options.GasLimitMargin);
         var maxGas = Math.Min(block.GasLimit, _options.PerTxGasCap);
-        Fees? fees = null;
         var now = _time.GetUtcNow();
+        var candidates = new List<(Collection Collection, MintMethod Method, List<QueuedMint> Mints)>();
         foreach (var collectionId in await _store.ListQueuedCollectionsAsync(_chain.Name, ct).ConfigureAwait(false))
         {
             var collection = await CollectionAsync(collectionId, ct).ConfigureAwait(false);
             var queued = await _store.ListQueuedAsync(collectionId, _options.PlanWindow, ct).ConfigureAwait(false);
             var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
+            var filling = queued.Count > 0 && now - queued.Max(q => q.CreatedAt) < _options.BatchQuietPeriod;
             foreach (var group in queued.GroupBy(q => MintBatch.MethodFor(collection, q.ByQuantity)))
             {
                 var method = group.Key;
                 var mints = group.Select(ToQueued).ToList();
-                var plans = BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collectionId, method));
-                foreach (var plan in plans)
+                var byId = mints.ToDictionary(m => m.RequestId);
+                foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collectionId, method)))
                 {
-                    if (inFlight >= _options.MaxInFlight)
-                    {
-                        return;
-                    }
                     var oldest = plan.Batch.RequestIds.Min(id => created[id]);
-                    if (!plan.Full && inFlight > 0 && now - oldest < _options.MaxBatchWait)
+                    if (!plan.Full && (inFlight > 0 || filling) && now - oldest < _options.MaxBatchWait)
                     {
-                        continue; // a partial batch waits for company while txs are in flight
+                        continue; // a partial batch waits for company (Nagle): merged later, it costs less gas
                     }
-                    var byId = mints.ToDictionary(m => m.RequestId);
-                    var ready = await PreflightAsync(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList(), maxGas, ct).ConfigureAwait(false);
-                    foreach (var (batch, gas) in ready)
-                    {
-                        fees ??= await MarketFeesAsync(block, ct).ConfigureAwait(false);
-                        if (!await SendBatchAsync(collection, batch, gas, fees, ct).ConfigureAwait(false))
-                        {
-                            return;
-                        }
-                        inFlight++;
-                    }
+                    candidates.Add((collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList()));
                 }
+            }
+        }
+        candidates = candidates.Take(_options.MaxInFlight - inFlight).ToList();
+        if (candidates.Count == 0)
+        {
+            return;
+        }
+        // Preflight concurrently (estimating a block-sized call takes the node a while), then assign
+        // nonces and send strictly in plan order.
+        using var gate = new SemaphoreSlim(_options.PreflightConcurrency);
+        var preflights = candidates.Select(async c =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return await PreflightAsync(c.Collection, c.Method, c.Mints, maxGas, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        Fees? fees = null;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            foreach (var (batch, gas) in await preflights[i].ConfigureAwait(false))
+            {
+                if (inFlight >= _options.MaxInFlight)
+                {
+                    break;
+                }
+                fees ??= await MarketFeesAsync(block, ct).ConfigureAwait(false);
+                if (!await SendBatchAsync(candidates[i].Collection, batch, gas, fees, ct).ConfigureAwait(false))
+                {
+                    await Task.WhenAll(preflights).ConfigureAwait(false);
+                    return;
+                }
+                inFlight++;
             }
         }
     }

@@ -44,11 +44,24 @@ public sealed class PipelineOptions
     /// <summary>Gas limit = estimate × this margin (kept small: blocks are packed by gas limit, not gas used).</summary>
     public double GasLimitMargin { get; set; } = 1.05;
 
+    /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>
+    public int ConfirmPerTick { get; set; } = 64;
+
+    /// <summary>eth_estimateGas calls in parallel while preparing new txs.</summary>
+    public int PreflightConcurrency { get; set; } = 4;
+
     /// <summary>Most pending requests read per collection per planning round.</summary>
     public int PlanWindow { get; set; } = 20_000;
 
-    /// <summary>A partly filled batch waits for more requests while other txs of the signer are in flight, at most this long.</summary>
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// A partly filled batch waits for more requests, at most this long after its oldest request: while
+    /// other txs of the signer are in flight, or while requests for its collection keep arriving (see
+    /// <see cref="BatchQuietPeriod"/>). Full batches never wait.
+    /// </summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A collection's queue counts as still filling while its newest request is younger than this.</summary>
+    public TimeSpan BatchQuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>After this long without a successful RPC call, pending requests show the chain as unreachable.</summary>
     public TimeSpan RpcOutageNoticeAfter { get; set; } = TimeSpan.FromSeconds(10);
@@ -73,6 +86,8 @@ public sealed class PipelineOptions
         if (MaxInFlight < 1) yield return "Pipeline:MaxInFlight must be at least 1";
         if (PerTxGasCap < 100_000) yield return "Pipeline:PerTxGasCap must be at least 100000";
         if (GasLimitMargin is < 1.0 or > 2.0) yield return "Pipeline:GasLimitMargin must be between 1.0 and 2.0";
+        if (ConfirmPerTick < 1) yield return "Pipeline:ConfirmPerTick must be at least 1";
+        if (PreflightConcurrency < 1) yield return "Pipeline:PreflightConcurrency must be at least 1";
         if (PlanWindow < 1) yield return "Pipeline:PlanWindow must be at least 1";
         if (CrashAt is not null && !CrashPoints.Known.Contains(CrashAt)) yield return $"Pipeline:CrashAt must be one of {string.Join(", ", CrashPoints.Known)}";
     }

@@ -19,7 +19,8 @@ public class ChainSenderTests
         public required ChainConfig Chain { get; init; }
         public required Collection Collection { get; init; }
         public FakeChain Node { get; } = new();
-        public ManualTime Time { get; } = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        // Starts at the real clock: intake stamps requests with it.
+        public ManualTime Time { get; } = new(DateTimeOffset.UtcNow);
         public PipelineOptions Options { get; } = new() { BumpAfter = TimeSpan.FromSeconds(30), RebroadcastInterval = TimeSpan.FromSeconds(5), MaxBatchWait = TimeSpan.Zero };
         private int _refs;
 
@@ -31,6 +32,7 @@ public class ChainSenderTests
             var assets = owners.Select(o => new MintAsset($"ref-{++_refs}", o, null, null, null)).ToList();
             var outcome = await Store.AcceptMintRequestsAsync(new MintIntake(Collection, Chain, assets, 1_000_000, assets.Count), Ct);
             Assert.IsType<MintIntakeOutcome.Accepted>(outcome);
+            Time.CatchUp(DateTimeOffset.UtcNow);
             return assets.Select(a => a.ReferenceId).ToList();
         }
 
@@ -163,6 +165,26 @@ public class ChainSenderTests
         Assert.Equal(MintStatus.Failed, failed.Status);
         Assert.Equal("Exceeded a maximum of 5 submissions", failed.ErrorMessage);
         Assert.Equal(0, h.Node.MintedTokens);
+    }
+
+    [Fact]
+    public async Task a_partial_batch_waits_while_requests_keep_arriving_then_goes_as_one_transaction()
+    {
+        var h = await NewAsync();
+        h.Options.MaxBatchWait = TimeSpan.FromSeconds(10);
+        h.Options.BatchQuietPeriod = TimeSpan.FromSeconds(1);
+        var sender = h.Sender();
+        var refs = await h.AcceptAsync(A);
+        await sender.TickAsync(Ct);
+        refs.AddRange(await h.AcceptAsync(A, B));
+        await sender.TickAsync(Ct);
+        Assert.Empty(h.Node.Sent);
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await sender.TickAsync(Ct);
+        await sender.TickAsync(Ct);
+        Assert.Single(h.Node.Sent);
+        Assert.Equal(3, h.Node.MintedTokens);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[2])).Status);
     }
 
     [Fact]

@@ -228,4 +228,7 @@ internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
     public override DateTimeOffset GetUtcNow() => _now;
 
     public void Advance(TimeSpan by) => _now += by;
+
+    /// <summary>Never behind <paramref name="real"/> (intake stamps requests with the real clock).</summary>
+    public void CatchUp(DateTimeOffset real) => _now = real > _now ? real : _now;
 }

@@ -20,7 +20,7 @@ namespace OpenMint.Bench;
 /// tokens/s next to that server's own capacity, measured in the same run by a closed-loop load generator.
 /// Options: --tokens N, --delay-ms D (server work per request, default 10), --server-concurrency C
 /// (requests the server serves at once, default 32; 0 = unbounded), --load-concurrency L (default 256),
-/// --load-seconds S (default 5).
+/// --load-seconds S (default 5), --per-origin P (Refresh:MaxConnectionsPerOrigin, default 64).
 /// </summary>
 internal static class RefreshBench
 {
@@ -31,6 +31,7 @@ internal static class RefreshBench
         var serverConcurrency = Arg(args, "--server-concurrency", 32);
         var loadConcurrency = Arg(args, "--load-concurrency", 256);
         var loadSeconds = Arg(args, "--load-seconds", 5);
+        var perOrigin = Arg(args, "--per-origin", 64);
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var ct = stop.Token;
 
@@ -45,6 +46,7 @@ internal static class RefreshBench
         var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + dbPath, "http://127.0.0.1:0", new Dictionary<string, string?>
         {
             ["Refresh:AllowLoopback"] = "true",
+            ["Refresh:MaxConnectionsPerOrigin"] = perOrigin.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         }), ct);
         await app.StartAsync(ct);
@@ -95,7 +97,12 @@ internal static class RefreshBench
             var elapsed = clock.Elapsed;
             var rate = tokens / elapsed.TotalSeconds;
             Console.WriteLine($"refresh: {tokens} tokens in {elapsed.TotalSeconds:0.00} s (submitted in {submitted.TotalSeconds:0.00} s): {rate:0} tokens/s; succeeded {succeeded}, failed {failed}; server saw {metadata.Served - servedBefore} requests");
-            Console.WriteLine($"ratio to server capacity: {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
+            // Measured again after the run; the higher figure counts, so a busy moment during the first
+            // measurement cannot flatter the ratio.
+            var capacityAfter = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
+            Console.WriteLine($"server capacity measured again after the refresh: {capacityAfter:0} requests/s");
+            capacity = Math.Max(capacity, capacityAfter);
+            Console.WriteLine($"ratio to server capacity ({capacity:0} requests/s): {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
             return succeeded == tokens ? 0 : 1;
         }
         finally

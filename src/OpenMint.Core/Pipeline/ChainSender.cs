@@ -364,7 +364,7 @@ public sealed partial class ChainSender
                 foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collectionId, method)))
                 {
                     var oldest = plan.Batch.RequestIds.Min(id => created[id]);
-                    if (!plan.Full && (inFlight > 0 || filling) && now - oldest < _options.MaxBatchWait)
+                    if (!plan.Full && filling && now - oldest < _options.MaxBatchWait)
                     {
                         continue; // a partial batch waits for company (Nagle): merged later, it costs less gas
                     }
@@ -377,40 +377,54 @@ public sealed partial class ChainSender
         {
             return;
         }
-        // Preflight concurrently (estimating a block-sized call takes the node a while), then assign
-        // nonces and send strictly in plan order.
+        // Preflight concurrently (estimating a block-sized call takes the node a while), then give out
+        // nonces in an order that packs blocks: one sender's txs are mined strictly in nonce order, so
+        // consecutive nonces should add up to a full block (first-fit decreasing by gas limit).
         using var gate = new SemaphoreSlim(_options.PreflightConcurrency);
-        var preflights = candidates.Select(async c =>
+        var preflights = await Task.WhenAll(candidates.Select(async c =>
         {
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                return await PreflightAsync(c.Collection, c.Method, c.Mints, maxGas, ct).ConfigureAwait(false);
+                return (await PreflightAsync(c.Collection, c.Method, c.Mints, maxGas, ct).ConfigureAwait(false)).Select(r => (c.Collection, r.Batch, r.Gas));
             }
             finally
             {
                 gate.Release();
             }
-        }).ToList();
-        Fees? fees = null;
-        for (var i = 0; i < candidates.Count; i++)
+        })).ConfigureAwait(false);
+        var bins = new List<(long Free, List<(Collection Collection, MintBatch Batch, long Gas)> Items)>();
+        foreach (var item in preflights.SelectMany(p => p).OrderByDescending(i => GasLimitFor(i.Gas)))
         {
-            foreach (var (batch, gas) in await preflights[i].ConfigureAwait(false))
+            var size = GasLimitFor(item.Gas);
+            var bin = bins.FindIndex(b => b.Free >= size);
+            if (bin < 0)
             {
-                if (inFlight >= _options.MaxInFlight)
-                {
-                    break;
-                }
-                fees ??= await MarketFeesAsync(block, ct).ConfigureAwait(false);
-                if (!await SendBatchAsync(candidates[i].Collection, batch, gas, fees, ct).ConfigureAwait(false))
-                {
-                    await Task.WhenAll(preflights).ConfigureAwait(false);
-                    return;
-                }
-                inFlight++;
+                bins.Add((block.GasLimit - size, [item]));
+            }
+            else
+            {
+                bins[bin].Items.Add(item);
+                bins[bin] = (bins[bin].Free - size, bins[bin].Items);
             }
         }
+        Fees? fees = null;
+        foreach (var (collection, batch, gas) in bins.SelectMany(b => b.Items))
+        {
+            if (inFlight >= _options.MaxInFlight)
+            {
+                return;
+            }
+            fees ??= await MarketFeesAsync(block, ct).ConfigureAwait(false);
+            if (!await SendBatchAsync(collection, batch, gas, fees, ct).ConfigureAwait(false))
+            {
+                return;
+            }
+            inFlight++;
+        }
     }
+
+    private long GasLimitFor(long estimate) => Math.Max(estimate, Math.Min((long)Math.Ceiling(estimate * _options.GasLimitMargin), _options.PerTxGasCap));
 
     /// <summary>
     /// eth_estimateGas for the batch; a revert is bisected down to the assets that cause it, which fail
@@ -472,8 +486,7 @@ public sealed partial class ChainSender
     /// <summary>Signs with the next nonce, stores batch + tx + attempt in one transaction, then broadcasts.</summary>
     private async Task<bool> SendBatchAsync(Collection collection, MintBatch batch, long estimate, Fees fees, CancellationToken ct)
     {
-        var gasLimit = Math.Min((long)Math.Ceiling(estimate * _options.GasLimitMargin), _options.PerTxGasCap);
-        gasLimit = Math.Max(gasLimit, estimate);
+        var gasLimit = GasLimitFor(estimate);
         var nonce = _nextNonce;
         var signed = _signer.Sign(_chain.ChainId, nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, batch.Calldata());
         var attempt = new NewAttempt(AttemptKind.Mint, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit);

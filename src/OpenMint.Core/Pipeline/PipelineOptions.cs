@@ -54,9 +54,8 @@ public sealed class PipelineOptions
     public int PlanWindow { get; set; } = 20_000;
 
     /// <summary>
-    /// A partly filled batch waits for more requests, at most this long after its oldest request: while
-    /// other txs of the signer are in flight, or while requests for its collection keep arriving (see
-    /// <see cref="BatchQuietPeriod"/>). Full batches never wait.
+    /// A partly filled batch waits for more requests while requests for its collection keep arriving (see
+    /// <see cref="BatchQuietPeriod"/>), at most this long after its oldest request. Full batches never wait.
     /// </summary>
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -95,10 +95,12 @@ internal static class IntakeBench
             var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(Client)).ToArray();
             await Task.Delay(TimeSpan.FromSeconds(warmup));
             Volatile.Write(ref measuring, true);
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             Volatile.Write(ref measuring, false);
             var measured = sw.Elapsed.TotalSeconds;
+            var apiCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
             Volatile.Write(ref stop, true);
             await Task.WhenAll(tasks);
             var apiRate = accepted / measured;
@@ -107,14 +109,23 @@ internal static class IntakeBench
             await app.StopAsync(ct);
             await app.DisposeAsync();
 
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var storeRate = await StoreOnlyAsync(store, project, seconds, clients, ct);
+            var storeCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var bareRate = await BareInsertLoopAsync(store.Db, seconds, ct);
+            var bareCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            double load = 0;
+            if (File.Exists("/proc/loadavg"))
+            {
+                load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+            }
             await store.Db.DisposeAsync();
 
-            Console.WriteLine($"intake: {clients} clients, 100 assets per request, {seconds}s measured after {warmup}s warm-up, SQLite WAL synchronous=FULL");
-            Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202)");
-            Console.WriteLine($"  store only        {storeRate,10:N0} assets/s   (IMintStore.AcceptMintRequestsAsync from {clients} concurrent callers, no HTTP)");
-            Console.WriteLine($"  bare INSERT loop  {bareRate,10:N0} rows/s     (100-row multi-row INSERT + COMMIT per transaction, one connection)");
+            Console.WriteLine($"intake: {clients} clients, 100 assets per request, {seconds}s measured after {warmup}s warm-up, SQLite WAL synchronous=FULL, {Environment.ProcessorCount} cores, load average {load:F1} at the end");
+            Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy incl. the HTTP clients, {accepted / Math.Max(apiCpu, 1e-9):N0} assets per CPU-second)");
+            Console.WriteLine($"  store only        {storeRate,10:N0} assets/s   (IMintStore.AcceptMintRequestsAsync from {clients} concurrent callers, no HTTP; {storeRate * seconds / Math.Max(storeCpu, 1e-9):N0} assets per CPU-second)");
+            Console.WriteLine($"  bare INSERT loop  {bareRate,10:N0} rows/s     (100-row multi-row INSERT + COMMIT per transaction, one connection; {bareRate * seconds / Math.Max(bareCpu, 1e-9):N0} rows per CPU-second)");
             Console.WriteLine($"  ratio             {apiRate / bareRate,10:P0}");
             return failures == 0 ? 0 : 1;
         }

@@ -37,11 +37,15 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
             var chain = await tenancy.GetChainAsync(chainName, ct).ConfigureAwait(false);
             var collection = chain is null ? null : await tenancy.GetCollectionAsync(chainName, address, ct).ConfigureAwait(false);
             entry = (chain, collection, now + CacheFor);
-            if (_collections.Count > 10_000)
+            if (collection is not null)
             {
-                _collections.Clear();
+                // Only hits are remembered: a collection the operator just added answers at once.
+                if (_collections.Count > 10_000)
+                {
+                    _collections.Clear();
+                }
+                _collections[(chainName, address)] = entry;
             }
-            _collections[(chainName, address)] = entry;
         }
         if (entry.Chain is null)
         {

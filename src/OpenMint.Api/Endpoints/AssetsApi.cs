@@ -65,10 +65,7 @@ public static class AssetsApi
                     var m = metadata?.RootElement.ValueKind == JsonValueKind.Object ? metadata.RootElement : (JsonElement?)null;
                     w.WriteStartObject();
                     w.WriteStartObject("result");
-                    w.WriteStartObject("chain");
-                    w.WriteString("id", $"eip155:{target.Chain.ChainId.ToString(CultureInfo.InvariantCulture)}");
-                    w.WriteString("name", target.Chain.Name);
-                    w.WriteEndObject();
+                    target.Chain.WriteJson(w);
                     w.WriteString("contract_address", target.Collection.Address);
                     w.WriteString("token_id", token.TokenId);
                     w.WriteString("owner_address", token.OwnerAddress);

@@ -220,10 +220,7 @@ public static class MintingApi
     internal static void WriteMintRequest(Utf8JsonWriter w, MintRequestRecord r, MintingTarget target)
     {
         w.WriteStartObject();
-        w.WriteStartObject("chain");
-        w.WriteString("id", $"eip155:{target.Chain.ChainId.ToString(CultureInfo.InvariantCulture)}");
-        w.WriteString("name", target.Chain.Name);
-        w.WriteEndObject();
+        target.Chain.WriteJson(w);
         w.WriteString("collection_address", target.Collection.Address);
         w.WriteString("reference_id", r.ReferenceId);
         w.WriteString("owner_address", r.OwnerAddress);

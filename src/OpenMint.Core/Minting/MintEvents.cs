@@ -30,10 +30,7 @@ public static class MintEvents
             w.WriteString("event_id", eventId.ToString());
             w.WriteString("chain", chain.Name);
             w.WriteStartObject("data");
-            w.WriteStartObject("chain");
-            w.WriteString("id", $"eip155:{chain.ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-            w.WriteString("name", chain.Name);
-            w.WriteEndObject();
+            chain.WriteJson(w);
             w.WriteString("contract_address", collection.Address);
             w.WriteString("owner_address", r.OwnerAddress);
             w.WriteString("reference_id", r.ReferenceId);

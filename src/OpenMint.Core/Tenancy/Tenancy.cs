@@ -9,7 +9,17 @@ public sealed record ChainConfig(
     IReadOnlyList<string> RpcUrls,
     string? MinterKeyRef,
     int Confirmations,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Writes the wire's <c>"chain": {"id": "eip155:&lt;chain id&gt;", "name": ...}</c> object.</summary>
+    public void WriteJson(System.Text.Json.Utf8JsonWriter w, string propertyName = "chain")
+    {
+        w.WriteStartObject(propertyName);
+        w.WriteString("id", "eip155:" + ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteString("name", Name);
+        w.WriteEndObject();
+    }
+}
 
 public sealed record Project(
     string Id,

@@ -27,6 +27,8 @@ internal static class IntakeBench
         var clients = Option(args, "--clients", 16);
         var seconds = Option(args, "--seconds", 10);
         var warmup = Option(args, "--warmup", 2);
+        var apiOnly = args.Contains("--api-only");
+        var storeOnly = args.Contains("--store-only");
         var path = Path.Combine(Path.GetTempPath(), $"openmint-intake-bench-{Guid.NewGuid():N}.db");
         var ct = CancellationToken.None;
         try
@@ -92,6 +94,17 @@ internal static class IntakeBench
                 }
             }
 
+            if (storeOnly)
+            {
+                await app.StopAsync(ct);
+                var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                await StoreOnlyAsync(store, project, warmup, clients, ct);
+                c0 = Process.GetCurrentProcess().TotalProcessorTime;
+                var r = await StoreOnlyAsync(store, project, seconds, clients, ct);
+                var c1 = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds;
+                Console.WriteLine($"  store only        {r,10:N0} assets/s  {r * seconds / c1:N0} assets per CPU-second");
+                return 0;
+            }
             var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(Client)).ToArray();
             await Task.Delay(TimeSpan.FromSeconds(warmup));
             Volatile.Write(ref measuring, true);
@@ -108,6 +121,12 @@ internal static class IntakeBench
 
             await app.StopAsync(ct);
             await app.DisposeAsync();
+            if (apiOnly)
+            {
+                Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy)");
+                await store.Db.DisposeAsync();
+                return failures == 0 ? 0 : 1;
+            }
 
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var storeRate = await StoreOnlyAsync(store, project, seconds, clients, ct);

@@ -23,10 +23,16 @@ public sealed partial class OpenMintStore : IMintStore
     private int _intakeWriterStarted;
 
     /// <param name="Records">The rows to insert, built on the caller's thread (ids are assigned by the writer).</param>
-    /// <param name="PayloadTemplates">Each row's event payload with <see cref="Guid.Empty"/> where the event id goes: the
-    /// JSON is built on the caller's thread, the writer only splices in the (increasing) event id.</param>
-    private sealed record IntakeWork(MintIntake Intake, MintRequestRecord[] Records, string[] PayloadTemplates, TaskCompletionSource<MintIntakeOutcome> Done, CancellationToken Ct);
+    /// <param name="ReferenceIds">The request's reference ids, in request order.</param>
+    /// <param name="CheckedTokenIds">The distinct token ids that may conflict with existing requests or tokens (ERC721: all given
+    /// ids; ERC1155: ids given with metadata).</param>
+    /// <param name="Sqlite">The statement parameters of the SQLite statements, serialised on the caller's thread so the single
+    /// writer only binds them; null on PostgreSQL.</param>
+    private sealed record IntakeWork(MintIntake Intake, MintRequestRecord[] Records, string[] ReferenceIds, string[] CheckedTokenIds,
+        IntakeSqliteJson? Sqlite, TaskCompletionSource<MintIntakeOutcome> Done, CancellationToken Ct);
 
+    /// <summary>JSON arrays that SQLite unpacks with json_each: the rows, the reference ids, the checked token ids.</summary>
+    private sealed record IntakeSqliteJson(string Rows, string ReferenceIds, string TokenIds);
 
     /// <summary>
     /// Group commit: concurrent create requests queue here and one writer stores as many as are waiting in a
@@ -41,21 +47,47 @@ public sealed partial class OpenMintStore : IMintStore
         }
         var now = TimeProvider.System.GetUtcNow();
         var collection = intake.Collection;
-        var records = new MintRequestRecord[intake.Assets.Count];
-        var payloads = new string[records.Length];
+        var assets = intake.Assets;
+        var records = new MintRequestRecord[assets.Count];
+        var referenceIds = new string[records.Length];
         for (var i = 0; i < records.Length; i++)
         {
-            var a = intake.Assets[i];
+            var a = assets[i];
             records[i] = new MintRequestRecord(0, collection.Id, collection.ProjectId, a.ReferenceId, a.OwnerAddress, a.TokenId,
                 a.TokenId is null, a.Amount, a.MetadataJson, MintStatus.Pending, null, null, null, null, now, now);
-            payloads[i] = MintEvents.Payload(Guid.Empty, records[i], collection, intake.Chain);
+            referenceIds[i] = a.ReferenceId;
         }
-        var work = new IntakeWork(intake, records, payloads, new TaskCompletionSource<MintIntakeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
+        var tokenIds = IntakeCheckedTokenIds(collection, assets);
+        var sqlite = Db.Dialect == SqlDialect.Sqlite
+            ? new IntakeSqliteJson(IntakeRowsJson(records), IntakeJsonArray(referenceIds), IntakeJsonArray(tokenIds))
+            : null;
+        var work = new IntakeWork(intake, records, referenceIds, tokenIds, sqlite,
+            new TaskCompletionSource<MintIntakeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
         if (!_intakeQueue.Writer.TryWrite(work))
         {
             throw new InvalidOperationException("the intake queue is closed");
         }
         return work.Done.Task;
+    }
+
+    /// <summary>ERC721: every given token id may conflict; ERC1155: only metadata on an id that already exists does.</summary>
+    private static string[] IntakeCheckedTokenIds(Collection collection, IReadOnlyList<MintAsset> assets)
+    {
+        var ids = new List<string>(assets.Count);
+        HashSet<string>? seen = null;
+        foreach (var a in assets)
+        {
+            if (a.TokenId is null || (collection.Kind == CollectionKind.Erc1155 && a.MetadataJson is null))
+            {
+                continue;
+            }
+            seen ??= new HashSet<string>(StringComparer.Ordinal);
+            if (seen.Add(a.TokenId))
+            {
+                ids.Add(a.TokenId);
+            }
+        }
+        return ids.ToArray();
     }
 
     private async Task IntakeWriterLoopAsync()
@@ -74,7 +106,7 @@ public sealed partial class OpenMintStore : IMintStore
                     continue;
                 }
                 group.Add(work);
-                assets += work.Intake.Assets.Count;
+                assets += work.Records.Length;
             }
             if (group.Count > 0)
             {
@@ -101,7 +133,14 @@ public sealed partial class OpenMintStore : IMintStore
                 await writer.ExecuteAsync("SAVEPOINT intake").ConfigureAwait(false);
                 try
                 {
-                    outcomes[i] = await AcceptInTransactionAsync(writer, group[i], TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    var outcome = await IntakeAcceptFastAsync(writer, group[i], TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    if (outcome is null)
+                    {
+                        // A reference id is taken: undo the fast path's writes and decide with every lookup.
+                        await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake").ConfigureAwait(false);
+                        outcome = await IntakeAcceptAsync(writer, group[i], TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+                    }
+                    outcomes[i] = outcome;
                     await writer.ExecuteAsync("RELEASE SAVEPOINT intake").ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
@@ -138,34 +177,57 @@ public sealed partial class OpenMintStore : IMintStore
     }
 
     /// <summary>
-    /// The whole intake of one request inside a caller's transaction. Returns without writing anything
-    /// when the outcome is not Accepted (every check happens before the first write).
+    /// The common case, with one lookup less: no reference id of the request exists yet. The rows go in with
+    /// <c>ON CONFLICT DO NOTHING</c>, so the unique index that the insert probes anyway is the reference check.
+    /// Returns null when a reference id turned out to exist (the caller rolls back to its savepoint and runs
+    /// <see cref="IntakeAcceptAsync"/>). Refusals check the reference ids first, so a 409 on a reference id still
+    /// wins over a token conflict or the rate limit, exactly as in <see cref="IntakeAcceptAsync"/>.
     /// </summary>
-    private static async Task<MintIntakeOutcome> AcceptInTransactionAsync(IntakeWriter writer, IntakeWork work, TimeProvider time, CancellationToken ct)
+    private static async Task<MintIntakeOutcome?> IntakeAcceptFastAsync(IntakeWriter writer, IntakeWork work, TimeProvider time, CancellationToken ct)
     {
         var intake = work.Intake;
         var collection = intake.Collection;
-        var assets = intake.Assets;
-        var referenceIds = assets.Select(a => a.ReferenceId).ToArray();
-
-        var c = writer.Connection;
-        var tx = writer.Transaction;
-        var existing = await writer.ExistingReferencesAsync(collection.Id, referenceIds, ct).ConfigureAwait(false);
-        var taken = existing.Where(e => e.Status != "failed").Select(e => e.ReferenceId).ToList();
-        if (taken.Count > 0)
+        var tokenConflict = await IntakeTokenConflictAsync(writer, work, ct).ConfigureAwait(false);
+        if (tokenConflict is not null)
         {
-            var ordered = referenceIds.Where(taken.Contains).ToList();
-            return new MintIntakeOutcome.Conflict($"there are already mint requests for reference_ids: {string.Join(", ", ordered)}", "reference_id", ordered);
+            return await IntakeReferenceConflictAsync(writer, work, ct).ConfigureAwait(false) ?? (MintIntakeOutcome)tokenConflict;
+        }
+        var quota = await writer.ConsumeRateAsync(MintRateScope(collection.ProjectId), intake.RateLimitPerMinute, intake.RateUnits, time.GetUtcNow(), ct).ConfigureAwait(false);
+        if (quota.Allowed is false)
+        {
+            return await IntakeReferenceConflictAsync(writer, work, ct).ConfigureAwait(false) ?? (MintIntakeOutcome)new MintIntakeOutcome.RateLimited(quota.Quota);
+        }
+        var firstId = await writer.NextIdAsync(ct).ConfigureAwait(false);
+        if (await writer.InsertAsync(work, firstId, ct).ConfigureAwait(false) != work.Records.Length)
+        {
+            return null;
+        }
+        await writer.AppendCreationEventsAsync(collection.ProjectId, firstId, work.Records.Length, ct).ConfigureAwait(false);
+        return new MintIntakeOutcome.Accepted(quota.Quota);
+    }
+
+    /// <summary>
+    /// The whole intake of one request inside the group's transaction, when a reference id of it already exists.
+    /// Returns without writing anything when the outcome is not Accepted (every check happens before the first write).
+    /// </summary>
+    private static async Task<MintIntakeOutcome> IntakeAcceptAsync(IntakeWriter writer, IntakeWork work, TimeProvider time, CancellationToken ct)
+    {
+        var intake = work.Intake;
+        var collection = intake.Collection;
+        var existing = await writer.ExistingReferencesAsync(collection.Id, work, ct).ConfigureAwait(false);
+        var referenceConflict = IntakeReferenceConflict(work, existing);
+        if (referenceConflict is not null)
+        {
+            return referenceConflict;
         }
 
-        var conflict = await IntakeTokenConflictAsync(writer, collection, assets, ct).ConfigureAwait(false);
+        var conflict = await IntakeTokenConflictAsync(writer, work, ct).ConfigureAwait(false);
         if (conflict is not null)
         {
             return conflict;
         }
 
-        var now = time.GetUtcNow();
-        var quota = await IntakeConsumeRateAsync(c, tx, MintRateScope(collection.ProjectId), intake.RateLimitPerMinute, intake.RateUnits, now, ct).ConfigureAwait(false);
+        var quota = await writer.ConsumeRateAsync(MintRateScope(collection.ProjectId), intake.RateLimitPerMinute, intake.RateUnits, time.GetUtcNow(), ct).ConfigureAwait(false);
         if (quota.Allowed is false)
         {
             return new MintIntakeOutcome.RateLimited(quota.Quota);
@@ -173,36 +235,52 @@ public sealed partial class OpenMintStore : IMintStore
 
         // Ids are taken before the failed rows are removed, so an id is never handed out twice
         // and a cursor never sees a new row appear behind it.
-        var nextId = await writer.NextIdAsync(ct).ConfigureAwait(false);
+        var firstId = await writer.NextIdAsync(ct).ConfigureAwait(false);
         if (existing.Count > 0)
         {
-            // A failed request's reference id may be used again: the new request replaces the failed record.
-            await c.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM mint_request WHERE id IN @ids AND status = 'failed'",
-                new { ids = existing.Select(e => e.Id).ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            // A failed request's reference id may be used again: the new request replaces the failed record. Its creation
+            // event is rebuilt from the row, so that event's payload is written out before the row goes.
+            var ids = existing.Select(e => e.Id).ToArray();
+            await MintEventLog.WriteOutCreationPayloadsAsync(writer.Connection, writer.Transaction, ids, collection, intake.Chain, ct).ConfigureAwait(false);
+            await writer.Connection.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM mint_request WHERE {MintEventLog.InList(writer.Connection, "id", "@ids")} AND status = 'failed'", new { ids }, writer.Transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
-
-        var records = new MintRequestRecord[work.Records.Length];
-        for (var i = 0; i < records.Length; i++)
+        if (await writer.InsertAsync(work, firstId, ct).ConfigureAwait(false) != work.Records.Length)
         {
-            records[i] = work.Records[i] with { Id = nextId + i };
+            throw new InvalidOperationException("a reference id of the request appeared inside the intake transaction");
         }
-        await writer.InsertAsync(records, ct).ConfigureAwait(false);
-        await writer.AppendEventsAsync(records, work.PayloadTemplates, ct).ConfigureAwait(false);
+        await writer.AppendCreationEventsAsync(collection.ProjectId, firstId, work.Records.Length, ct).ConfigureAwait(false);
         return new MintIntakeOutcome.Accepted(quota.Quota);
     }
 
-    private static async Task<MintIntakeOutcome.Conflict?> IntakeTokenConflictAsync(IntakeWriter writer, Collection collection, IReadOnlyList<MintAsset> assets, CancellationToken ct)
+    private static async Task<MintIntakeOutcome.Conflict?> IntakeReferenceConflictAsync(IntakeWriter writer, IntakeWork work, CancellationToken ct) =>
+        IntakeReferenceConflict(work, await writer.ExistingReferencesAsync(work.Intake.Collection.Id, work, ct).ConfigureAwait(false));
+
+    /// <summary>A pending or succeeded request holding one of the reference ids is a 409; a failed one may be replaced.</summary>
+    private static MintIntakeOutcome.Conflict? IntakeReferenceConflict(IntakeWork work, List<(long Id, string ReferenceId, string Status)> existing)
     {
-        var checkedAssets = collection.Kind == CollectionKind.Erc721
-            ? assets.Where(a => a.TokenId is not null)
-            : assets.Where(a => a.TokenId is not null && a.MetadataJson is not null); // ERC1155: only metadata on an existing id conflicts
-        var tokenIds = checkedAssets.Select(a => a.TokenId!).Distinct(StringComparer.Ordinal).ToArray();
+        var taken = existing.Where(e => e.Status != "failed").Select(e => e.ReferenceId).ToHashSet(StringComparer.Ordinal);
+        if (taken.Count == 0)
+        {
+            return null;
+        }
+        var ordered = work.ReferenceIds.Where(taken.Contains).ToList();
+        return new MintIntakeOutcome.Conflict($"there are already mint requests for reference_ids: {string.Join(", ", ordered)}", "reference_id", ordered);
+    }
+
+    private static async Task<MintIntakeOutcome.Conflict?> IntakeTokenConflictAsync(IntakeWriter writer, IntakeWork work, CancellationToken ct)
+    {
+        var tokenIds = work.CheckedTokenIds;
         if (tokenIds.Length == 0)
         {
             return null;
         }
-        var (requested, mintedTokens) = await writer.ExistingTokensAsync(collection.Id, tokenIds, ct).ConfigureAwait(false);
+        var collection = work.Intake.Collection;
+        var (requested, mintedTokens) = await writer.ExistingTokensAsync(collection.Id, work, ct).ConfigureAwait(false);
+        if (requested.Count == 0 && mintedTokens.Count == 0)
+        {
+            return null;
+        }
         var minted = mintedTokens.ToHashSet(StringComparer.Ordinal);
         minted.UnionWith(requested.Where(r => r.Status == "succeeded").Select(r => r.TokenId));
 
@@ -224,17 +302,50 @@ public sealed partial class OpenMintStore : IMintStore
         return null;
     }
 
-    /// <summary>The fixed-window count of RateWindowStore, inside the intake transaction so a refused or conflicting request counts nothing.</summary>
-    private static async Task<(bool Allowed, MintQuota Quota)> IntakeConsumeRateAsync(DbConnection c, DbTransaction tx, string scope, long limit, long amount, DateTimeOffset now, CancellationToken ct)
+    /// <summary>The rows of one request as the JSON array the SQLite insert unpacks: [reference, owner, token, by_quantity, amount, metadata].</summary>
+    private static string IntakeRowsJson(MintRequestRecord[] records)
     {
-        var d = await ConsumeRateAsync(c, tx, scope, limit, TimeSpan.FromMinutes(1), amount, now, ct).ConfigureAwait(false);
-        return (d.Allowed, new MintQuota(d.Limit, d.Used, DateTimeOffset.FromUnixTimeSeconds(d.WindowEnd)));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(records.Length * 256);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, IntakeJsonOptions))
+        {
+            w.WriteStartArray();
+            foreach (var r in records)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(r.ReferenceId);
+                w.WriteStringValue(r.OwnerAddress);
+                w.WriteStringValue(r.TokenId);
+                w.WriteNumberValue(r.ByQuantity ? 1 : 0);
+                w.WriteStringValue(r.Amount);
+                w.WriteStringValue(r.MetadataJson);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    private static string IntakeJsonArray(string[] values)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(values.Length * 16 + 2);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, IntakeJsonOptions))
+        {
+            w.WriteStartArray();
+            foreach (var v in values)
+            {
+                w.WriteStringValue(v);
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static readonly System.Text.Json.JsonWriterOptions IntakeJsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// The intake writer's own connection and its prepared statements, reused across groups: binding a fresh
     /// multi-row statement per request (or preparing per row) cost more than the durable commit itself.
-    /// On SQLite the id lists travel as one JSON parameter (json_each) so every lookup is one prepared statement.
+    /// On SQLite the rows and id lists travel as JSON parameters (json_each), built on the callers' threads.
     /// </summary>
     private sealed class IntakeWriter : IAsyncDisposable
     {
@@ -242,6 +353,8 @@ public sealed partial class OpenMintStore : IMintStore
         private readonly Dictionary<string, (DbCommand Command, DbParameter[] Parameters)> _commands = new(StringComparer.Ordinal);
         private readonly bool _sqlite;
         private readonly TimeProvider _time;
+        private Guid[] _eventIds = new Guid[128];
+        private char[] _eventIdsJson = new char[128 * 39 + 2];
 
         private IntakeWriter(DbConnection connection, SqlDialect dialect, TimeProvider time)
         {
@@ -274,7 +387,7 @@ public sealed partial class OpenMintStore : IMintStore
             }
         }
 
-        private (DbCommand Command, DbParameter[] Parameters) Command(string key, Func<string> sql, int parameterCount)
+        private (DbCommand Command, DbParameter[] Parameters) Command(string key, Func<string> sql, int parameterCount, string[]? names = null)
         {
             if (!_commands.TryGetValue(key, out var entry))
             {
@@ -284,7 +397,7 @@ public sealed partial class OpenMintStore : IMintStore
                 for (var i = 0; i < parameterCount; i++)
                 {
                     parameters[i] = command.CreateParameter();
-                    parameters[i].ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+                    parameters[i].ParameterName = names?[i] ?? "@p" + i.ToString(CultureInfo.InvariantCulture);
                     command.Parameters.Add(parameters[i]);
                 }
                 entry = (command, parameters);
@@ -302,18 +415,37 @@ public sealed partial class OpenMintStore : IMintStore
             return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }
 
-        public async Task<List<(long Id, string ReferenceId, string Status)>> ExistingReferencesAsync(long collectionId, string[] referenceIds, CancellationToken ct)
+        /// <summary><see cref="OpenMintStore.ConsumeRateAsync"/> with the writer's prepared statement (the rare refusal reads through Dapper).</summary>
+        public async Task<(bool Allowed, MintQuota Quota)> ConsumeRateAsync(string scope, long limit, long amount, DateTimeOffset now, CancellationToken ct)
+        {
+            var window = TimeSpan.FromMinutes(1);
+            var (start, end) = RateWindowBounds(window, now);
+            var (command, p) = Command("rate", () => ConsumeRateSql, 4, ["@scope", "@start", "@amount", "@limit"]);
+            p[0].Value = scope;
+            p[1].Value = start;
+            p[2].Value = amount;
+            p[3].Value = limit;
+            var used = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            if (used is not null and not DBNull)
+            {
+                return (true, new MintQuota(limit, Convert.ToInt64(used, CultureInfo.InvariantCulture), DateTimeOffset.FromUnixTimeSeconds(end)));
+            }
+            var refused = await OpenMintStore.ConsumeRateAsync(Connection, Transaction, scope, limit, window, amount, now, ct).ConfigureAwait(false);
+            return (refused.Allowed, new MintQuota(refused.Limit, refused.Used, DateTimeOffset.FromUnixTimeSeconds(refused.WindowEnd)));
+        }
+
+        public async Task<List<(long Id, string ReferenceId, string Status)>> ExistingReferencesAsync(long collectionId, IntakeWork work, CancellationToken ct)
         {
             if (!_sqlite)
             {
                 return (await Connection.QueryAsync<(long, string, string)>(new CommandDefinition(
-                    "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @collectionId AND reference_id IN @referenceIds",
-                    new { collectionId, referenceIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                    "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @collectionId AND reference_id = ANY(@referenceIds)",
+                    new { collectionId, referenceIds = work.ReferenceIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
             }
             var (command, p) = Command("refs", () =>
                 "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @p0 AND reference_id IN (SELECT value FROM json_each(@p1))", 2);
             p[0].Value = collectionId;
-            p[1].Value = System.Text.Json.JsonSerializer.Serialize(referenceIds);
+            p[1].Value = work.Sqlite!.ReferenceIds;
             var result = new List<(long, string, string)>();
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -323,163 +455,170 @@ public sealed partial class OpenMintStore : IMintStore
             return result;
         }
 
-        public async Task<(List<(string TokenId, string Status)> Requested, List<string> Minted)> ExistingTokensAsync(long collectionId, string[] tokenIds, CancellationToken ct)
+        /// <summary>Pending or succeeded requests for the checked token ids, and tokens already known; one statement.</summary>
+        public async Task<(List<(string TokenId, string Status)> Requested, List<string> Minted)> ExistingTokensAsync(long collectionId, IntakeWork work, CancellationToken ct)
         {
+            var requested = new List<(string, string)>();
+            var minted = new List<string>();
             if (!_sqlite)
             {
-                var requested = (await Connection.QueryAsync<(string, string)>(new CommandDefinition(
-                    "SELECT token_id, status FROM mint_request WHERE collection_id = @collectionId AND token_id IN @tokenIds AND status IN ('pending', 'succeeded')",
-                    new { collectionId, tokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-                var minted = (await Connection.QueryAsync<string>(new CommandDefinition(
-                    "SELECT token_id FROM token WHERE collection_id = @collectionId AND token_id IN @tokenIds",
-                    new { collectionId, tokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+                var rows = await Connection.QueryAsync<(string, string)>(new CommandDefinition(
+                    """
+                    SELECT token_id, status FROM mint_request WHERE collection_id = @collectionId AND token_id = ANY(@tokenIds) AND status IN ('pending', 'succeeded')
+                    UNION ALL
+                    SELECT token_id, 'minted' FROM token WHERE collection_id = @collectionId AND token_id = ANY(@tokenIds)
+                    """,
+                    new { collectionId, tokenIds = work.CheckedTokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false);
+                foreach (var (tokenId, status) in rows)
+                {
+                    if (status == "minted")
+                    {
+                        minted.Add(tokenId);
+                    }
+                    else
+                    {
+                        requested.Add((tokenId, status));
+                    }
+                }
                 return (requested, minted);
             }
-            var json = System.Text.Json.JsonSerializer.Serialize(tokenIds);
-            var (requestedCommand, rp) = Command("tokens-requested", () =>
-                "SELECT token_id, status FROM mint_request WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1)) AND status IN ('pending', 'succeeded')", 2);
-            rp[0].Value = collectionId;
-            rp[1].Value = json;
-            var requestedRows = new List<(string, string)>();
-            await using (var reader = await requestedCommand.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            var (command, p) = Command("tokens", () =>
+                """
+                SELECT token_id, status FROM mint_request WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1)) AND status IN ('pending', 'succeeded')
+                UNION ALL
+                SELECT token_id, 'minted' FROM token WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1))
+                """, 2);
+            p[0].Value = collectionId;
+            p[1].Value = work.Sqlite!.TokenIds;
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                var tokenId = reader.GetString(0);
+                var status = reader.GetString(1);
+                if (status == "minted")
                 {
-                    requestedRows.Add((reader.GetString(0), reader.GetString(1)));
+                    minted.Add(tokenId);
+                }
+                else
+                {
+                    requested.Add((tokenId, status));
                 }
             }
-            var (mintedCommand, mp) = Command("tokens-minted", () =>
-                "SELECT token_id FROM token WHERE collection_id = @p0 AND token_id IN (SELECT value FROM json_each(@p1))", 2);
-            mp[0].Value = collectionId;
-            mp[1].Value = json;
-            var mintedRows = new List<string>();
-            await using (var reader = await mintedCommand.ExecuteReaderAsync(ct).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    mintedRows.Add(reader.GetString(0));
-                }
-            }
-            return (requestedRows, mintedRows);
+            return (requested, minted);
         }
 
-        public async Task InsertAsync(MintRequestRecord[] records, CancellationToken ct)
+        /// <summary>Inserts the request's rows with ids from <paramref name="firstId"/>; a row whose reference id exists is skipped. Returns the rows inserted.</summary>
+        public async Task<int> InsertAsync(IntakeWork work, long firstId, CancellationToken ct)
         {
-            if (_sqlite && records.Length > 0)
+            var records = work.Records;
+            if (_sqlite)
             {
                 // One JSON parameter for all rows: SQLite unpacks it in C, far cheaper than binding ten parameters per row.
+                // ("WHERE true" lets the parser tell the upsert clause from a join constraint.)
                 var (command, p) = Command("insert-json", () =>
                     "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
-                    "SELECT @p0 + key, @p1, @p2, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, 'pending', @p3, @p3 FROM json_each(@p4)", 5);
+                    "SELECT @p0 + key, @p1, @p2, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, 'pending', @p3, @p3 FROM json_each(@p4) WHERE true " +
+                    "ON CONFLICT DO NOTHING", 5);
                 var first = records[0];
-                p[0].Value = first.Id;
+                p[0].Value = firstId;
                 p[1].Value = first.CollectionId;
                 p[2].Value = first.ProjectId;
                 p[3].Value = Time.ToWire(first.CreatedAt);
-                p[4].Value = RowsJson(records, static (w, r) =>
-                {
-                    w.WriteStringValue(r.ReferenceId);
-                    w.WriteStringValue(r.OwnerAddress);
-                    w.WriteStringValue(r.TokenId);
-                    w.WriteNumberValue(r.ByQuantity ? 1 : 0);
-                    w.WriteStringValue(r.Amount);
-                    w.WriteStringValue(r.MetadataJson);
-                });
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                return;
+                p[4].Value = work.Sqlite!.Rows;
+                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             const int Columns = 10;
+            var inserted = 0;
             for (var offset = 0; offset < records.Length; offset += ChunkRows)
             {
                 var rows = Math.Min(ChunkRows, records.Length - offset);
                 var (command, p) = Command("insert-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
                     "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) VALUES ",
-                    rows, Columns, "'pending'", 9), rows * Columns);
+                    rows, Columns, "'pending'", 9) + " ON CONFLICT DO NOTHING", rows * Columns);
                 for (var i = 0; i < rows; i++)
                 {
                     var r = records[offset + i];
                     var b = i * Columns;
-                    p[b].Value = r.Id;
+                    p[b].Value = firstId + offset + i;
                     p[b + 1].Value = r.CollectionId;
                     p[b + 2].Value = r.ProjectId;
                     p[b + 3].Value = r.ReferenceId;
                     p[b + 4].Value = r.OwnerAddress;
                     p[b + 5].Value = (object?)r.TokenId ?? DBNull.Value;
-                    p[b + 6].Value = _sqlite ? (r.ByQuantity ? 1 : 0) : r.ByQuantity;
+                    p[b + 6].Value = r.ByQuantity;
                     p[b + 7].Value = (object?)r.Amount ?? DBNull.Value;
                     p[b + 8].Value = (object?)r.MetadataJson ?? DBNull.Value;
                     p[b + 9].Value = Time.ToWire(r.CreatedAt);
                 }
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                inserted += await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
+            return inserted;
         }
 
-        private static string RowsJson(MintRequestRecord[] records, Action<System.Text.Json.Utf8JsonWriter, MintRequestRecord> row)
-        {
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>(records.Length * 256);
-            using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                w.WriteStartArray();
-                foreach (var r in records)
-                {
-                    w.WriteStartArray();
-                    row(w, r);
-                    w.WriteEndArray();
-                }
-                w.WriteEndArray();
-            }
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
-
-        /// <summary>The rows <see cref="MintEventLog.AppendAsync"/> writes (uuid v7 ids taken here in commit order, the same payload), one statement per request.</summary>
-        public async Task AppendEventsAsync(MintRequestRecord[] records, string[] payloadTemplates, CancellationToken ct)
+        /// <summary>
+        /// One creation event per inserted row (requests <paramref name="firstId"/> onwards), uuid v7 ids taken here in commit
+        /// order. No payload: <see cref="MintEventLog"/> rebuilds a creation event's payload from its row.
+        /// </summary>
+        public async Task AppendCreationEventsAsync(string projectId, long firstId, int count, CancellationToken ct)
         {
             var createdAt = Time.ToWire(_time.GetUtcNow());
-            var eventIds = new string[records.Length];
-            var payloads = new string[records.Length];
-            for (var i = 0; i < records.Length; i++)
+            if (_eventIds.Length < count)
             {
-                var eventId = UuidV7.New(_time);
-                eventIds[i] = eventId.ToString();
-                payloads[i] = MintEvents.WithEventId(payloadTemplates[i], eventId);
+                _eventIds = new Guid[count];
+                _eventIdsJson = new char[count * 39 + 2];
             }
-            if (_sqlite && records.Length > 0)
+            var ids = _eventIds;
+            UuidV7.Fill(ids.AsSpan(0, count), _time);
+            if (_sqlite)
             {
                 var (command, p) = Command("event-json", () =>
-                    "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at) " +
-                    "SELECT value ->> 0, @p0, @p1 + key, 'pending', value ->> 1, @p2 FROM json_each(@p3)", 4);
-                p[0].Value = records[0].ProjectId;
-                p[1].Value = records[0].Id;
+                    "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) " +
+                    "SELECT value, @p0, @p1 + key, 'pending', @p2 FROM json_each(@p3)", 4);
+                p[0].Value = projectId;
+                p[1].Value = firstId;
                 p[2].Value = createdAt;
-                var index = 0;
-                p[3].Value = RowsJson(records, (w, _) =>
-                {
-                    w.WriteStringValue(eventIds[index]);
-                    w.WriteStringValue(payloads[index]);
-                    index++;
-                });
+                p[3].Value = EventIdsJson(ids.AsSpan(0, count));
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 return;
             }
-            const int Columns = 6;
-            for (var offset = 0; offset < records.Length; offset += ChunkRows)
+            const int Columns = 5;
+            for (var offset = 0; offset < count; offset += ChunkRows)
             {
-                var rows = Math.Min(ChunkRows, records.Length - offset);
+                var rows = Math.Min(ChunkRows, count - offset);
                 var (command, p) = Command("event-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
-                    "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
+                    "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
                 for (var i = 0; i < rows; i++)
                 {
-                    var r = records[offset + i];
                     var b = i * Columns;
-                    p[b].Value = eventIds[offset + i];
-                    p[b + 1].Value = r.ProjectId;
-                    p[b + 2].Value = r.Id;
-                    p[b + 3].Value = r.Status.ToWire();
-                    p[b + 4].Value = payloads[offset + i];
-                    p[b + 5].Value = createdAt;
+                    p[b].Value = ids[offset + i].ToString();
+                    p[b + 1].Value = projectId;
+                    p[b + 2].Value = firstId + offset + i;
+                    p[b + 3].Value = "pending";
+                    p[b + 4].Value = createdAt;
                 }
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>["id","id",...] without an encoder: uuids need no escaping.</summary>
+        private string EventIdsJson(ReadOnlySpan<Guid> ids)
+        {
+            var buffer = _eventIdsJson;
+            var n = 0;
+            buffer[n++] = '[';
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (i > 0)
+                {
+                    buffer[n++] = ',';
+                }
+                buffer[n++] = '"';
+                ids[i].TryFormat(buffer.AsSpan(n), out var written);
+                n += written;
+                buffer[n++] = '"';
+            }
+            buffer[n++] = ']';
+            return new string(buffer, 0, n);
         }
 
         /// <summary>"prefix (@p0,..),(..)"; <paramref name="literal"/> goes before the column at <paramref name="repeatLast"/>, which is written twice (created_at = updated_at).</summary>

@@ -30,19 +30,9 @@ public sealed partial class OpenMintStore
     internal static async Task<RateDecision> ConsumeRateAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
         string scope, long limit, TimeSpan window, long amount, DateTimeOffset now, CancellationToken ct)
     {
-        var seconds = (long)window.TotalSeconds;
-        var start = now.ToUnixTimeSeconds() / seconds * seconds;
-        var end = start + seconds;
-        // The conditional upsert both checks and counts in one statement: no read-modify-write race
-        // between instances (PostgreSQL row lock; SQLite single writer).
+        var (start, end) = RateWindowBounds(window, now);
         var used = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            """
-            INSERT INTO rate_window (scope, window_start, used) SELECT @scope, @start, @amount WHERE @amount <= @limit
-            ON CONFLICT (scope, window_start) DO UPDATE SET used = rate_window.used + excluded.used
-                WHERE rate_window.used + excluded.used <= @limit
-            RETURNING used
-            """,
-            new { scope, start, amount, limit }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            ConsumeRateSql, new { scope, start, amount, limit }, tx, cancellationToken: ct)).ConfigureAwait(false);
         if (used is not null)
         {
             return new RateDecision(true, limit, used.Value, start, end);
@@ -50,6 +40,27 @@ public sealed partial class OpenMintStore
         var current = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT used FROM rate_window WHERE scope = @scope AND window_start = @start", new { scope, start }, tx, cancellationToken: ct)).ConfigureAwait(false);
         return new RateDecision(false, limit, current ?? 0, start, end);
+    }
+
+    /// <summary>
+    /// Counts @amount against (@scope, @start) when the total stays within @limit, returning the new total, or no row.
+    /// The conditional upsert both checks and counts in one statement: no read-modify-write race between instances
+    /// (PostgreSQL row lock; SQLite single writer). Intake runs it as a prepared statement of its writer.
+    /// </summary>
+    internal const string ConsumeRateSql =
+        """
+        INSERT INTO rate_window (scope, window_start, used) SELECT @scope, @start, @amount WHERE @amount <= @limit
+        ON CONFLICT (scope, window_start) DO UPDATE SET used = rate_window.used + excluded.used
+            WHERE rate_window.used + excluded.used <= @limit
+        RETURNING used
+        """;
+
+    /// <summary>The fixed window (unix seconds) that contains <paramref name="now"/>.</summary>
+    internal static (long Start, long End) RateWindowBounds(TimeSpan window, DateTimeOffset now)
+    {
+        var seconds = (long)window.TotalSeconds;
+        var start = now.ToUnixTimeSeconds() / seconds * seconds;
+        return (start, start + seconds);
     }
 
     /// <summary>Reads a window without counting (for headers on requests that do not consume).</summary>

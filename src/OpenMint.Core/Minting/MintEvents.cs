@@ -8,16 +8,22 @@ public static class MintEvents
 {
     public const string EventName = "imtbl_zkevm_mint_request_updated";
 
-    // event_id is the second property, so its value always starts at the same offset of the payload.
-    private static readonly int EventIdOffset = $"{{\"event_name\":\"{EventName}\",\"event_id\":\"".Length;
-
     /// <summary>
-    /// The payload of <paramref name="template"/> (built by <see cref="Payload"/> with any event id) carrying
-    /// <paramref name="eventId"/> instead: lets intake build payloads on the callers' threads and only stamp
-    /// the increasing id on the single writer.
+    /// The request as it was when it was accepted, from a row read at any later time: every field of a creation
+    /// event's payload is a constant or a column that never changes after intake (a by-quantity request's token_id
+    /// is filled in when it is minted; it had none at creation). The event log stores no payload for creation
+    /// events and rebuilds it with <c>Payload(eventId, AsCreated(row), ...)</c>.
     /// </summary>
-    public static string WithEventId(string template, Guid eventId) =>
-        string.Concat(template.AsSpan(0, EventIdOffset), eventId.ToString(), template.AsSpan(EventIdOffset + 36));
+    public static MintRequestRecord AsCreated(MintRequestRecord r) => r with
+    {
+        TokenId = r.ByQuantity ? null : r.TokenId,
+        Status = MintStatus.Pending,
+        ErrorMessage = null,
+        TransactionHash = null,
+        ActivityId = null,
+        BatchId = null,
+        UpdatedAt = r.CreatedAt,
+    };
 
     public static string Payload(Guid eventId, MintRequestRecord r, Collection collection, ChainConfig chain)
     {
@@ -73,3 +79,8 @@ public static class MintEvents
         r.MetadataJson is null ? null : new Guid(System.Security.Cryptography.MD5.HashData(
             System.Text.Encoding.UTF8.GetBytes($"{r.CollectionId}/{r.ReferenceId}/{r.CreatedAt.ToUnixTimeMilliseconds()}"))).ToString();
 }
+
+/// <summary>One row of the mint event log, with its <c>imtbl_zkevm_mint_request_updated</c> payload.</summary>
+/// <param name="Seq">Delivery order.</param>
+/// <param name="Status">The status the event records.</param>
+public sealed record MintEventRecord(long Seq, Guid EventId, string ProjectId, long MintRequestId, MintStatus Status, string Payload, DateTimeOffset CreatedAt);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dapper;
+using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 using static OpenMint.Api.Tests.Minting.MintingServerFixture;
 
@@ -100,9 +101,10 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
         Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.Equal("pending", r.Status));
         Assert.All(rows, r => Assert.Equal(1, r.ByQuantity));
+        var events = await server.Store.ReadMintEventsAsync(0, int.MaxValue, CancellationToken.None);
         foreach (var row in rows)
         {
-            var payload = await c.QuerySingleAsync<string>("SELECT payload FROM mint_event WHERE mint_request_id = @id AND status = 'pending'", new { id = row.Id });
+            var payload = events.Single(e => e.MintRequestId == row.Id && e.Status == MintStatus.Pending).Payload;
             var json = JsonNode.Parse(payload)!;
             Assert.Equal("imtbl_zkevm_mint_request_updated", (string?)json["event_name"]);
             Assert.Equal("pending", (string?)json["data"]!["status"]);

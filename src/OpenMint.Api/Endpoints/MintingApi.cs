@@ -58,7 +58,7 @@ public static class MintingApi
         MintParseResult parsed;
         try
         {
-            parsed = MintRequestParser.Parse(body.AsSpan(0, length), target.Collection.Kind);
+            parsed = MintRequestParser.Parse(body.AsMemory(0, length), target.Collection.Kind);
         }
         finally
         {
@@ -78,13 +78,7 @@ public static class MintingApi
                 {
                     var limits = LimitFields(accepted.Quota, now);
                     WriteLimitHeaders(http.Response, limits);
-                    return Results.Json(new Dictionary<string, string>
-                    {
-                        ["imx_mint_requests_limit"] = limits.Limit,
-                        ["imx_mint_requests_limit_reset"] = limits.Reset,
-                        ["imx_remaining_mint_requests"] = limits.Remaining,
-                        ["imx_mint_requests_retry_after"] = limits.RetryAfter,
-                    }, statusCode: StatusCodes.Status202Accepted);
+                    return new AcceptedResult(limits);
                 }
             case MintIntakeOutcome.RateLimited limited:
                 {
@@ -188,6 +182,28 @@ public static class MintingApi
         response.Headers["imx-mint-requests-limit-reset"] = v.Reset;
         response.Headers["imx-remaining-mint-requests"] = v.Remaining;
         response.Headers["imx-mint-requests-retry-after"] = v.RetryAfter;
+    }
+
+    /// <summary>The 202 body: the four limit values as strings, written straight to the response.</summary>
+    private sealed class AcceptedResult(LimitValues limits) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status202Accepted;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            var buffer = new ArrayBufferWriter<byte>(256);
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("imx_mint_requests_limit", limits.Limit);
+                w.WriteString("imx_mint_requests_limit_reset", limits.Reset);
+                w.WriteString("imx_remaining_mint_requests", limits.Remaining);
+                w.WriteString("imx_mint_requests_retry_after", limits.RetryAfter);
+                w.WriteEndObject();
+            }
+            httpContext.Response.ContentLength = buffer.WrittenCount;
+            return httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).AsTask();
+        }
     }
 
     /// <summary>The read shape shared by get-by-id and list, written straight to the response.</summary>

@@ -23,16 +23,19 @@ public static class MintRequestParser
     private static readonly string[] StringMetadataFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
     private static readonly string[] DisplayTypes = ["number", "boost_percentage", "boost_number", "date"];
 
-    public static MintParseResult Parse(ReadOnlySpan<byte> body, CollectionKind kind)
+    public static MintParseResult Parse(ReadOnlySpan<byte> body, CollectionKind kind) => Parse(body.ToArray(), kind);
+
+    /// <summary>Parses <paramref name="body"/> in place (the caller may reuse the buffer once this returns).</summary>
+    public static MintParseResult Parse(ReadOnlyMemory<byte> body, CollectionKind kind)
     {
-        if (!System.Text.Unicode.Utf8.IsValid(body))
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
             return MintParseResult.Fail("request body is not valid UTF-8");
         }
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+            doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException ex)
         {
@@ -69,14 +72,14 @@ public static class MintRequestParser
         }
 
         var result = new List<MintAsset>(count);
-        var referenceIds = new HashSet<string>(StringComparer.Ordinal);
-        var tokenIds = new HashSet<string>(StringComparer.Ordinal);
+        var referenceIds = new HashSet<string>(count, StringComparer.Ordinal);
+        var tokenIds = new HashSet<string>(count, StringComparer.Ordinal);
+        var compact = new MetadataWriter();
         long byQuantity = 0;
         var index = 0;
         foreach (var item in assets.EnumerateArray())
         {
-            var at = $"/assets/{index}";
-            var error = ParseAsset(item, at, kind, out var asset);
+            var error = ParseAsset(item, index, kind, compact, out var asset);
             if (error is not null)
             {
                 return MintParseResult.Fail(error);
@@ -100,9 +103,11 @@ public static class MintRequestParser
         return new MintParseResult(result, null, tokenIds.Count + byQuantity);
     }
 
-    private static string? ParseAsset(JsonElement item, string at, CollectionKind kind, out MintAsset? asset)
+    private static string? ParseAsset(JsonElement item, int index, CollectionKind kind, MetadataWriter compact, out MintAsset? asset)
     {
         asset = null;
+        // Where an error points; only formatted when there is one.
+        var at = new AssetPath(index);
         if (item.ValueKind != JsonValueKind.Object)
         {
             return $"request body has an error: doesn't match schema: {at}: value must be an object";
@@ -181,13 +186,12 @@ public static class MintRequestParser
         string? metadata = null;
         if (item.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
         {
-            error = ValidateMetadata(meta, $"{at}/metadata");
+            error = ValidateMetadata(meta, at);
             if (error is not null)
             {
                 return error;
             }
-            metadata = Compact(meta);
-            if (Encoding.UTF8.GetByteCount(metadata) > MaxMetadataBytes)
+            if (!compact.TryWrite(meta, MaxMetadataBytes, out metadata))
             {
                 return $"request body has an error: {at}/metadata: metadata is larger than {MaxMetadataBytes} bytes when serialized";
             }
@@ -197,8 +201,9 @@ public static class MintRequestParser
         return null;
     }
 
-    private static string? ValidateMetadata(JsonElement meta, string at)
+    private static string? ValidateMetadata(JsonElement meta, AssetPath asset)
     {
+        var at = new MetadataPath(asset);
         if (meta.ValueKind != JsonValueKind.Object)
         {
             return $"request body has an error: doesn't match schema: {at}: value must be an object or null";
@@ -221,7 +226,7 @@ public static class MintRequestParser
         var i = 0;
         foreach (var attribute in attributes.EnumerateArray())
         {
-            var here = $"{at}/attributes/{i++}";
+            var here = new AttributePath(at, i++);
             if (attribute.ValueKind != JsonValueKind.Object)
             {
                 return $"request body has an error: doesn't match schema: {here}: value must be an object";
@@ -243,7 +248,7 @@ public static class MintRequestParser
         return null;
     }
 
-    private static bool TryGetString(JsonElement obj, string name, string at, bool required, out string? value, out string? error)
+    private static bool TryGetString(JsonElement obj, string name, AssetPath at, bool required, out string? value, out string? error)
     {
         value = null;
         error = null;
@@ -265,14 +270,49 @@ public static class MintRequestParser
         return true;
     }
 
-    private static string Compact(JsonElement element)
+    /// <summary>"/assets/N", formatted only into error messages.</summary>
+    private readonly record struct AssetPath(int Index)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        public override string ToString() => "/assets/" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private readonly record struct MetadataPath(AssetPath Asset)
+    {
+        public override string ToString() => Asset + "/metadata";
+    }
+
+    private readonly record struct AttributePath(MetadataPath Metadata, int Index)
+    {
+        public override string ToString() => Metadata + "/attributes/" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Compact metadata JSON, one buffer and writer reused for every asset of a request.</summary>
+    private sealed class MetadataWriter
+    {
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
+        private Utf8JsonWriter? _writer;
+
+        public bool TryWrite(JsonElement element, int maxBytes, out string? json)
         {
-            element.WriteTo(writer);
+            _buffer.ResetWrittenCount();
+            if (_writer is null)
+            {
+                _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            }
+            else
+            {
+                _writer.Reset(_buffer);
+            }
+            element.WriteTo(_writer);
+            _writer.Flush();
+            if (_buffer.WrittenCount > maxBytes)
+            {
+                json = null;
+                return false;
+            }
+            json = Encoding.UTF8.GetString(_buffer.WrittenSpan);
+            return true;
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";

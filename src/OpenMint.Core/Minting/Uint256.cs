@@ -50,14 +50,26 @@ public static class Address
         {
             return false;
         }
+        var isLower = value[1] == 'x';
         for (var i = 2; i < 42; i++)
         {
-            if (!char.IsAsciiHexDigit(value[i]))
+            var ch = value[i];
+            if (!char.IsAsciiHexDigit(ch))
             {
                 return false;
             }
+            isLower &= ch is not (>= 'A' and <= 'F');
         }
-        lower = "0x" + value[2..].ToLowerInvariant();
+        // Most callers already send lower case: keep their string instead of copying it.
+        lower = isLower ? value : string.Create(42, value, static (span, v) =>
+        {
+            span[0] = '0';
+            span[1] = 'x';
+            for (var i = 2; i < 42; i++)
+            {
+                span[i] = char.ToLowerInvariant(v[i]);
+            }
+        });
         return true;
     }
 }

@@ -551,12 +551,16 @@ public sealed partial class ChainSender
     {
         RpcUnavailable(_log, _chain.Name, ex.Message);
         var now = _time.GetUtcNow();
-        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && _outageNotice is null && _pausedReason is null)
+        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && (_pausedReason is null || IsOutageNotice(_pausedReason)))
         {
-            _outageNotice = $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
+            // Every failing tick, not once: requests accepted during the outage must show the notice too
+            // (the store only touches pending requests that do not show it yet).
+            _outageNotice ??= IsOutageNotice(_pausedReason) ? _pausedReason : $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
             await _store.SetSignerNoticeAsync(_chain.Name, _signer.Address, _outageNotice, now, ct).ConfigureAwait(false);
         }
     }
+
+    private bool IsOutageNotice(string? reason) => reason?.StartsWith($"chain {_chain.Name} is unreachable", StringComparison.Ordinal) == true;
 
     private async Task RpcRecoveredAsync(CancellationToken ct)
     {

@@ -73,7 +73,7 @@ internal sealed class PipelineServer : IAsyncDisposable
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null, int confirmations = 0)
     {
         var ct = CancellationToken.None;
         var db = TempSqlite.NewDatabaseValue("pipeline-e2e");
@@ -84,7 +84,7 @@ internal sealed class PipelineServer : IAsyncDisposable
         }
         // Tenancy first: the worker starts with the host.
         var setupStore = await OpenMintStore.OpenAsync(db, ct);
-        var tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment);
+        var tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations);
         await setupStore.Db.DisposeAsync();
         var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0", merged), ct);
         await app.StartAsync(ct);

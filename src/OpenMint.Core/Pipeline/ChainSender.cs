@@ -34,6 +34,9 @@ public sealed partial class ChainSender
 
     private bool _holding;
     private long _nextNonce;
+    private long _highestLatestNonce;
+    private bool _checkVanished;
+    private DateTimeOffset _lastVanishedResend;
     private bool _nonceSyncNeeded = true;
     private string? _pausedReason;
     private DateTimeOffset _lastRpcOk;
@@ -72,6 +75,7 @@ public sealed partial class ChainSender
         {
             LeaseTaken(_log, _chain.Name, _signer.Address, _instance);
             _nonceSyncNeeded = true;
+            _checkVanished = true;
             _holding = true;
         }
         _pausedReason = lease.PausedReason;
@@ -84,6 +88,11 @@ public sealed partial class ChainSender
             var block = await _node.GetLatestBlockAsync(ct).ConfigureAwait(false);
             var latestNonce = await _node.GetTransactionCountAsync(_signer.Address, "latest", ct).ConfigureAwait(false);
             await RpcRecoveredAsync(ct).ConfigureAwait(false);
+            if (latestNonce < _highestLatestNonce || _checkVanished)
+            {
+                await ResendVanishedAsync(latestNonce, ct).ConfigureAwait(false);
+            }
+            _highestLatestNonce = Math.Max(_highestLatestNonce, latestNonce);
 
             var open = await _store.ListOpenTxsAsync(_chain.Name, _signer.Address, ct).ConfigureAwait(false);
             // Not yet mined (the chain's nonce has not passed them): recover, bump, and count as in flight.
@@ -139,6 +148,36 @@ public sealed partial class ChainSender
         NonceSynced(_log, _chain.Name, _signer.Address, stored, latest, pending, next);
         _nextNonce = next;
         _nonceSyncNeeded = false;
+    }
+
+    /// <summary>
+    /// The chain's nonce went back below txs that were mined and reconciled (a node restarted from an older state,
+    /// a reorg deeper than the confirmation depth): their signed bytes are sent again, in nonce order. Without them
+    /// every later nonce would wait forever, and the same bytes can only restore what the store already records.
+    /// </summary>
+    private async Task ResendVanishedAsync(long latestNonce, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (!_checkVanished && now - _lastVanishedResend < _options.RebroadcastInterval)
+        {
+            return;
+        }
+        var vanished = await _store.ListDoneAttemptsFromNonceAsync(_chain.Name, _signer.Address, latestNonce, ct).ConfigureAwait(false);
+        _checkVanished = false;
+        _lastVanishedResend = now;
+        if (vanished.Count == 0)
+        {
+            return;
+        }
+        NonceWentBack(_log, _chain.Name, _signer.Address, latestNonce, vanished.Count);
+        foreach (var attempt in vanished)
+        {
+            var result = await _node.SendRawTransactionAsync(attempt.Raw, ct).ConfigureAwait(false);
+            if (result.Outcome is not (SendOutcome.Accepted or SendOutcome.NonceTooLow))
+            {
+                SendRejected(_log, _chain.Name, attempt.Hash, result.Outcome.ToString(), result.Message ?? "");
+            }
+        }
     }
 
     /// <summary>Returns true when the tx is settled for this tick (mined and handled, or abandoned).</summary>
@@ -643,4 +682,7 @@ public sealed partial class ChainSender
 
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Chain {Chain}: RPC unavailable: {Message}")]
     private static partial void RpcUnavailable(ILogger log, string chain, string message);
+
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
+    private static partial void NonceWentBack(ILogger log, string chain, string signer, long nonce, int count);
 }

@@ -264,6 +264,39 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         Assert.Equal(startNonce + txs, Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16));
     }
 
+    [Fact]
+    public async Task a_restart_that_loses_reconciled_blocks_gets_the_same_bytes_mined_again_and_minting_goes_on()
+    {
+        // Depth 0 (Anvil's default here): the requests succeed at once, then their blocks vanish.
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, Faults.Settings());
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var older = await anvil.Anvil.DumpStateAsync(StatePath(), CancellationToken.None);
+        var startNonce = await NonceAsync(rpc);
+        var posted = await Faults.PostMixAsync(server, "lost");
+        await Faults.AssertMintedOnceAsync(server, rpc, posted);
+        var txs = await server.ScalarAsync("SELECT COUNT(*) FROM tx");
+        var minedBefore = await MinedHashesAsync(server);
+
+        await anvil.Anvil.RestartAsync(older, CancellationToken.None);
+        Assert.Equal(startNonce, await NonceAsync(rpc));
+        Assert.Equal(BigInteger.Zero, await rpc.BalanceOfAsync(server.Address("erc721"), posted[0].Owner));
+
+        // The chain is behind the nonces the store used: unless the vanished txs come back, every later tx waits forever.
+        var later = await Faults.PostMixAsync(server, "after-loss");
+        await Faults.Until(async () => await NonceAsync(rpc) >= startNonce + txs, "the lost txs mined again");
+        await Faults.AssertMintedOnceAsync(server, rpc, [.. posted, .. later]);
+        Assert.Equal(minedBefore, (await MinedHashesAsync(server)).Take(minedBefore.Count));
+        foreach (var hash in minedBefore)
+        {
+            Assert.Equal("0x1", (await rpc.CallAsync("eth_getTransactionReceipt", hash)).GetProperty("status").GetString());
+        }
+        Assert.Equal(startNonce + await server.ScalarAsync("SELECT COUNT(*) FROM tx"), await NonceAsync(rpc));
+        Assert.Equal(await server.ScalarAsync("SELECT COUNT(*) FROM tx"), await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt")); // nothing signed again
+    }
+
+    private async Task<long> NonceAsync(TestRpc rpc) =>
+        Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16);
+
     private static async Task<List<string>> MinedHashesAsync(PipelineServer server)
     {
         await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);

@@ -33,6 +33,7 @@ public sealed partial class ChainSender
     private readonly HashSet<long> _bumpNow = new();
 
     private bool _holding;
+    private long _lastHead = -1;
     private long _nextNonce;
     private bool _nonceSyncNeeded = true;
     private string? _pausedReason;
@@ -95,6 +96,11 @@ public sealed partial class ChainSender
                     stillPending.Add(tx);
                     await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
                 }
+            }
+            if (block.Number != _lastHead)
+            {
+                _lastHead = block.Number;
+                await ResendEvictedAsync(stillPending, ct).ConfigureAwait(false);
             }
             // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
             // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
@@ -239,6 +245,37 @@ public sealed partial class ChainSender
         }
     }
 
+    /// <summary>
+    /// After each new block: txs of ours the node no longer has are sent again at once, in nonce order. A block
+    /// builder that skips one of our txs for lack of block gas leaves the later nonces unexecutable for that
+    /// block, and Anvil drops them all from its pool then (geth keeps them); waiting for the periodic pool check
+    /// (<see cref="PipelineOptions.RebroadcastInterval"/>) would leave the next blocks without them.
+    /// </summary>
+    private async Task ResendEvictedAsync(List<OpenTx> stillPending, CancellationToken ct)
+    {
+        var waiting = stillPending.Where(t => t.Latest.BroadcastAt is not null).OrderBy(t => t.Nonce).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+        var known = await _node.AreKnownAsync(waiting.Select(t => t.Latest.Hash).ToList(), ct).ConfigureAwait(false);
+        var missing = waiting.Where((_, i) => !known[i]).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        TxsEvicted(_log, _chain.Name, missing.Count, missing[0].Nonce, missing[^1].Nonce);
+        var now = _time.GetUtcNow();
+        foreach (var tx in missing)
+        {
+            _lastPoolCheck[tx.Id] = now;
+            if (await BroadcastAsync(tx.Latest, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
+            {
+                return;
+            }
+        }
+    }
+
     private async Task ReplaceAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
     {
         var latest = tx.Latest;
@@ -378,8 +415,7 @@ public sealed partial class ChainSender
             return;
         }
         // Preflight concurrently (estimating a block-sized call takes the node a while), then give out
-        // nonces in an order that packs blocks: one sender's txs are mined strictly in nonce order, so
-        // consecutive nonces should add up to a full block (first-fit decreasing by gas limit).
+        // nonces in an order that packs blocks (BlockPacker: one sender's txs are mined strictly in nonce order).
         using var gate = new SemaphoreSlim(_options.PreflightConcurrency);
         var preflights = await Task.WhenAll(candidates.Select(async c =>
         {
@@ -393,22 +429,10 @@ public sealed partial class ChainSender
                 gate.Release();
             }
         })).ConfigureAwait(false);
-        var bins = new List<(long Free, List<(Collection Collection, MintBatch Batch, long Gas)> Items)>();
-        foreach (var item in preflights.SelectMany(p => p).OrderByDescending(i => GasLimitFor(i.Gas)))
-        {
-            var size = GasLimitFor(item.Gas);
-            var bin = bins.FindIndex(b => b.Free >= size);
-            if (bin < 0)
-            {
-                bins.Add((block.GasLimit - size, [item]));
-            }
-            else
-            {
-                bins[bin].Items.Add(item);
-                bins[bin] = (bins[bin].Free - size, bins[bin].Items);
-            }
-        }
-        var ordered = bins.SelectMany(b => b.Items).Take(_options.MaxInFlight - inFlight).ToList();
+        var items = preflights.SelectMany(p => p).ToList();
+        var ordered = BlockPacker.Order(pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate)), items,
+            i => GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
+            .Take(_options.MaxInFlight - inFlight).ToList();
         if (ordered.Count == 0)
         {
             return;
@@ -639,4 +663,7 @@ public sealed partial class ChainSender
 
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Chain {Chain}: RPC unavailable: {Message}")]
     private static partial void RpcUnavailable(ILogger log, string chain, string message);
+
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) left the pool at the new block; re-sending")]
+    private static partial void TxsEvicted(ILogger log, string chain, int count, long first, long last);
 }

@@ -205,6 +205,36 @@ public class ChainSenderTests
     }
 
     [Fact]
+    public async Task txs_that_left_the_pool_at_a_new_block_are_sent_again_on_the_next_tick_without_waiting_for_the_pool_check()
+    {
+        var h = await NewAsync();
+        h.Options.RebroadcastInterval = TimeSpan.FromHours(1); // only the new-block check can find them
+        h.Options.PlanWindow = 1; // one request per tx: three txs, nonces 0..2
+        var refs = await h.AcceptAsync(A, B, A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        for (var i = 0; i < 3 && h.Node.PoolSize < 3; i++)
+        {
+            await sender.TickAsync(Ct);
+        }
+        Assert.Equal(3, h.Node.PoolSize);
+        h.Node.Drop(1);
+        h.Node.Drop(2);
+        await sender.TickAsync(Ct); // same block: nothing is checked yet
+        Assert.Equal(1, h.Node.PoolSize);
+        h.Node.Mine(); // nonce 0 is mined; 1 and 2 are gone, as when a builder skips a tx and drops the later nonces
+        await sender.TickAsync(Ct);
+        Assert.Equal(2, h.Node.PoolSize);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        foreach (var r in refs)
+        {
+            Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(r)).Status);
+        }
+        Assert.Equal(3, h.Node.MintedTokens);
+    }
+
+    [Fact]
     public async Task a_preflight_revert_fails_only_the_offending_assets_and_sends_the_rest()
     {
         var h = await NewAsync();

@@ -194,4 +194,26 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         }
         Assert.Equal("succeeded", (string?)(await server.WaitAsync("erc721_v1", reference))["status"]);
     }
+
+    [Fact]
+    public async Task the_node_reports_in_one_batch_which_txs_it_still_has()
+    {
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var node = new OpenMint.Core.Pipeline.EthChainNode(new OpenMint.Chain.EthClient(new OpenMint.Chain.JsonRpcClient(new HttpClient(), new Uri(anvil.Deployment.RpcUrl))));
+        const string from = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"; // Anvil account 0 (unlocked)
+        var mined = (await rpc.CallAsync("eth_sendTransaction", new Dictionary<string, string> { ["from"] = from, ["to"] = from, ["value"] = "0x1" })).GetString()!;
+        await rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            var pooled = (await rpc.CallAsync("eth_sendTransaction", new Dictionary<string, string> { ["from"] = from, ["to"] = from, ["value"] = "0x2" })).GetString()!;
+            var unknown = "0x" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            Assert.Equal([true, true, false], await node.AreKnownAsync([mined, pooled, unknown], CancellationToken.None));
+            await rpc.CallAsync("anvil_dropTransaction", pooled);
+            Assert.Equal([true, false], await node.AreKnownAsync([mined, pooled], CancellationToken.None));
+        }
+        finally
+        {
+            await rpc.CallAsync("evm_setAutomine", true);
+        }
+    }
 }

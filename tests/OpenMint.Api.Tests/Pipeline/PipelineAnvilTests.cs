@@ -216,4 +216,21 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
             await rpc.CallAsync("evm_setAutomine", true);
         }
     }
+
+    [Fact]
+    public async Task a_chain_whose_first_rpc_url_is_down_mints_through_the_next_one()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var deadUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/";
+        listener.Stop(); // nothing listens there any more: connections are refused
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, rpcUrls: [deadUrl, anvil.Deployment.RpcUrl]);
+        var reference = "failover-" + Guid.NewGuid().ToString("N")[..6];
+        await server.PostAsync("erc721", [PipelineServer.Asset(reference, Owners[1])]);
+        var done = await server.WaitAsync("erc721", reference);
+        Assert.Equal("succeeded", (string?)done["status"]);
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var tokenId = BigInteger.Parse((string)done["token_id"]!, CultureInfo.InvariantCulture);
+        Assert.Equal(Owners[1], await rpc.OwnerOfAsync(server.Address("erc721"), tokenId), ignoreCase: true);
+    }
 }

@@ -316,7 +316,13 @@ public sealed partial class ChainSender
         else
         {
             kind = AttemptKind.Mint;
-            gasLimit = latest.GasLimit; // never lower a gas limit on replacement
+            // Re-estimate (state may have moved since the first estimate), but never lower a gas limit on replacement.
+            gasLimit = latest.GasLimit;
+            var estimate = await _node.EstimateGasAsync(_signer.Address, collection.Address, tx.Calldata, ct).ConfigureAwait(false);
+            if (estimate.Ok)
+            {
+                gasLimit = Math.Max(gasLimit, GasLimitFor(estimate.Gas));
+            }
             signed = _signer.Sign(_chain.ChainId, tx.Nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, tx.Calldata);
         }
         var attempt = new NewAttempt(kind, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit);

@@ -142,6 +142,28 @@ public class ChainSenderTests
     }
 
     [Fact]
+    public async Task a_replacement_is_re_estimated_and_raises_the_gas_limit_when_needed_but_never_lowers_it()
+    {
+        var h = await NewAsync();
+        await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        h.Node.ExtraGas = 200_000; // costlier now
+        h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        h.Node.ExtraGas = 0; // cheaper again: the limit stays
+        h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        await using var c = await h.Store.Db.OpenConnectionAsync(Ct);
+        var limits = (await c.QueryAsync<long>("SELECT gas_limit FROM tx_attempt ORDER BY id")).ToList();
+        Assert.Equal(3, limits.Count);
+        Assert.Equal((long)Math.Ceiling(100_000 * h.Options.GasLimitMargin), limits[0]);
+        Assert.Equal((long)Math.Ceiling(300_000 * h.Options.GasLimitMargin), limits[1]);
+        Assert.Equal(limits[1], limits[2]);
+    }
+
+    [Fact]
     public async Task after_five_submissions_the_nonce_is_cancelled_and_then_the_assets_fail()
     {
         var h = await NewAsync();

@@ -33,6 +33,7 @@ public sealed partial class ChainSender
     private readonly HashSet<long> _bumpNow = new();
 
     private bool _holding;
+    private long _lastHead = -1;
     private long _nextNonce;
     private long _highestLatestNonce;
     private bool _checkVanished;
@@ -104,6 +105,11 @@ public sealed partial class ChainSender
                     stillPending.Add(tx);
                     await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
                 }
+            }
+            if (block.Number != _lastHead)
+            {
+                _lastHead = block.Number;
+                await ResendEvictedAsync(stillPending, ct).ConfigureAwait(false);
             }
             // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
             // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
@@ -278,6 +284,37 @@ public sealed partial class ChainSender
         }
     }
 
+    /// <summary>
+    /// After each new block: txs of ours the node no longer has are sent again at once, in nonce order. A block
+    /// builder that skips one of our txs for lack of block gas leaves the later nonces unexecutable for that
+    /// block, and Anvil drops them all from its pool then (geth keeps them); waiting for the periodic pool check
+    /// (<see cref="PipelineOptions.RebroadcastInterval"/>) would leave the next blocks without them.
+    /// </summary>
+    private async Task ResendEvictedAsync(List<OpenTx> stillPending, CancellationToken ct)
+    {
+        var waiting = stillPending.Where(t => t.Latest.BroadcastAt is not null).OrderBy(t => t.Nonce).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+        var known = await _node.AreKnownAsync(waiting.Select(t => t.Latest.Hash).ToList(), ct).ConfigureAwait(false);
+        var missing = waiting.Where((_, i) => !known[i]).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        TxsEvicted(_log, _chain.Name, missing.Count, missing[0].Nonce, missing[^1].Nonce);
+        var now = _time.GetUtcNow();
+        foreach (var tx in missing)
+        {
+            _lastPoolCheck[tx.Id] = now;
+            if (await BroadcastAsync(tx.Latest, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
+            {
+                return;
+            }
+        }
+    }
+
     private async Task ReplaceAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
     {
         var latest = tx.Latest;
@@ -318,7 +355,13 @@ public sealed partial class ChainSender
         else
         {
             kind = AttemptKind.Mint;
-            gasLimit = latest.GasLimit; // never lower a gas limit on replacement
+            // Re-estimate (state may have moved since the first estimate), but never lower a gas limit on replacement.
+            gasLimit = latest.GasLimit;
+            var estimate = await _node.EstimateGasAsync(_signer.Address, collection.Address, tx.Calldata, ct).ConfigureAwait(false);
+            if (estimate.Ok)
+            {
+                gasLimit = Math.Max(gasLimit, GasLimitFor(estimate.Gas));
+            }
             signed = _signer.Sign(_chain.ChainId, tx.Nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, tx.Calldata);
         }
         var attempt = new NewAttempt(kind, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit);
@@ -417,8 +460,7 @@ public sealed partial class ChainSender
             return;
         }
         // Preflight concurrently (estimating a block-sized call takes the node a while), then give out
-        // nonces in an order that packs blocks: one sender's txs are mined strictly in nonce order, so
-        // consecutive nonces should add up to a full block (first-fit decreasing by gas limit).
+        // nonces in an order that packs blocks (BlockPacker: one sender's txs are mined strictly in nonce order).
         using var gate = new SemaphoreSlim(_options.PreflightConcurrency);
         var preflights = await Task.WhenAll(candidates.Select(async c =>
         {
@@ -432,22 +474,10 @@ public sealed partial class ChainSender
                 gate.Release();
             }
         })).ConfigureAwait(false);
-        var bins = new List<(long Free, List<(Collection Collection, MintBatch Batch, long Gas)> Items)>();
-        foreach (var item in preflights.SelectMany(p => p).OrderByDescending(i => GasLimitFor(i.Gas)))
-        {
-            var size = GasLimitFor(item.Gas);
-            var bin = bins.FindIndex(b => b.Free >= size);
-            if (bin < 0)
-            {
-                bins.Add((block.GasLimit - size, [item]));
-            }
-            else
-            {
-                bins[bin].Items.Add(item);
-                bins[bin] = (bins[bin].Free - size, bins[bin].Items);
-            }
-        }
-        var ordered = bins.SelectMany(b => b.Items).Take(_options.MaxInFlight - inFlight).ToList();
+        var items = preflights.SelectMany(p => p).ToList();
+        var ordered = BlockPacker.Order(pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate)), items,
+            i => GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
+            .Take(_options.MaxInFlight - inFlight).ToList();
         if (ordered.Count == 0)
         {
             return;
@@ -683,6 +713,9 @@ public sealed partial class ChainSender
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Chain {Chain}: RPC unavailable: {Message}")]
     private static partial void RpcUnavailable(ILogger log, string chain, string message);
 
-    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) left the pool at the new block; re-sending")]
+    private static partial void TxsEvicted(ILogger log, string chain, int count, long first, long last);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
     private static partial void NonceWentBack(ILogger log, string chain, string signer, long nonce, int count);
 }

@@ -233,7 +233,9 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
     [Fact]
     public async Task a_restart_from_an_older_state_makes_mined_txs_vanish_and_the_same_bytes_are_mined_again_once()
     {
-        await using var server = await PipelineServer.StartAsync(anvil.Deployment, Faults.Settings(), confirmations: 12);
+        // Through a proxy held shut across the restart, so the test sees the rolled-back chain before the sender does.
+        await using var proxy = RpcFaultProxy.Start(anvil.RpcUrl);
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment with { RpcUrl = proxy.Url.ToString() }, Faults.Settings(), confirmations: 12);
         using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
         var older = await anvil.Anvil.DumpStateAsync(StatePath(), CancellationToken.None);
         var startNonce = Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16);
@@ -246,12 +248,14 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         Assert.Equal(startNonce + txs, Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16));
         Assert.All(posted, p => Assert.Equal("pending", (string?)server.GetAsync(p.Collection, p.Ref).Result["status"]));
 
+        proxy.SetFault(RpcFault.ServiceUnavailable);
         await anvil.Anvil.RestartAsync(older, CancellationToken.None);
         Assert.Equal(startNonce, Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16));
         foreach (var hash in minedBefore)
         {
             Assert.Equal(System.Text.Json.JsonValueKind.Null, (await rpc.CallAsync("eth_getTransactionReceipt", hash)).ValueKind);
         }
+        proxy.SetFault(RpcFault.None);
         // The sender sees the nonce go back, returns the txs to pending and re-sends them; blocks on top make them deep.
         await Faults.Until(async () =>
         {
@@ -268,7 +272,8 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
     public async Task a_restart_that_loses_reconciled_blocks_gets_the_same_bytes_mined_again_and_minting_goes_on()
     {
         // Depth 0 (Anvil's default here): the requests succeed at once, then their blocks vanish.
-        await using var server = await PipelineServer.StartAsync(anvil.Deployment, Faults.Settings());
+        await using var proxy = RpcFaultProxy.Start(anvil.RpcUrl);
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment with { RpcUrl = proxy.Url.ToString() }, Faults.Settings());
         using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
         var older = await anvil.Anvil.DumpStateAsync(StatePath(), CancellationToken.None);
         var startNonce = await NonceAsync(rpc);
@@ -277,9 +282,11 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         var txs = await server.ScalarAsync("SELECT COUNT(*) FROM tx");
         var minedBefore = await MinedHashesAsync(server);
 
+        proxy.SetFault(RpcFault.ServiceUnavailable);
         await anvil.Anvil.RestartAsync(older, CancellationToken.None);
         Assert.Equal(startNonce, await NonceAsync(rpc));
         Assert.Equal(BigInteger.Zero, await rpc.BalanceOfAsync(server.Address("erc721"), posted[0].Owner));
+        proxy.SetFault(RpcFault.None);
 
         // The chain is behind the nonces the store used: unless the vanished txs come back, every later tx waits forever.
         var later = await Faults.PostMixAsync(server, "after-loss");

@@ -246,7 +246,10 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         var txs = await server.ScalarAsync("SELECT COUNT(*) FROM tx");
         var minedBefore = await MinedHashesAsync(server);
         Assert.Equal(startNonce + txs, Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16));
-        Assert.All(posted, p => Assert.Equal("pending", (string?)server.GetAsync(p.Collection, p.Ref).Result["status"]));
+        foreach (var p in posted)
+        {
+            Assert.Equal("pending", (string?)(await server.GetAsync(p.Collection, p.Ref))["status"]);
+        }
 
         proxy.SetFault(RpcFault.ServiceUnavailable);
         await anvil.Anvil.RestartAsync(older, CancellationToken.None);

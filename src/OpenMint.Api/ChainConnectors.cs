@@ -3,7 +3,7 @@ using OpenMint.Core.Pipeline;
 
 namespace OpenMint.Api;
 
-/// <summary>The production way to reach a chain: its first RPC URL and the minter key named by minter_key_ref.</summary>
+/// <summary>The production way to reach a chain: its RPC URLs (in order, failing over) and the minter key named by minter_key_ref.</summary>
 internal static class ChainConnectors
 {
     // One pooled client for every chain; connections are recycled so DNS changes are seen.
@@ -16,7 +16,7 @@ internal static class ChainConnectors
             {
                 throw new InvalidOperationException($"chain '{chain.Name}' has no RPC URL: set its rpc_urls");
             }
-            return new EthChainNode(new EthClient(new JsonRpcClient(Http, new Uri(chain.RpcUrls[0]), options.RpcTimeout)));
+            return new EthChainNode(new EthClient(new JsonRpcClient(Http, chain.RpcUrls.Select(u => new Uri(u)).ToList(), options.RpcTimeout)));
         },
         chain => new EthKeySigner(EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, chain.MinterKeyRef))));
 }

@@ -86,19 +86,34 @@ public sealed record JsonRpcResult(JsonElement? Result, JsonRpcException? Error)
     public JsonElement GetResultOrThrow() => Error is not null ? throw Error : Result ?? default;
 }
 
-/// <summary>JSON-RPC 2.0 over HTTP POST, with a per-call timeout and batches.</summary>
+/// <summary>
+/// JSON-RPC 2.0 over HTTP POST, with a per-call timeout and batches. Given several URLs (one chain's nodes or
+/// providers), a call that gets no usable answer from one (connection error, timeout, 5xx, garbage) is tried on
+/// the next, and the URL that answered is kept for later calls; a node's error answer is never retried elsewhere.
+/// </summary>
 public sealed class JsonRpcClient
 {
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
     private readonly HttpClient _http;
+    private readonly Uri[] _urls;
+    private int _current;
     private long _nextId;
 
     public JsonRpcClient(HttpClient http, Uri url, TimeSpan? timeout = null)
+        : this(http, [url ?? throw new ArgumentNullException(nameof(url))], timeout)
+    {
+    }
+
+    public JsonRpcClient(HttpClient http, IReadOnlyList<Uri> urls, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(urls);
+        if (urls.Count == 0 || urls.Any(u => u is null))
+        {
+            throw new ArgumentException("At least one JSON-RPC URL is needed.", nameof(urls));
+        }
         _http = http;
-        Url = url;
+        _urls = [.. urls];
         Timeout = timeout ?? TimeSpan.FromSeconds(30);
         if (Timeout <= TimeSpan.Zero)
         {
@@ -106,7 +121,10 @@ public sealed class JsonRpcClient
         }
     }
 
-    public Uri Url { get; }
+    /// <summary>The URL calls go to first (the last one that answered).</summary>
+    public Uri Url => _urls[Volatile.Read(ref _current)];
+
+    public IReadOnlyList<Uri> Urls => _urls;
 
     public TimeSpan Timeout { get; }
 
@@ -190,18 +208,51 @@ public sealed class JsonRpcClient
 
     private async Task<JsonDocument> SendAsync(byte[] body, string label, CancellationToken ct)
     {
+        var first = Volatile.Read(ref _current);
+        if (_urls.Length == 1)
+        {
+            return await SendToAsync(_urls[0], body, label, ct).ConfigureAwait(false);
+        }
+        var failures = new List<string>(_urls.Length);
+        RpcTransportException? last = null;
+        for (var i = 0; i < _urls.Length; i++)
+        {
+            var index = (first + i) % _urls.Length;
+            try
+            {
+                var doc = await SendToAsync(_urls[index], body, label, ct).ConfigureAwait(false);
+                if (index != first)
+                {
+                    Interlocked.CompareExchange(ref _current, index, first);
+                }
+                return doc;
+            }
+            catch (RpcTransportException e)
+            {
+                last = e;
+                failures.Add(e.Message);
+            }
+        }
+        throw new RpcTransportException($"{label}: none of {_urls.Length.ToString(CultureInfo.InvariantCulture)} RPC URLs answered ({string.Join("; ", failures)})", last)
+        {
+            IsTimeout = last!.IsTimeout,
+        };
+    }
+
+    private async Task<JsonDocument> SendToAsync(Uri url, byte[] body, string label, CancellationToken ct)
+    {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(Timeout);
         try
         {
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = JsonMediaType;
-            using var response = await _http.PostAsync(Url, content, cts.Token).ConfigureAwait(false);
+            using var response = await _http.PostAsync(url, content, cts.Token).ConfigureAwait(false);
             var bytes = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status >= 500)
             {
-                throw new RpcTransportException($"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} from {Url}.");
+                throw new RpcTransportException($"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} from {url}.");
             }
             JsonDocument doc;
             try
@@ -211,19 +262,19 @@ public sealed class JsonRpcClient
             catch (JsonException e)
             {
                 throw new RpcTransportException(
-                    $"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} with an answer that is not JSON from {Url}.", e);
+                    $"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} with an answer that is not JSON from {url}.", e);
             }
             if (!response.IsSuccessStatusCode && !LooksLikeJsonRpc(doc.RootElement))
             {
                 doc.Dispose();
-                throw new RpcTransportException($"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} from {Url}.");
+                throw new RpcTransportException($"{label}: HTTP {status.ToString(CultureInfo.InvariantCulture)} from {url}.");
             }
             return doc;
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
             // Our CancelAfter (or HttpClient.Timeout) fired, not the caller: the node may still act on the request.
-            throw new RpcTransportException($"{label}: no answer from {Url} within {Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.", e)
+            throw new RpcTransportException($"{label}: no answer from {url} within {Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.", e)
             {
                 IsTimeout = true,
             };

@@ -296,7 +296,7 @@ internal static class AdminCommands
             throw new CliException($"cannot detect the kind of {address}: chain {chain.Name} has no RPC URL; pass --kind erc721 or --kind erc1155");
         }
         using var http = new HttpClient();
-        var eth = new EthClient(new JsonRpcClient(http, new Uri(chain.RpcUrls[0]), TimeSpan.FromSeconds(10)));
+        var eth = new EthClient(new JsonRpcClient(http, chain.RpcUrls.Select(u => new Uri(u)).ToList(), TimeSpan.FromSeconds(10)));
         try
         {
             return await CollectionKindDetector.DetectAsync(eth, address, ct).ConfigureAwait(false)

@@ -189,4 +189,47 @@ public sealed class JsonRpcClientTests
         Assert.False(error.IsTimeout);
         Assert.IsType<HttpRequestException>(error.InnerException);
     }
+
+    private static Uri DeadUrl()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    [Fact]
+    public async Task with_several_urls_a_transport_failure_goes_to_the_next_url_which_then_stays_first()
+    {
+        await using var failing = await FakeNode.StartAsync((ctx, _) => FakeNode.WriteJsonAsync(ctx, "{\"error\":\"upstream\"}", 503));
+        await using var good = await FakeNode.StartAsync((ctx, body) =>
+            FakeNode.WriteJsonAsync(ctx, "{\"jsonrpc\":\"2.0\",\"id\":" + Id(body) + ",\"result\":\"0x1\"}"));
+        using var http = new HttpClient();
+        var client = new JsonRpcClient(http, [DeadUrl(), failing.Url, good.Url], TimeSpan.FromSeconds(5));
+        Assert.Equal("0x1", (await client.CallAsync("eth_chainId", [], CancellationToken.None)).GetString());
+        Assert.Equal(good.Url, client.Url);
+        Assert.Single(failing.Requests);
+        Assert.Equal("0x1", (await client.CallAsync("eth_chainId", [], CancellationToken.None)).GetString());
+        Assert.Single(failing.Requests); // the second call went straight to the URL that answered
+        Assert.Equal(2, good.Requests.Count);
+    }
+
+    [Fact]
+    public async Task with_several_urls_a_nodes_error_answer_is_not_retried_elsewhere_and_all_failing_is_one_transport_failure()
+    {
+        await using var refusing = await FakeNode.StartAsync((ctx, body) => FakeNode.WriteJsonAsync(ctx,
+            "{\"jsonrpc\":\"2.0\",\"id\":" + Id(body) + ",\"error\":{\"code\":-32003,\"message\":\"nonce too low\"}}"));
+        await using var other = await FakeNode.StartAsync((ctx, body) =>
+            FakeNode.WriteJsonAsync(ctx, "{\"jsonrpc\":\"2.0\",\"id\":" + Id(body) + ",\"result\":\"0x1\"}"));
+        using var http = new HttpClient();
+        var client = new JsonRpcClient(http, [refusing.Url, other.Url], TimeSpan.FromSeconds(5));
+        var error = await Assert.ThrowsAsync<JsonRpcException>(() => client.CallAsync("eth_sendRawTransaction", ["0x00"], CancellationToken.None));
+        Assert.Equal("nonce too low", error.RpcMessage);
+        Assert.Empty(other.Requests);
+
+        var allDead = new JsonRpcClient(http, [DeadUrl(), DeadUrl()], TimeSpan.FromSeconds(5));
+        var down = await Assert.ThrowsAsync<RpcTransportException>(() => allDead.BatchAsync([("eth_chainId", [])], CancellationToken.None));
+        Assert.Contains("none of 2 RPC URLs answered", down.Message, StringComparison.Ordinal);
+    }
 }

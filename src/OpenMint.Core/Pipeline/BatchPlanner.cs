@@ -51,13 +51,16 @@ public static class BatchPlanner
         return plans[0].Batch;
     }
 
-    /// <summary>Largest gas per tx so that whole txs fill a block: k txs of the target fit in one block, each under the per-tx cap.</summary>
+    /// <summary>
+    /// Largest gas per tx so that whole txs fill a block, each under the per-tx cap. Block builders (geth's
+    /// miner, Anvil) take a tx while gas <em>used</em> so far plus the tx's gas <em>limit</em> fits the block, so k
+    /// txs fit when (k - 1) × target + target × margin ≤ block gas limit.
+    /// </summary>
     public static long TargetGas(long blockGasLimit, long perTxGasCap, double gasLimitMargin)
     {
         var perTx = Math.Min(blockGasLimit, perTxGasCap);
         var txsPerBlock = (long)Math.Ceiling((double)blockGasLimit / perTx);
-        // Blocks are packed by gas limit: k limits (estimate × margin) must fit in the block.
-        var target = (long)(blockGasLimit / (double)txsPerBlock / gasLimitMargin);
+        var target = (long)(blockGasLimit / (txsPerBlock - 1 + gasLimitMargin));
         return Math.Min(target, (long)(perTxGasCap / gasLimitMargin));
     }
 

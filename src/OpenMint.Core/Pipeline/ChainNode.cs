@@ -65,6 +65,17 @@ public interface IChainNode
     Task<MintReceipt?> GetReceiptAsync(string hash, CancellationToken ct);
     /// <summary>True when the node knows the tx (pool or chain).</summary>
     Task<bool> IsKnownAsync(string hash, CancellationToken ct);
+
+    /// <summary><see cref="IsKnownAsync"/> for several txs at once (one JSON-RPC batch where the node supports it).</summary>
+    async Task<IReadOnlyList<bool>> AreKnownAsync(IReadOnlyList<string> hashes, CancellationToken ct)
+    {
+        var known = new bool[hashes.Count];
+        for (var i = 0; i < known.Length; i++)
+        {
+            known[i] = await IsKnownAsync(hashes[i], ct).ConfigureAwait(false);
+        }
+        return known;
+    }
 }
 
 /// <summary>Signs EIP-1559 transactions for one key.</summary>

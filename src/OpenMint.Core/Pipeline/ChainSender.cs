@@ -33,7 +33,11 @@ public sealed partial class ChainSender
     private readonly HashSet<long> _bumpNow = new();
 
     private bool _holding;
+    private long _lastHead = -1;
     private long _nextNonce;
+    private long _highestLatestNonce;
+    private bool _checkVanished;
+    private DateTimeOffset _lastVanishedResend;
     private bool _nonceSyncNeeded = true;
     private string? _pausedReason;
     private DateTimeOffset _lastRpcOk;
@@ -72,6 +76,7 @@ public sealed partial class ChainSender
         {
             LeaseTaken(_log, _chain.Name, _signer.Address, _instance);
             _nonceSyncNeeded = true;
+            _checkVanished = true;
             _holding = true;
         }
         _pausedReason = lease.PausedReason;
@@ -84,6 +89,11 @@ public sealed partial class ChainSender
             var block = await _node.GetLatestBlockAsync(ct).ConfigureAwait(false);
             var latestNonce = await _node.GetTransactionCountAsync(_signer.Address, "latest", ct).ConfigureAwait(false);
             await RpcRecoveredAsync(ct).ConfigureAwait(false);
+            if (latestNonce < _highestLatestNonce || _checkVanished)
+            {
+                await ResendVanishedAsync(latestNonce, ct).ConfigureAwait(false);
+            }
+            _highestLatestNonce = Math.Max(_highestLatestNonce, latestNonce);
 
             var open = await _store.ListOpenTxsAsync(_chain.Name, _signer.Address, ct).ConfigureAwait(false);
             // Not yet mined (the chain's nonce has not passed them): recover, bump, and count as in flight.
@@ -95,6 +105,11 @@ public sealed partial class ChainSender
                     stillPending.Add(tx);
                     await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
                 }
+            }
+            if (block.Number != _lastHead)
+            {
+                _lastHead = block.Number;
+                await ResendEvictedAsync(stillPending, ct).ConfigureAwait(false);
             }
             // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
             // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
@@ -139,6 +154,36 @@ public sealed partial class ChainSender
         NonceSynced(_log, _chain.Name, _signer.Address, stored, latest, pending, next);
         _nextNonce = next;
         _nonceSyncNeeded = false;
+    }
+
+    /// <summary>
+    /// The chain's nonce went back below txs that were mined and reconciled (a node restarted from an older state,
+    /// a reorg deeper than the confirmation depth): their signed bytes are sent again, in nonce order. Without them
+    /// every later nonce would wait forever, and the same bytes can only restore what the store already records.
+    /// </summary>
+    private async Task ResendVanishedAsync(long latestNonce, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (!_checkVanished && now - _lastVanishedResend < _options.RebroadcastInterval)
+        {
+            return;
+        }
+        var vanished = await _store.ListDoneAttemptsFromNonceAsync(_chain.Name, _signer.Address, latestNonce, ct).ConfigureAwait(false);
+        _checkVanished = false;
+        _lastVanishedResend = now;
+        if (vanished.Count == 0)
+        {
+            return;
+        }
+        NonceWentBack(_log, _chain.Name, _signer.Address, latestNonce, vanished.Count);
+        foreach (var attempt in vanished)
+        {
+            var result = await _node.SendRawTransactionAsync(attempt.Raw, ct).ConfigureAwait(false);
+            if (result.Outcome is not (SendOutcome.Accepted or SendOutcome.NonceTooLow))
+            {
+                SendRejected(_log, _chain.Name, attempt.Hash, result.Outcome.ToString(), result.Message ?? "");
+            }
+        }
     }
 
     /// <summary>Returns true when the tx is settled for this tick (mined and handled, or abandoned).</summary>
@@ -239,6 +284,37 @@ public sealed partial class ChainSender
         }
     }
 
+    /// <summary>
+    /// After each new block: txs of ours the node no longer has are sent again at once, in nonce order. A block
+    /// builder that skips one of our txs for lack of block gas leaves the later nonces unexecutable for that
+    /// block, and Anvil drops them all from its pool then (geth keeps them); waiting for the periodic pool check
+    /// (<see cref="PipelineOptions.RebroadcastInterval"/>) would leave the next blocks without them.
+    /// </summary>
+    private async Task ResendEvictedAsync(List<OpenTx> stillPending, CancellationToken ct)
+    {
+        var waiting = stillPending.Where(t => t.Latest.BroadcastAt is not null).OrderBy(t => t.Nonce).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+        var known = await _node.AreKnownAsync(waiting.Select(t => t.Latest.Hash).ToList(), ct).ConfigureAwait(false);
+        var missing = waiting.Where((_, i) => !known[i]).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        TxsEvicted(_log, _chain.Name, missing.Count, missing[0].Nonce, missing[^1].Nonce);
+        var now = _time.GetUtcNow();
+        foreach (var tx in missing)
+        {
+            _lastPoolCheck[tx.Id] = now;
+            if (await BroadcastAsync(tx.Latest, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
+            {
+                return;
+            }
+        }
+    }
+
     private async Task ReplaceAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
     {
         var latest = tx.Latest;
@@ -279,7 +355,13 @@ public sealed partial class ChainSender
         else
         {
             kind = AttemptKind.Mint;
-            gasLimit = latest.GasLimit; // never lower a gas limit on replacement
+            // Re-estimate (state may have moved since the first estimate), but never lower a gas limit on replacement.
+            gasLimit = latest.GasLimit;
+            var estimate = await _node.EstimateGasAsync(_signer.Address, collection.Address, tx.Calldata, ct).ConfigureAwait(false);
+            if (estimate.Ok)
+            {
+                gasLimit = Math.Max(gasLimit, GasLimitFor(estimate.Gas));
+            }
             signed = _signer.Sign(_chain.ChainId, tx.Nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, collection.Address, BigInteger.Zero, tx.Calldata);
         }
         var attempt = new NewAttempt(kind, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit);
@@ -378,8 +460,7 @@ public sealed partial class ChainSender
             return;
         }
         // Preflight concurrently (estimating a block-sized call takes the node a while), then give out
-        // nonces in an order that packs blocks: one sender's txs are mined strictly in nonce order, so
-        // consecutive nonces should add up to a full block (first-fit decreasing by gas limit).
+        // nonces in an order that packs blocks (BlockPacker: one sender's txs are mined strictly in nonce order).
         using var gate = new SemaphoreSlim(_options.PreflightConcurrency);
         var preflights = await Task.WhenAll(candidates.Select(async c =>
         {
@@ -393,22 +474,10 @@ public sealed partial class ChainSender
                 gate.Release();
             }
         })).ConfigureAwait(false);
-        var bins = new List<(long Free, List<(Collection Collection, MintBatch Batch, long Gas)> Items)>();
-        foreach (var item in preflights.SelectMany(p => p).OrderByDescending(i => GasLimitFor(i.Gas)))
-        {
-            var size = GasLimitFor(item.Gas);
-            var bin = bins.FindIndex(b => b.Free >= size);
-            if (bin < 0)
-            {
-                bins.Add((block.GasLimit - size, [item]));
-            }
-            else
-            {
-                bins[bin].Items.Add(item);
-                bins[bin] = (bins[bin].Free - size, bins[bin].Items);
-            }
-        }
-        var ordered = bins.SelectMany(b => b.Items).Take(_options.MaxInFlight - inFlight).ToList();
+        var items = preflights.SelectMany(p => p).ToList();
+        var ordered = BlockPacker.Order(pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate)), items,
+            i => GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
+            .Take(_options.MaxInFlight - inFlight).ToList();
         if (ordered.Count == 0)
         {
             return;
@@ -551,12 +620,16 @@ public sealed partial class ChainSender
     {
         RpcUnavailable(_log, _chain.Name, ex.Message);
         var now = _time.GetUtcNow();
-        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && _outageNotice is null && _pausedReason is null)
+        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && (_pausedReason is null || IsOutageNotice(_pausedReason)))
         {
-            _outageNotice = $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
+            // Every failing tick, not once: requests accepted during the outage must show the notice too
+            // (the store only touches pending requests that do not show it yet).
+            _outageNotice ??= IsOutageNotice(_pausedReason) ? _pausedReason : $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
             await _store.SetSignerNoticeAsync(_chain.Name, _signer.Address, _outageNotice, now, ct).ConfigureAwait(false);
         }
     }
+
+    private bool IsOutageNotice(string? reason) => reason?.StartsWith($"chain {_chain.Name} is unreachable", StringComparison.Ordinal) == true;
 
     private async Task RpcRecoveredAsync(CancellationToken ct)
     {
@@ -639,4 +712,10 @@ public sealed partial class ChainSender
 
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Chain {Chain}: RPC unavailable: {Message}")]
     private static partial void RpcUnavailable(ILogger log, string chain, string message);
+
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) left the pool at the new block; re-sending")]
+    private static partial void TxsEvicted(ILogger log, string chain, int count, long first, long last);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
+    private static partial void NonceWentBack(ILogger log, string chain, string signer, long nonce, int count);
 }

@@ -83,6 +83,12 @@ public sealed class EthChainNode(EthClient client) : IChainNode
         return tx is { ValueKind: JsonValueKind.Object };
     });
 
+    public Task<IReadOnlyList<bool>> AreKnownAsync(IReadOnlyList<string> hashes, CancellationToken ct) => Read(async () =>
+    {
+        var answers = await client.Rpc.BatchAsync(hashes.Select(h => ("eth_getTransactionByHash", new object?[] { h })).ToList(), ct).ConfigureAwait(false);
+        return (IReadOnlyList<bool>)answers.Select(a => a.GetResultOrThrow().ValueKind == JsonValueKind.Object).ToList();
+    });
+
     /// <summary>A revert's reason decoded from its data (Error(string), Panic, known custom errors), else the node's words.</summary>
     private static NodeResult ToResult(JsonRpcException ex)
     {

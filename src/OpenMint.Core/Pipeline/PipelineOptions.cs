@@ -41,7 +41,10 @@ public sealed class PipelineOptions
     /// <summary>EIP-7825 per-transaction gas cap; OpenMint caps itself even where the node does not.</summary>
     public long PerTxGasCap { get; set; } = 16_777_216;
 
-    /// <summary>Gas limit = estimate × this margin (kept small: blocks are packed by gas limit, not gas used).</summary>
+    /// <summary>
+    /// Gas limit = estimate × this margin. A block builder takes a tx while gas used so far plus the tx's limit fits,
+    /// so the margin costs block space only for the last tx of each block (see <see cref="BlockPacker"/>).
+    /// </summary>
     public double GasLimitMargin { get; set; } = 1.05;
 
     /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>

@@ -19,7 +19,8 @@ public sealed class BaseUriResolver(ITenancyStore tenancy, HttpClient rpcHttp, R
         }
         var chain = await tenancy.GetChainAsync(refresh.ChainName, ct).ConfigureAwait(false)
             ?? throw new BaseUriUnavailableException($"chain '{refresh.ChainName}' is not configured");
-        if (chain.RpcUrls.Count == 0 || !Uri.TryCreate(chain.RpcUrls[0], UriKind.Absolute, out var rpc))
+        var rpc = chain.RpcUrls.Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) ? uri : null).OfType<Uri>().ToList();
+        if (rpc.Count == 0)
         {
             throw new BaseUriUnavailableException($"chain '{refresh.ChainName}' has no RPC URL; set one, or set the collection's base URI override");
         }
@@ -42,7 +43,7 @@ public sealed class BaseUriResolver(ITenancyStore tenancy, HttpClient rpcHttp, R
     }
 
     /// <summary>One eth_call at "latest"; a revert, an RPC error or no answer become <see cref="BaseUriUnavailableException"/>.</summary>
-    private async Task<byte[]> EthCallAsync(Uri rpc, string to, byte[] data, string what, CancellationToken ct)
+    private async Task<byte[]> EthCallAsync(IReadOnlyList<Uri> rpc, string to, byte[] data, string what, CancellationToken ct)
     {
         var eth = new EthClient(new JsonRpcClient(rpcHttp, rpc, options.RpcTimeout));
         try

@@ -142,6 +142,28 @@ public class ChainSenderTests
     }
 
     [Fact]
+    public async Task a_replacement_is_re_estimated_and_raises_the_gas_limit_when_needed_but_never_lowers_it()
+    {
+        var h = await NewAsync();
+        await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        h.Node.ExtraGas = 200_000; // costlier now
+        h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        h.Node.ExtraGas = 0; // cheaper again: the limit stays
+        h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
+        await sender.TickAsync(Ct);
+        await using var c = await h.Store.Db.OpenConnectionAsync(Ct);
+        var limits = (await c.QueryAsync<long>("SELECT gas_limit FROM tx_attempt ORDER BY id")).ToList();
+        Assert.Equal(3, limits.Count);
+        Assert.Equal((long)Math.Ceiling(100_000 * h.Options.GasLimitMargin), limits[0]);
+        Assert.Equal((long)Math.Ceiling(300_000 * h.Options.GasLimitMargin), limits[1]);
+        Assert.Equal(limits[1], limits[2]);
+    }
+
+    [Fact]
     public async Task after_five_submissions_the_nonce_is_cancelled_and_then_the_assets_fail()
     {
         var h = await NewAsync();
@@ -202,6 +224,36 @@ public class ChainSenderTests
         h.Node.Mine();
         await sender.TickAsync(Ct);
         Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
+    }
+
+    [Fact]
+    public async Task txs_that_left_the_pool_at_a_new_block_are_sent_again_on_the_next_tick_without_waiting_for_the_pool_check()
+    {
+        var h = await NewAsync();
+        h.Options.RebroadcastInterval = TimeSpan.FromHours(1); // only the new-block check can find them
+        h.Options.PlanWindow = 1; // one request per tx: three txs, nonces 0..2
+        var refs = await h.AcceptAsync(A, B, A);
+        h.Node.Automine = false;
+        var sender = h.Sender();
+        for (var i = 0; i < 3 && h.Node.PoolSize < 3; i++)
+        {
+            await sender.TickAsync(Ct);
+        }
+        Assert.Equal(3, h.Node.PoolSize);
+        h.Node.Drop(1);
+        h.Node.Drop(2);
+        await sender.TickAsync(Ct); // same block: nothing is checked yet
+        Assert.Equal(1, h.Node.PoolSize);
+        h.Node.Mine(); // nonce 0 is mined; 1 and 2 are gone, as when a builder skips a tx and drops the later nonces
+        await sender.TickAsync(Ct);
+        Assert.Equal(2, h.Node.PoolSize);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        foreach (var r in refs)
+        {
+            Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(r)).Status);
+        }
+        Assert.Equal(3, h.Node.MintedTokens);
     }
 
     [Fact]

@@ -27,6 +27,8 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     public int FailSends { get; set; }
     public bool Down { get; set; }
     public Func<string, string?> RevertFor { get; set; } = _ => null;
+    /// <summary>Added to every estimate (state that moved since the first estimate).</summary>
+    public long ExtraGas { get; set; }
     public List<string> Sent { get; } = [];
     public int MintedTokens { get; private set; }
     public long Mined => _mined;
@@ -87,7 +89,7 @@ internal sealed class FakeChain : IChainNode, ITxSigner
                 return Task.FromResult(new GasEstimate(0, new NodeResult(SendOutcome.Reverted, reason)));
             }
         }
-        return Task.FromResult(new GasEstimate(40_000 + 60_000L * entries.Count, null));
+        return Task.FromResult(new GasEstimate(40_000 + 60_000L * entries.Count + ExtraGas, null));
     }
 
     public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) => Task.FromResult<NodeResult?>(null);

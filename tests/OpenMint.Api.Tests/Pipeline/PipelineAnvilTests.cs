@@ -194,4 +194,43 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         }
         Assert.Equal("succeeded", (string?)(await server.WaitAsync("erc721_v1", reference))["status"]);
     }
+
+    [Fact]
+    public async Task the_node_reports_in_one_batch_which_txs_it_still_has()
+    {
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var node = new OpenMint.Core.Pipeline.EthChainNode(new OpenMint.Chain.EthClient(new OpenMint.Chain.JsonRpcClient(new HttpClient(), new Uri(anvil.Deployment.RpcUrl))));
+        const string from = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"; // Anvil account 0 (unlocked)
+        var mined = (await rpc.CallAsync("eth_sendTransaction", new Dictionary<string, string> { ["from"] = from, ["to"] = from, ["value"] = "0x1" })).GetString()!;
+        await rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            var pooled = (await rpc.CallAsync("eth_sendTransaction", new Dictionary<string, string> { ["from"] = from, ["to"] = from, ["value"] = "0x2" })).GetString()!;
+            var unknown = "0x" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            Assert.Equal([true, true, false], await node.AreKnownAsync([mined, pooled, unknown], CancellationToken.None));
+            await rpc.CallAsync("anvil_dropTransaction", pooled);
+            Assert.Equal([true, false], await node.AreKnownAsync([mined, pooled], CancellationToken.None));
+        }
+        finally
+        {
+            await rpc.CallAsync("evm_setAutomine", true);
+        }
+    }
+
+    [Fact]
+    public async Task a_chain_whose_first_rpc_url_is_down_mints_through_the_next_one()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var deadUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/";
+        listener.Stop(); // nothing listens there any more: connections are refused
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, rpcUrls: [deadUrl, anvil.Deployment.RpcUrl]);
+        var reference = "failover-" + Guid.NewGuid().ToString("N")[..6];
+        await server.PostAsync("erc721", [PipelineServer.Asset(reference, Owners[1])]);
+        var done = await server.WaitAsync("erc721", reference);
+        Assert.Equal("succeeded", (string?)done["status"]);
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        var tokenId = BigInteger.Parse((string)done["token_id"]!, CultureInfo.InvariantCulture);
+        Assert.Equal(Owners[1], await rpc.OwnerOfAsync(server.Address("erc721"), tokenId), ignoreCase: true);
+    }
 }

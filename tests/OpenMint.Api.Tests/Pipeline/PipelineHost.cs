@@ -30,12 +30,13 @@ internal sealed class PipelineTenancy
     public required Project Project { get; init; }
     public required IReadOnlyDictionary<string, Collection> Collections { get; init; }
 
-    public static async Task<PipelineTenancy> CreateAsync(OpenMintStore store, DevChainDeployment deployment, int confirmations = 0, int mintLimit = 1_000_000)
+    public static async Task<PipelineTenancy> CreateAsync(OpenMintStore store, DevChainDeployment deployment, int confirmations = 0, int mintLimit = 1_000_000,
+        IReadOnlyList<string>? rpcUrls = null)
     {
         var ct = CancellationToken.None;
         var keyFile = Path.Combine(Path.GetDirectoryName(TempSqlite.NewPath())!, $"minter-{Guid.NewGuid():N}.key");
         await File.WriteAllTextAsync(keyFile, deployment.MinterPrivateKey + "\n", ct);
-        await store.UpsertChainAsync(new ChainConfig(ChainName, deployment.ChainId, [deployment.RpcUrl], "file:" + keyFile, confirmations, DateTimeOffset.UtcNow), ct);
+        await store.UpsertChainAsync(new ChainConfig(ChainName, deployment.ChainId, rpcUrls ?? [deployment.RpcUrl], "file:" + keyFile, confirmations, DateTimeOffset.UtcNow), ct);
         var project = new Project(UuidV7.New().ToString(), "pipeline", deployment.OwnerAddress, mintLimit, 5, 30_000, 1000, DateTimeOffset.UtcNow);
         await store.CreateProjectAsync(project, ct);
         var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, ct)).Secret;
@@ -73,7 +74,8 @@ internal sealed class PipelineServer : IAsyncDisposable
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null,
+        IReadOnlyList<string>? rpcUrls = null, int confirmations = 0)
     {
         var ct = CancellationToken.None;
         var db = TempSqlite.NewDatabaseValue("pipeline-e2e");
@@ -84,7 +86,7 @@ internal sealed class PipelineServer : IAsyncDisposable
         }
         // Tenancy first: the worker starts with the host.
         var setupStore = await OpenMintStore.OpenAsync(db, ct);
-        var tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment);
+        var tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations, rpcUrls: rpcUrls);
         await setupStore.Db.DisposeAsync();
         var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0", merged), ct);
         await app.StartAsync(ct);

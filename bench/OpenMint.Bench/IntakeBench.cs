@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Dapper;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,46 +51,6 @@ internal static class IntakeBench
             http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
             var url = $"/v1/chains/bench/collections/{Address}/nfts/mint-requests";
 
-            long nextToken = 0;
-            long accepted = 0;
-            long failures = 0;
-            var measuring = false;
-            var stop = false;
-            var latencies = new List<double>();
-            var gate = new Lock();
-
-            // Each client writes its next body (unique ids) as UTF-8 into one reused buffer: the load generator shares the
-            // server's two cores, so it allocates and converts no more than sending real requests needs.
-            var contentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-            async Task Client()
-            {
-                var body = new byte[32 * 1024];
-                while (!Volatile.Read(ref stop))
-                {
-                    var first = Interlocked.Add(ref nextToken, 100) - 100;
-                    var length = WriteBody(body, first);
-                    using var content = new ByteArrayContent(body, 0, length);
-                    content.Headers.ContentType = contentType;
-                    var started = Stopwatch.GetTimestamp();
-                    using var response = await http.PostAsync(url, content);
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if (response.StatusCode != HttpStatusCode.Accepted)
-                    {
-                        Interlocked.Increment(ref failures);
-                        Console.Error.WriteLine($"unexpected {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-                        continue;
-                    }
-                    if (Volatile.Read(ref measuring))
-                    {
-                        Interlocked.Add(ref accepted, 100);
-                        lock (gate)
-                        {
-                            latencies.Add(elapsed);
-                        }
-                    }
-                }
-            }
-
             if (storeOnly)
             {
                 await app.StopAsync(ct);
@@ -101,25 +62,17 @@ internal static class IntakeBench
                 Console.WriteLine($"  store only        {r,10:N0} assets/s  {r * seconds / c1:N0} assets per CPU-second");
                 return 0;
             }
-            var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(Client)).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(warmup));
-            Volatile.Write(ref measuring, true);
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(seconds));
-            Volatile.Write(ref measuring, false);
-            var measured = sw.Elapsed.TotalSeconds;
-            var apiCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-            Volatile.Write(ref stop, true);
-            await Task.WhenAll(tasks);
-            var apiRate = accepted / measured;
-            latencies.Sort();
+            var api = await RunClientsAsync(http, url, clients, warmup, seconds, 0);
+            var (apiRate, accepted, failures, latencies, apiCpu, measured) = (api.Rate, api.Accepted, api.Failures, api.Latencies, api.CpuSeconds, api.Seconds);
 
             await app.StopAsync(ct);
             await app.DisposeAsync();
+            var generator = await LoadGeneratorCostAsync(clients, warmup, seconds, url);
+            var generatorCores = generator.CpuPerRequest * (accepted / 100.0) / measured;
             if (apiOnly)
             {
                 Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy)");
+                Console.WriteLine($"  load generator    {generator.CpuPerRequest * 1e6,10:N0} CPU-us per request with a server that only drains the body ({generatorCores:F2} cores at the API's request rate, {generatorCores / Math.Max(apiCpu / measured, 1e-9):P0} of the API phase's CPU)");
                 await store.Db.DisposeAsync();
                 return failures == 0 ? 0 : 1;
             }
@@ -139,6 +92,7 @@ internal static class IntakeBench
 
             Console.WriteLine($"intake: {clients} clients, 100 assets per request, {seconds}s measured after {warmup}s warm-up, SQLite WAL synchronous=FULL, {Environment.ProcessorCount} cores, load average {load:F1} at the end");
             Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy incl. the HTTP clients, {accepted / Math.Max(apiCpu, 1e-9):N0} assets per CPU-second)");
+            Console.WriteLine($"  load generator    {generator.CpuPerRequest * 1e6,10:N0} CPU-us per request with a server that only drains the body and answers 202 ({generatorCores:F2} cores at the API's request rate, {generatorCores / Math.Max(apiCpu / measured, 1e-9):P0} of the API phase's CPU; an upper bound: it includes that minimal server)");
             Console.WriteLine($"  store only        {storeRate,10:N0} assets/s   (IMintStore.AcceptMintRequestsAsync from {clients} concurrent callers, no HTTP; {storeRate * seconds / Math.Max(storeCpu, 1e-9):N0} assets per CPU-second)");
             Console.WriteLine($"  bare INSERT loop  {bareRate,10:N0} rows/s     (100-row multi-row INSERT + COMMIT per transaction, one connection; {bareRate * seconds / Math.Max(bareCpu, 1e-9):N0} rows per CPU-second)");
             Console.WriteLine($"  ratio             {apiRate / bareRate,10:P0}");
@@ -150,6 +104,107 @@ internal static class IntakeBench
             {
                 File.Delete(path + suffix);
             }
+        }
+    }
+
+    private sealed record ClientRun(double Rate, long Accepted, long Failures, List<double> Latencies, double CpuSeconds, double Seconds);
+
+    /// <summary>
+    /// N clients POSTing 100-asset bodies (unique ids from <paramref name="firstToken"/>) over loopback HTTP/1.1 keep-alive, reading every
+    /// response; counts assets answered 202 during <paramref name="seconds"/> after <paramref name="warmup"/>, and the process CPU meanwhile.
+    /// Each client writes its next body as UTF-8 into one reused buffer: the generator shares the server's two cores.
+    /// </summary>
+    private static async Task<ClientRun> RunClientsAsync(HttpClient http, string url, int clients, int warmup, int seconds, long firstToken)
+    {
+        long nextToken = firstToken;
+        long accepted = 0;
+        long failures = 0;
+        var measuring = false;
+        var stop = false;
+        var latencies = new List<double>();
+        var gate = new Lock();
+        var contentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        async Task Client()
+        {
+            var body = new byte[32 * 1024];
+            while (!Volatile.Read(ref stop))
+            {
+                var first = Interlocked.Add(ref nextToken, 100) - 100;
+                var length = WriteBody(body, first);
+                using var content = new ByteArrayContent(body, 0, length);
+                content.Headers.ContentType = contentType;
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(url, content);
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    Interlocked.Increment(ref failures);
+                    Console.Error.WriteLine($"unexpected {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                    continue;
+                }
+                if (Volatile.Read(ref measuring))
+                {
+                    Interlocked.Add(ref accepted, 100);
+                    lock (gate)
+                    {
+                        latencies.Add(elapsed);
+                    }
+                }
+            }
+        }
+
+        var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(Client)).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
+        Volatile.Write(ref measuring, true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        Volatile.Write(ref measuring, false);
+        var measured = sw.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(tasks);
+        latencies.Sort();
+        return new ClientRun(accepted / measured, accepted, failures, latencies, cpu, measured);
+    }
+
+    /// <summary>
+    /// What the load generator itself costs: the same clients against a Kestrel endpoint on the same path that only drains the
+    /// body and answers the 202 with the four limit fields (no auth, parsing or store). CPU-seconds per request; an upper bound
+    /// of the generator's share, since that minimal server is included.
+    /// </summary>
+    private static async Task<(double CpuPerRequest, double Rate)> LoadGeneratorCostAsync(int clients, int warmup, int seconds, string url)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var answer = """{"imx_mint_requests_limit":"2147483647","imx_mint_requests_limit_reset":"2026-11-22T06:00:00Z","imx_remaining_mint_requests":"2147000000","imx_mint_requests_retry_after":"59.99-seconds"}"""u8.ToArray();
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(app, url, async (Microsoft.AspNetCore.Http.HttpContext http) =>
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+            while (await http.Request.Body.ReadAsync(buffer) > 0)
+            {
+            }
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            http.Response.StatusCode = 202;
+            http.Response.ContentType = "application/json; charset=utf-8";
+            http.Response.ContentLength = answer.Length;
+            await http.Response.Body.WriteAsync(answer);
+        });
+        await app.StartAsync();
+        try
+        {
+            var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
+            http.DefaultRequestHeaders.Add("x-immutable-api-key", "bench");
+            var run = await RunClientsAsync(http, url, clients, warmup, Math.Max(2, seconds / 2), 0);
+            return (run.CpuSeconds / Math.Max(1, run.Accepted / 100), run.Rate);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 

@@ -195,8 +195,13 @@ internal static class PipelineBench
             var signed = signer.Sign(d.ChainId, nonce++, 1_000_000_000, 100_000_000_000, (long)(gas * 1.05), to, 0, data);
             var hash = await eth.SendRawTransactionAsync(signed.Raw, ct);
             TransactionReceipt? receipt;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while ((receipt = await eth.GetTransactionReceiptAsync(hash, ct)) is null)
             {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException($"reference tx {hash} (nonce {nonce - 1}) was not mined within 60 s");
+                }
                 await Task.Delay(5, ct);
             }
             if (!receipt.Success)
@@ -232,7 +237,8 @@ internal static class PipelineBench
             naive[kind] = gas / (double)sample.Count;
         }
         await rpc.CallAsync("evm_revert", [snapshot], ct);
-        nonce = await eth.GetTransactionCountAsync(signer.Address, "pending", ct);
+        // "latest", not "pending": right after evm_revert Anvil's pending count can still include the reverted txs.
+        nonce = await eth.GetTransactionCountAsync(signer.Address, "latest", ct);
 
         var optimal = new Dictionary<string, (int, long)>();
         foreach (var kind in Kinds)

@@ -19,18 +19,28 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
         "while kill -0 $parent 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; wait $child";
 
     private const int OutputLines = 200;
-    private readonly Process _process;
     private readonly Queue<string> _output = new();
     private readonly EventHandler _onExit;
+    private readonly string _anvilPath;
+    private readonly AnvilOptions _options;
+    private readonly SemaphoreSlim _restart = new(1, 1);
+    private Process _process;
     private int _disposed;
 
-    private AnvilProcess(Process process, int port)
+    private AnvilProcess(Process process, int port, string anvilPath, AnvilOptions options)
     {
         _process = process;
+        _anvilPath = anvilPath;
+        _options = options;
         Port = port;
         RpcUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
         _onExit = (_, _) => Kill();
         AppDomain.CurrentDomain.ProcessExit += _onExit;
+        Attach(process);
+    }
+
+    private void Attach(Process process)
+    {
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
         process.BeginOutputReadLine();
@@ -63,7 +73,7 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
         {
             var port = FreePort();
             var process = Launch(anvil, port, options);
-            var instance = new AnvilProcess(process, port);
+            var instance = new AnvilProcess(process, port, anvil, options);
             try
             {
                 await instance.WaitUntilReadyAsync(options.StartTimeout, ct).ConfigureAwait(false);
@@ -229,6 +239,105 @@ public sealed class AnvilProcess : IAsyncDisposable, IDisposable
         {
         }
         _process.Dispose();
+    }
+
+    /// <summary>
+    /// The node's whole state now (accounts, code, storage, blocks, receipts; not the pool), as the JSON file
+    /// <c>--load-state</c> reads, written to <paramref name="path"/>. Restart from it later to model a node
+    /// restart (<see cref="RestartAsync"/>), or from an older dump to make recent blocks vanish.
+    /// </summary>
+    public async Task<string> DumpStateAsync(string path, CancellationToken ct)
+    {
+        // anvil_dumpState answers 0x + gzip of the JSON.
+        var hex = (await RpcAsync("anvil_dumpState", [], ct).ConfigureAwait(false)).GetString()
+            ?? throw new InvalidOperationException("anvil_dumpState returned null");
+        var gzip = Convert.FromHexString(hex.AsSpan(hex.StartsWith("0x", StringComparison.Ordinal) ? 2 : 0));
+        await using (var input = new System.IO.Compression.GZipStream(new MemoryStream(gzip), System.IO.Compression.CompressionMode.Decompress))
+        await using (var output = File.Create(path))
+        {
+            await input.CopyToAsync(output, ct).ConfigureAwait(false);
+        }
+        return path;
+    }
+
+    /// <summary>Kills Anvil (SIGKILL, like a crash) and waits until it is gone; the port stays this instance's for <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        await _restart.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await StopCoreAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _restart.Release();
+        }
+    }
+
+    /// <summary>
+    /// Kills Anvil if it runs and starts it again with the same options on the same port and URL, so clients
+    /// see a node restart. <paramref name="loadStatePath"/> (from <see cref="DumpStateAsync"/>) restores a state;
+    /// without it the chain starts from genesis. The pool is always empty after a restart.
+    /// </summary>
+    public async Task RestartAsync(string? loadStatePath, CancellationToken ct)
+    {
+        await _restart.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            await StopCoreAsync(ct).ConfigureAwait(false);
+            var options = loadStatePath is null ? _options : _options with { ExtraArgs = [.. _options.ExtraArgs, "--load-state", loadStatePath] };
+            Exception? last = null;
+            // The port may be busy for a moment after the kill; it is ours, so wait for it rather than take another.
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                var process = Launch(_anvilPath, Port, options);
+                _process.Dispose();
+                _process = process;
+                Attach(process);
+                try
+                {
+                    await WaitUntilReadyAsync(options.StartTimeout, ct).ConfigureAwait(false);
+                    return;
+                }
+                catch (InvalidOperationException e)
+                {
+                    last = e; // exited at once (address in use): try again
+                    await Task.Delay(100, ct).ConfigureAwait(false);
+                }
+            }
+            throw new InvalidOperationException($"anvil did not restart on port {Port}: {last?.Message}", last);
+        }
+        finally
+        {
+            _restart.Release();
+        }
+    }
+
+    private async Task StopCoreAsync(CancellationToken ct)
+    {
+        Kill();
+        await _process.WaitForExitAsync(ct).ConfigureAwait(false);
+        // The watchdog is gone; wait until Anvil (its child, in the same session) has released the port.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (PortAnswers() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+    }
+
+    private bool PortAnswers()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Any JSON-RPC call on this node (for fault injection: anvil_*, evm_*).</summary>

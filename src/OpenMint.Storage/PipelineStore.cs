@@ -238,6 +238,21 @@ public sealed partial class OpenMintStore : IPipelineStore
             new { txId, hash, block, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<TxAttemptRecord>> ListDoneAttemptsFromNonceAsync(string chain, string signer, long fromNonce, CancellationToken ct)
+    {
+        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<AttemptRow>(new CommandDefinition(
+            """
+            SELECT a.id AS Id, a.tx_id AS TxId, a.kind AS Kind, a.raw AS Raw, a.hash AS Hash, a.max_priority_fee_per_gas AS Tip, a.max_fee_per_gas AS Cap,
+                   a.gas_limit AS GasLimit, a.created_at AS CreatedAt, a.broadcast_at AS BroadcastAt, a.outcome AS Outcome
+            FROM tx t JOIN tx_attempt a ON a.tx_id = t.id AND a.hash = t.mined_hash
+            WHERE t.chain_name = @chain AND t.signer_address = @signer AND t.state = 'done' AND t.nonce >= @fromNonce
+            ORDER BY t.nonce
+            """,
+            new { chain, signer, fromNonce }, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToModel()).ToList();
+    }
+
     public async Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);

@@ -35,6 +35,9 @@ public sealed partial class ChainSender
     private bool _holding;
     private long _lastHead = -1;
     private long _nextNonce;
+    private long _highestLatestNonce;
+    private bool _checkVanished;
+    private DateTimeOffset _lastVanishedResend;
     private bool _nonceSyncNeeded = true;
     private string? _pausedReason;
     private DateTimeOffset _lastRpcOk;
@@ -73,6 +76,7 @@ public sealed partial class ChainSender
         {
             LeaseTaken(_log, _chain.Name, _signer.Address, _instance);
             _nonceSyncNeeded = true;
+            _checkVanished = true;
             _holding = true;
         }
         _pausedReason = lease.PausedReason;
@@ -85,6 +89,11 @@ public sealed partial class ChainSender
             var block = await _node.GetLatestBlockAsync(ct).ConfigureAwait(false);
             var latestNonce = await _node.GetTransactionCountAsync(_signer.Address, "latest", ct).ConfigureAwait(false);
             await RpcRecoveredAsync(ct).ConfigureAwait(false);
+            if (latestNonce < _highestLatestNonce || _checkVanished)
+            {
+                await ResendVanishedAsync(latestNonce, ct).ConfigureAwait(false);
+            }
+            _highestLatestNonce = Math.Max(_highestLatestNonce, latestNonce);
 
             var open = await _store.ListOpenTxsAsync(_chain.Name, _signer.Address, ct).ConfigureAwait(false);
             // Not yet mined (the chain's nonce has not passed them): recover, bump, and count as in flight.
@@ -145,6 +154,36 @@ public sealed partial class ChainSender
         NonceSynced(_log, _chain.Name, _signer.Address, stored, latest, pending, next);
         _nextNonce = next;
         _nonceSyncNeeded = false;
+    }
+
+    /// <summary>
+    /// The chain's nonce went back below txs that were mined and reconciled (a node restarted from an older state,
+    /// a reorg deeper than the confirmation depth): their signed bytes are sent again, in nonce order. Without them
+    /// every later nonce would wait forever, and the same bytes can only restore what the store already records.
+    /// </summary>
+    private async Task ResendVanishedAsync(long latestNonce, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (!_checkVanished && now - _lastVanishedResend < _options.RebroadcastInterval)
+        {
+            return;
+        }
+        var vanished = await _store.ListDoneAttemptsFromNonceAsync(_chain.Name, _signer.Address, latestNonce, ct).ConfigureAwait(false);
+        _checkVanished = false;
+        _lastVanishedResend = now;
+        if (vanished.Count == 0)
+        {
+            return;
+        }
+        NonceWentBack(_log, _chain.Name, _signer.Address, latestNonce, vanished.Count);
+        foreach (var attempt in vanished)
+        {
+            var result = await _node.SendRawTransactionAsync(attempt.Raw, ct).ConfigureAwait(false);
+            if (result.Outcome is not (SendOutcome.Accepted or SendOutcome.NonceTooLow))
+            {
+                SendRejected(_log, _chain.Name, attempt.Hash, result.Outcome.ToString(), result.Message ?? "");
+            }
+        }
     }
 
     /// <summary>Returns true when the tx is settled for this tick (mined and handled, or abandoned).</summary>
@@ -581,12 +620,16 @@ public sealed partial class ChainSender
     {
         RpcUnavailable(_log, _chain.Name, ex.Message);
         var now = _time.GetUtcNow();
-        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && _outageNotice is null && _pausedReason is null)
+        if (now - _lastRpcOk >= _options.RpcOutageNoticeAfter && (_pausedReason is null || IsOutageNotice(_pausedReason)))
         {
-            _outageNotice = $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
+            // Every failing tick, not once: requests accepted during the outage must show the notice too
+            // (the store only touches pending requests that do not show it yet).
+            _outageNotice ??= IsOutageNotice(_pausedReason) ? _pausedReason : $"chain {_chain.Name} is unreachable since {Time.ToWire(_lastRpcOk)} ({ex.Message}); minting resumes when it answers";
             await _store.SetSignerNoticeAsync(_chain.Name, _signer.Address, _outageNotice, now, ct).ConfigureAwait(false);
         }
     }
+
+    private bool IsOutageNotice(string? reason) => reason?.StartsWith($"chain {_chain.Name} is unreachable", StringComparison.Ordinal) == true;
 
     private async Task RpcRecoveredAsync(CancellationToken ct)
     {
@@ -672,4 +715,7 @@ public sealed partial class ChainSender
 
     [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) left the pool at the new block; re-sending")]
     private static partial void TxsEvicted(ILogger log, string chain, int count, long first, long last);
+
+    [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
+    private static partial void NonceWentBack(ILogger log, string chain, string signer, long nonce, int count);
 }

@@ -86,6 +86,12 @@ public interface IPipelineStore
 
     Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// The mined attempts of done txs of the signer with nonce &gt;= <paramref name="fromNonce"/>, in nonce order: what a
+    /// node that went back (restart from an older state, deep reorg) has lost and must get again.
+    /// </summary>
+    Task<IReadOnlyList<TxAttemptRecord>> ListDoneAttemptsFromNonceAsync(string chain, string signer, long fromNonce, CancellationToken ct);
+
     /// <summary>A receipt vanished (reorg): the tx is pending again.</summary>
     Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct);
 

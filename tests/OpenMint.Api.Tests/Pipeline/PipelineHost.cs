@@ -77,7 +77,7 @@ internal sealed class PipelineServer : IAsyncDisposable
     /// <param name="database">A <c>--database</c> value (e.g. a fresh PostgreSQL database); default a fresh SQLite file.</param>
     /// <param name="shared">The tenancy already in <paramref name="database"/>: this host joins others on one store.</param>
     public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null,
-        IReadOnlyList<string>? rpcUrls = null, string? database = null, PipelineTenancy? shared = null)
+        IReadOnlyList<string>? rpcUrls = null, int confirmations = 0, string? database = null, PipelineTenancy? shared = null)
     {
         var ct = CancellationToken.None;
         var db = database ?? TempSqlite.NewDatabaseValue("pipeline-e2e");
@@ -91,7 +91,7 @@ internal sealed class PipelineServer : IAsyncDisposable
         if (tenancy is null)
         {
             var setupStore = await OpenMintStore.OpenAsync(db, ct);
-            tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, rpcUrls: rpcUrls);
+            tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations, rpcUrls: rpcUrls);
             await setupStore.Db.DisposeAsync();
         }
         var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0", merged), ct);

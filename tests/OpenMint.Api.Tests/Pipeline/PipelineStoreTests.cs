@@ -150,6 +150,8 @@ public abstract class PipelineStoreTests : IAsyncLifetime
         await Store.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(4), null, Ct);
         await Store.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(5), null, Ct); // twice: no change
         Assert.Empty(await Store.ListOpenTxsAsync(c, Signer, Ct));
+        Assert.Equal([bumpId], (await Store.ListDoneAttemptsFromNonceAsync(c, Signer, 0, Ct)).Select(a => a.Id)); // the version that was mined
+        Assert.Empty(await Store.ListDoneAttemptsFromNonceAsync(c, Signer, 1, Ct));
         var done = await Requests(collection, ids);
         Assert.All(done, r => Assert.Equal((MintStatus.Succeeded, Hash(11), (string?)null), (r.Status, r.TransactionHash, r.ErrorMessage)));
         Assert.Equal(["1000", "1001", "1002"], done.Select(r => r.TokenId));

@@ -36,7 +36,7 @@ public class PipelinePostgresTests(AnvilFixture anvil, PostgresFixture postgres)
         var all = (await Task.WhenAll(clients)).SelectMany(p => p).ToList();
 
         var hashes = await AssertMintedOnceAsync(server, all, owners);
-        Assert.True(hashes.Count < all.Count / 4, $"{hashes.Count} transactions for {all.Count} requests");
+        Assert.True(hashes.Count < all.Count / 2, $"{hashes.Count} transactions for {all.Count} requests"); // callers share txs
         await AssertNoncesUsedOnceAsync(server, hashes);
     }
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Numerics;
 using Dapper;
+using Npgsql;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
@@ -18,26 +19,41 @@ public sealed partial class OpenMintStore : IPipelineStore
     {
         var nowText = Time.ToWire(now);
         var expires = now + duration;
+        // The ownership check and the write are one statement under the row's lock, so of two instances racing on one
+        // database exactly one gets the row. On PostgreSQL the row is picked with FOR UPDATE SKIP LOCKED: a contender
+        // whose condition holds never waits behind another's open transaction on the row, it just does not get it now
+        // (the holder's own heartbeat cannot be skipped: nobody else's condition holds while its lease is live).
+        var pick = Db.Dialect == SqlDialect.Postgres
+            ? """
+              (chain_name, signer_address) IN (
+                  SELECT chain_name, signer_address FROM signer_lease
+                  WHERE chain_name = @chain AND signer_address = @signer
+                    AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
+                  FOR UPDATE SKIP LOCKED)
+              """
+            : """
+              chain_name = @chain AND signer_address = @signer
+                AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
+              """;
         return await Db.InTransactionAsync(async (c, tx) =>
         {
+            // Only a missing row is inserted: on PostgreSQL, ON CONFLICT against an existing row waits for any open
+            // transaction that has updated it (e.g. the holder's write-ahead), which SKIP LOCKED below is meant to avoid.
             await c.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO signer_lease (chain_name, signer_address) VALUES (@chain, @signer) ON CONFLICT (chain_name, signer_address) DO NOTHING",
-                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            var n = await c.ExecuteAsync(new CommandDefinition(
                 """
+                INSERT INTO signer_lease (chain_name, signer_address)
+                SELECT @chain, @signer WHERE NOT EXISTS (SELECT 1 FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer)
+                ON CONFLICT (chain_name, signer_address) DO NOTHING
+                """,
+                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            var row = await c.QuerySingleOrDefaultAsync<LeaseRow>(new CommandDefinition(
+                $"""
                 UPDATE signer_lease SET owner_instance = @instance, lease_expires_at = @expires, heartbeat_at = @now
-                WHERE chain_name = @chain AND signer_address = @signer
-                  AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
+                WHERE {pick}
+                RETURNING next_nonce AS NextNonce, paused_reason AS PausedReason
                 """,
                 new { chain, signer, instance, expires = Time.ToWire(expires), now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return null;
-            }
-            var row = await c.QuerySingleAsync<LeaseRow>(new CommandDefinition(
-                "SELECT next_nonce AS NextNonce, paused_reason AS PausedReason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer",
-                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            return new SignerLease(chain, signer, instance, expires, row.NextNonce, row.PausedReason);
+            return row is null ? null : new SignerLease(chain, signer, instance, expires, row.NextNonce, row.PausedReason);
         }, ct).ConfigureAwait(false);
     }
 
@@ -135,7 +151,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                     foreach (var chunk in ids.Chunk(InChunk))
                     {
                         linked += await c.ExecuteAsync(new CommandDefinition(
-                            "UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL",
+                            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {InChunkOf(c, "id")} AND status = 'pending' AND batch_id IS NULL",
                             new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
                     }
                     if (linked != ids.Count)
@@ -202,10 +218,10 @@ public sealed partial class OpenMintStore : IPipelineStore
         foreach (var chunk in txs.Select(t => t.Id).Chunk(InChunk))
         {
             attempts.AddRange(await c.QueryAsync<AttemptRow>(new CommandDefinition(
-                """
+                $"""
                 SELECT id AS Id, tx_id AS TxId, kind AS Kind, raw AS Raw, hash AS Hash, max_priority_fee_per_gas AS Tip, max_fee_per_gas AS Cap,
                        gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
-                FROM tx_attempt WHERE tx_id IN @chunk ORDER BY id
+                FROM tx_attempt WHERE {InChunkOf(c, "tx_id")} ORDER BY id
                 """,
                 new { chunk }, cancellationToken: ct)).ConfigureAwait(false));
         }
@@ -337,7 +353,7 @@ public sealed partial class OpenMintStore : IPipelineStore
             foreach (var chunk in requestIds.Chunk(InChunk))
             {
                 ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(
-                    "SELECT id FROM mint_request WHERE id IN @chunk AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
+                    $"SELECT id FROM mint_request WHERE {InChunkOf(c, "id")} AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
             }
             await FailRequestsAsync(c, tx, ids, message, null, collection, chain, now, ct).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
@@ -349,10 +365,10 @@ public sealed partial class OpenMintStore : IPipelineStore
         foreach (var chunk in ids.Chunk(InChunk))
         {
             await c.ExecuteAsync(new CommandDefinition(
-                """
+                $"""
                 UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash),
                     updated_at = @now
-                WHERE id IN @chunk AND status = 'pending'
+                WHERE {InChunkOf(c, "id")} AND status = 'pending'
                 """,
                 new { chunk, message, hash, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
@@ -380,8 +396,10 @@ public sealed partial class OpenMintStore : IPipelineStore
         var nowText = Time.ToWire(now);
         await Db.InTransactionAsync(async (c, tx) =>
         {
+            // Read under the row's lock on PostgreSQL (SQLite's write transaction already excludes other writers).
             var previous = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT paused_reason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer", new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                "SELECT paused_reason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer" + (Db.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : ""),
+                new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE signer_lease SET paused_reason = @reason,
@@ -417,11 +435,18 @@ public sealed partial class OpenMintStore : IPipelineStore
         foreach (var chunk in ids.Chunk(InChunk))
         {
             var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE id IN @chunk ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {InChunkOf(c, "id")} ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
             result.AddRange(rows.Select(r => r.ToModel()));
         }
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="column"/> is one of the ids in the list parameter <c>@chunk</c>: <c>IN @chunk</c> on SQLite (Dapper
+    /// expands the list), <c>= ANY(@chunk)</c> on PostgreSQL (Dapper binds the list as one array parameter there).
+    /// </summary>
+    private static string InChunkOf(DbConnection c, string column) =>
+        c is NpgsqlConnection ? $"{column} = ANY(@chunk)" : $"{column} IN @chunk";
 
     private static string Dec(BigInteger v) => v.ToString(CultureInfo.InvariantCulture);
 

@@ -52,6 +52,29 @@ public class PostgresFixture : IAsyncLifetime
         _connectionString = new NpgsqlConnectionStringBuilder(server) { Database = DatabaseName }.ToString();
     }
 
+    /// <summary>
+    /// Another fresh database on the same server, for a test that must not see the rows of the class's other tests
+    /// (e.g. a whole server's store); dropped with the class's own. Returns its connection string (a <c>--database</c> value).
+    /// </summary>
+    public async Task<string> NewDatabaseAsync()
+    {
+        var admin = _adminConnectionString ?? throw new InvalidOperationException("PostgresFixture is not initialised");
+        var name = "t_" + Guid.NewGuid().ToString("N")[..16];
+        lock (_extraDatabases)
+        {
+            _extraDatabases.Add(name);
+        }
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
+    }
+
+    private readonly List<string> _extraDatabases = [];
+
     public async Task DisposeAsync()
     {
         if (_connectionString is null || _adminConnectionString is null)
@@ -61,8 +84,11 @@ public class PostgresFixture : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(_adminConnectionString);
         await admin.OpenAsync().ConfigureAwait(false);
-        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
-        await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+        foreach (var name in _extraDatabases.Prepend(DatabaseName))
+        {
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
+            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
     }
 
     private static string CurrentUid()

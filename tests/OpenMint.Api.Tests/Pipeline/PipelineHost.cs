@@ -57,7 +57,7 @@ internal sealed class PipelineTenancy
     }
 }
 
-/// <summary>A real OpenMint server with the pipeline running, over a fresh SQLite file.</summary>
+/// <summary>A real OpenMint server with the pipeline running, over a fresh SQLite file (or the given database).</summary>
 internal sealed class PipelineServer : IAsyncDisposable
 {
     public required WebApplication App { get; init; }
@@ -74,20 +74,26 @@ internal sealed class PipelineServer : IAsyncDisposable
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
+    /// <param name="database">A <c>--database</c> value (e.g. a fresh PostgreSQL database); default a fresh SQLite file.</param>
+    /// <param name="shared">The tenancy already in <paramref name="database"/>: this host joins others on one store.</param>
     public static async Task<PipelineServer> StartAsync(DevChainDeployment deployment, IReadOnlyDictionary<string, string?>? settings = null,
-        IReadOnlyList<string>? rpcUrls = null, int confirmations = 0)
+        IReadOnlyList<string>? rpcUrls = null, int confirmations = 0, string? database = null, PipelineTenancy? shared = null)
     {
         var ct = CancellationToken.None;
-        var db = TempSqlite.NewDatabaseValue("pipeline-e2e");
+        var db = database ?? TempSqlite.NewDatabaseValue("pipeline-e2e");
         var merged = new Dictionary<string, string?>(FastSettings);
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
             merged[k] = v;
         }
         // Tenancy first: the worker starts with the host.
-        var setupStore = await OpenMintStore.OpenAsync(db, ct);
-        var tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations, rpcUrls: rpcUrls);
-        await setupStore.Db.DisposeAsync();
+        var tenancy = shared;
+        if (tenancy is null)
+        {
+            var setupStore = await OpenMintStore.OpenAsync(db, ct);
+            tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations, rpcUrls: rpcUrls);
+            await setupStore.Db.DisposeAsync();
+        }
         var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0", merged), ct);
         await app.StartAsync(ct);
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');

@@ -128,6 +128,12 @@ public sealed partial class OpenMintStore : IMintStore
             // The clients may give up while we write; the group commits regardless (their rows are valid intake).
             await using var tx = await writer.Connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
             writer.Begin(tx);
+            if (Db.Dialect == SqlDialect.Postgres)
+            {
+                // Instances sharing one PostgreSQL take turns, as SQLite's single writer does: ids (MAX + 1) stay unique
+                // and increasing in commit order, and each group's duplicate checks see the rows the others committed.
+                await writer.ExecuteAsync("SELECT pg_advisory_xact_lock(727275)").ConfigureAwait(false);
+            }
             for (var i = 0; i < group.Count; i++)
             {
                 await writer.ExecuteAsync("SAVEPOINT intake").ConfigureAwait(false);

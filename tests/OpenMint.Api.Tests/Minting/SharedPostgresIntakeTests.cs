@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using OpenMint.Api.Auth;
+using OpenMint.Core;
+using OpenMint.Core.Tenancy;
+using OpenMint.Storage;
+using OpenMint.TestSupport;
+
+namespace OpenMint.Api.Tests.Minting;
+
+/// <summary>Two API instances on one PostgreSQL take requests at the same time (no chain needed: workers off).</summary>
+public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private static async Task<(WebApplication App, Uri BaseUrl)> StartAsync(string db)
+    {
+        var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0",
+            new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }, RunWorkers: false), Ct);
+        await app.StartAsync(Ct);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(url));
+    }
+
+    private static StringContent Body(params JsonObject[] assets) =>
+        new(new JsonObject { ["assets"] = new JsonArray(assets) }.ToJsonString(), Encoding.UTF8, "application/json");
+
+    private static JsonObject Asset(string reference, string? tokenId = null)
+    {
+        var a = new JsonObject { ["reference_id"] = reference, ["owner_address"] = "0x1000000000000000000000000000000000000001" };
+        if (tokenId is not null)
+        {
+            a["token_id"] = tokenId;
+        }
+        return a;
+    }
+
+    [Fact]
+    public async Task requests_for_many_projects_through_two_instances_are_all_accepted_with_distinct_increasing_ids_and_a_token_id_is_taken_once()
+    {
+        var db = await postgres.NewDatabaseAsync();
+        var (a, urlA) = await StartAsync(db);
+        var (b, urlB) = await StartAsync(db);
+        try
+        {
+            var store = a.Services.GetRequiredService<OpenMintStore>();
+            await store.UpsertChainAsync(new ChainConfig("anvil", 31337, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UtcNow), Ct);
+            var tenants = new List<(string Key, string Address)>();
+            for (var p = 0; p < 6; p++)
+            {
+                var project = new Project(UuidV7.New().ToString(), "p" + p, "0x" + new string('1', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+                await store.CreateProjectAsync(project, Ct);
+                var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, Ct)).Secret;
+                var address = "0x" + Guid.NewGuid().ToString("N") + "00000000";
+                await store.AddCollectionAsync(new Collection(0, "anvil", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721MintById, null, true, DateTimeOffset.UtcNow), Ct);
+                tenants.Add((key, address));
+            }
+            var failures = new List<string>();
+            var tokenRace = new List<HttpStatusCode>();
+            await Task.WhenAll(tenants.Select((t, i) => Task.Run(async () =>
+            {
+                using var http = new HttpClient { BaseAddress = i % 2 == 0 ? urlA : urlB };
+                http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", t.Key);
+                var path = $"/v1/chains/anvil/collections/{t.Address}/nfts/mint-requests";
+                for (var n = 0; n < 20; n++)
+                {
+                    using var r = await http.PostAsync(path, Body(Asset($"r{n}", (n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture))));
+                    if (r.StatusCode != HttpStatusCode.Accepted)
+                    {
+                        var body = await r.Content.ReadAsStringAsync();
+                        lock (failures)
+                        {
+                            failures.Add($"{(int)r.StatusCode} {body}");
+                        }
+                    }
+                }
+            })).Concat(Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+            {
+                // The same token id of one collection through both instances at once: exactly one is accepted.
+                using var http = new HttpClient { BaseAddress = i % 2 == 0 ? urlA : urlB };
+                http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", tenants[0].Key);
+                using var r = await http.PostAsync($"/v1/chains/anvil/collections/{tenants[0].Address}/nfts/mint-requests", Body(Asset($"race-{i}", "777")));
+                lock (tokenRace)
+                {
+                    tokenRace.Add(r.StatusCode);
+                }
+            }))));
+            Assert.True(failures.Count == 0, string.Join("\n", failures.Take(5)) + $" ({failures.Count} failures)");
+            Assert.Single(tokenRace, s => s == HttpStatusCode.Accepted);
+            Assert.All(tokenRace.Where(s => s != HttpStatusCode.Accepted), s => Assert.Equal(HttpStatusCode.Conflict, s));
+            await using var c = await store.Db.OpenConnectionAsync(Ct);
+            var ids = (await Dapper.SqlMapper.QueryAsync<long>(c, "SELECT id FROM mint_request ORDER BY id")).ToList();
+            Assert.Equal(121, ids.Count);
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+        }
+        finally
+        {
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+}

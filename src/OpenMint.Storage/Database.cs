@@ -174,3 +174,14 @@ public sealed class Database : IAsyncDisposable
         }
     }
 }
+
+/// <summary>SQL text that differs between the dialects.</summary>
+internal static class SqlList
+{
+    /// <summary>
+    /// "column matches any element of the array parameter": Dapper expands <c>IN @list</c> on SQLite but passes
+    /// arrays to PostgreSQL as one array parameter, which only <c>= ANY(@list)</c> accepts.
+    /// </summary>
+    public static string In(System.Data.Common.DbConnection c, string column, string parameter) =>
+        c is Npgsql.NpgsqlConnection ? $"{column} = ANY({parameter})" : $"{column} IN {parameter}";
+}

@@ -34,27 +34,20 @@ public static class MintEventLog
     }
 
     /// <summary>
-    /// "column matches any element of the array parameter": Dapper expands <c>IN @list</c> on SQLite but passes
-    /// arrays to PostgreSQL as one array parameter, which only <c>= ANY(@list)</c> accepts.
-    /// </summary>
-    internal static string InList(DbConnection c, string column, string parameter) =>
-        c is Npgsql.NpgsqlConnection ? $"{column} = ANY({parameter})" : $"{column} IN {parameter}";
-
-    /// <summary>
     /// Stores the rebuilt payload of the creation events of <paramref name="requestIds"/> (rows of <paramref name="collection"/>),
     /// inside the caller's transaction, before those rows are deleted (a failed request replaced by a new one).
     /// </summary>
     internal static async Task WriteOutCreationPayloadsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> requestIds, Collection collection, ChainConfig chain, CancellationToken ct)
     {
         var events = (await c.QueryAsync<(long Seq, string EventId, long RequestId)>(new CommandDefinition(
-            $"SELECT seq, event_id, mint_request_id FROM mint_event WHERE {InList(c, "mint_request_id", "@requestIds")} AND payload IS NULL",
+            $"SELECT seq, event_id, mint_request_id FROM mint_event WHERE {SqlList.In(c, "mint_request_id", "@requestIds")} AND payload IS NULL",
             new { requestIds = requestIds.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         if (events.Count == 0)
         {
             return;
         }
         var rows = (await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {InList(c, "id", "@ids")}", new { ids = events.Select(e => e.RequestId).Distinct().ToArray() },
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {SqlList.In(c, "id", "@ids")}", new { ids = events.Select(e => e.RequestId).Distinct().ToArray() },
             tx, cancellationToken: ct)).ConfigureAwait(false)).ToDictionary(r => r.Id, r => r.ToModel());
         foreach (var e in events)
         {
@@ -87,7 +80,7 @@ public sealed partial class OpenMintStore
         foreach (var chunk in creations.Chunk(500))
         {
             foreach (var row in await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {MintEventLog.InList(c, "id", "@chunk")}", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false))
+                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {SqlList.In(c, "id", "@chunk")}", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false))
             {
                 rows[row.Id] = row.ToModel();
             }

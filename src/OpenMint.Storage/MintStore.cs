@@ -249,7 +249,7 @@ public sealed partial class OpenMintStore : IMintStore
             var ids = existing.Select(e => e.Id).ToArray();
             await MintEventLog.WriteOutCreationPayloadsAsync(writer.Connection, writer.Transaction, ids, collection, intake.Chain, ct).ConfigureAwait(false);
             await writer.Connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM mint_request WHERE {MintEventLog.InList(writer.Connection, "id", "@ids")} AND status = 'failed'", new { ids }, writer.Transaction, cancellationToken: ct)).ConfigureAwait(false);
+                $"DELETE FROM mint_request WHERE {SqlList.In(writer.Connection, "id", "@ids")} AND status = 'failed'", new { ids }, writer.Transaction, cancellationToken: ct)).ConfigureAwait(false);
         }
         if (await writer.InsertAsync(work, firstId, ct).ConfigureAwait(false) != work.Records.Length)
         {

@@ -151,7 +151,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                     foreach (var chunk in ids.Chunk(InChunk))
                     {
                         linked += await c.ExecuteAsync(new CommandDefinition(
-                            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {InChunkOf(c, "id")} AND status = 'pending' AND batch_id IS NULL",
+                            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending' AND batch_id IS NULL",
                             new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
                     }
                     if (linked != ids.Count)
@@ -221,7 +221,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                 $"""
                 SELECT id AS Id, tx_id AS TxId, kind AS Kind, raw AS Raw, hash AS Hash, max_priority_fee_per_gas AS Tip, max_fee_per_gas AS Cap,
                        gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
-                FROM tx_attempt WHERE {InChunkOf(c, "tx_id")} ORDER BY id
+                FROM tx_attempt WHERE {SqlList.In(c, "tx_id", "@chunk")} ORDER BY id
                 """,
                 new { chunk }, cancellationToken: ct)).ConfigureAwait(false));
         }
@@ -353,7 +353,7 @@ public sealed partial class OpenMintStore : IPipelineStore
             foreach (var chunk in requestIds.Chunk(InChunk))
             {
                 ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(
-                    $"SELECT id FROM mint_request WHERE {InChunkOf(c, "id")} AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
+                    $"SELECT id FROM mint_request WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
             }
             await FailRequestsAsync(c, tx, ids, message, null, collection, chain, now, ct).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
@@ -368,7 +368,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                 $"""
                 UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash),
                     updated_at = @now
-                WHERE {InChunkOf(c, "id")} AND status = 'pending'
+                WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending'
                 """,
                 new { chunk, message, hash, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
@@ -435,18 +435,11 @@ public sealed partial class OpenMintStore : IPipelineStore
         foreach (var chunk in ids.Chunk(InChunk))
         {
             var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {InChunkOf(c, "id")} ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {SqlList.In(c, "id", "@chunk")} ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
             result.AddRange(rows.Select(r => r.ToModel()));
         }
         return result;
     }
-
-    /// <summary>
-    /// <paramref name="column"/> is one of the ids in the list parameter <c>@chunk</c>: <c>IN @chunk</c> on SQLite (Dapper
-    /// expands the list), <c>= ANY(@chunk)</c> on PostgreSQL (Dapper binds the list as one array parameter there).
-    /// </summary>
-    private static string InChunkOf(DbConnection c, string column) =>
-        c is NpgsqlConnection ? $"{column} = ANY(@chunk)" : $"{column} IN @chunk";
 
     private static string Dec(BigInteger v) => v.ToString(CultureInfo.InvariantCulture);
 

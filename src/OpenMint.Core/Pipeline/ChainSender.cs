@@ -29,11 +29,11 @@ public sealed partial class ChainSender
     private readonly GasCalibration _calibration = new();
     private readonly Dictionary<long, Collection> _collections = new();
     private readonly Dictionary<long, int> _receiptMisses = new();
-    private readonly Dictionary<long, DateTimeOffset> _lastPoolCheck = new();
     private readonly HashSet<long> _bumpNow = new();
 
     private bool _holding;
     private long _lastHead = -1;
+    private DateTimeOffset _lastPoolSweep;
     private long _nextNonce;
     private long _highestLatestNonce;
     private bool _checkVanished;
@@ -98,18 +98,24 @@ public sealed partial class ChainSender
             var open = await _store.ListOpenTxsAsync(_chain.Name, _signer.Address, ct).ConfigureAwait(false);
             // Not yet mined (the chain's nonce has not passed them): recover, bump, and count as in flight.
             var stillPending = new List<OpenTx>();
+            var waiting = new List<OpenTx>(); // in the pool as far as we know, untouched this tick
             foreach (var tx in open.Where(t => t.Nonce >= latestNonce))
             {
                 if (!await ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false))
                 {
                     stillPending.Add(tx);
-                    await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false);
+                    if (!await RecoverOrBumpAsync(tx, block, ct).ConfigureAwait(false))
+                    {
+                        waiting.Add(tx);
+                    }
                 }
             }
-            if (block.Number != _lastHead)
+            var now = _time.GetUtcNow();
+            if (block.Number != _lastHead || now - _lastPoolSweep >= _options.RebroadcastInterval)
             {
                 _lastHead = block.Number;
-                await ResendEvictedAsync(stillPending, ct).ConfigureAwait(false);
+                _lastPoolSweep = now;
+                await ResendDroppedAsync(waiting, ct).ConfigureAwait(false);
             }
             // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
             // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
@@ -257,42 +263,34 @@ public sealed partial class ChainSender
         return true;
     }
 
-    private async Task RecoverOrBumpAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
+    /// <summary>Re-sends a tx never acknowledged, or replaces one pending too long; returns true when it sent something.</summary>
+    private async Task<bool> RecoverOrBumpAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
     {
-        var now = _time.GetUtcNow();
         var latest = tx.Latest;
         if (latest.BroadcastAt is null && !_bumpNow.Contains(tx.Id))
         {
             // Signed and stored, never acknowledged (crash, transport error, no funds): the same bytes again.
             await BroadcastAsync(latest, ct).ConfigureAwait(false);
-            return;
+            return true;
         }
         var sentAt = latest.BroadcastAt ?? latest.CreatedAt;
-        if (_bumpNow.Remove(tx.Id) || now - sentAt >= _options.BumpAfter)
+        if (_bumpNow.Remove(tx.Id) || _time.GetUtcNow() - sentAt >= _options.BumpAfter)
         {
-            await ReplaceAsync(tx, block, ct).ConfigureAwait(false);
-            return;
+            return await ReplaceAsync(tx, block, ct).ConfigureAwait(false);
         }
-        if (now - _lastPoolCheck.GetValueOrDefault(tx.Id, sentAt) >= _options.RebroadcastInterval)
-        {
-            _lastPoolCheck[tx.Id] = now;
-            if (!await _node.IsKnownAsync(latest.Hash, ct).ConfigureAwait(false))
-            {
-                TxDropped(_log, _chain.Name, tx.Nonce, latest.Hash);
-                await BroadcastAsync(latest, ct).ConfigureAwait(false);
-            }
-        }
+        return false;
     }
 
     /// <summary>
-    /// After each new block: txs of ours the node no longer has are sent again at once, in nonce order. A block
-    /// builder that skips one of our txs for lack of block gas leaves the later nonces unexecutable for that
-    /// block, and Anvil drops them all from its pool then (geth keeps them); waiting for the periodic pool check
-    /// (<see cref="PipelineOptions.RebroadcastInterval"/>) would leave the next blocks without them.
+    /// At each new block, and every <see cref="PipelineOptions.RebroadcastInterval"/> when blocks do not come: the txs
+    /// of ours the node no longer has (dropped, evicted, lost in a node restart) are sent again, in nonce order, with
+    /// one batched check for all of them. Right after a block matters: a builder that skips one of our txs for lack
+    /// of block gas leaves the later nonces unexecutable for that block, and Anvil drops them from its pool then
+    /// (geth keeps them), so waiting would leave the next blocks without them.
     /// </summary>
-    private async Task ResendEvictedAsync(List<OpenTx> stillPending, CancellationToken ct)
+    private async Task ResendDroppedAsync(List<OpenTx> candidates, CancellationToken ct)
     {
-        var waiting = stillPending.Where(t => t.Latest.BroadcastAt is not null).OrderBy(t => t.Nonce).ToList();
+        var waiting = candidates.Where(t => t.Latest.BroadcastAt is not null).OrderBy(t => t.Nonce).ToList();
         if (waiting.Count == 0)
         {
             return;
@@ -303,11 +301,9 @@ public sealed partial class ChainSender
         {
             return;
         }
-        TxsEvicted(_log, _chain.Name, missing.Count, missing[0].Nonce, missing[^1].Nonce);
-        var now = _time.GetUtcNow();
+        TxsDropped(_log, _chain.Name, missing.Count, missing[0].Nonce, missing[^1].Nonce);
         foreach (var tx in missing)
         {
-            _lastPoolCheck[tx.Id] = now;
             if (await BroadcastAsync(tx.Latest, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
             {
                 return;
@@ -315,7 +311,8 @@ public sealed partial class ChainSender
         }
     }
 
-    private async Task ReplaceAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
+    /// <summary>Signs and sends the next version of the tx; returns false when it cannot be re-priced (it keeps waiting as it is).</summary>
+    private async Task<bool> ReplaceAsync(OpenTx tx, BlockInfo block, CancellationToken ct)
     {
         var latest = tx.Latest;
         var market = await MarketFeesAsync(block, ct).ConfigureAwait(false);
@@ -328,13 +325,7 @@ public sealed partial class ChainSender
                 FeeCapReached(_log, _chain.Name, tx.Nonce, _options.MaxFeePerGas);
                 await _store.SetTxNoticeAsync(tx.Id, notice, _time.GetUtcNow(), ct).ConfigureAwait(false);
             }
-            // Keep waiting as it is; check the pool now and then so a dropped tx is re-sent.
-            _lastPoolCheck[tx.Id] = _time.GetUtcNow();
-            if (!await _node.IsKnownAsync(latest.Hash, ct).ConfigureAwait(false))
-            {
-                await BroadcastAsync(latest, ct).ConfigureAwait(false);
-            }
-            return;
+            return false; // keeps waiting as it is; the pool sweep re-sends it if it is dropped
         }
         var collection = await CollectionAsync(tx.CollectionId, ct).ConfigureAwait(false);
         SignedMintTx signed;
@@ -370,6 +361,7 @@ public sealed partial class ChainSender
         _crash.Hit(CrashPoints.AfterSign);
         var record = new TxAttemptRecord(id, tx.Id, kind, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit, _time.GetUtcNow(), null, null);
         await BroadcastAsync(record, ct).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Sends stored bytes and acts on the classified answer.</summary>
@@ -382,7 +374,6 @@ public sealed partial class ChainSender
         {
             case SendOutcome.Accepted:
                 await _store.MarkBroadcastAsync(attempt.Id, SendOutcome.Accepted, true, now, ct).ConfigureAwait(false);
-                _lastPoolCheck[attempt.TxId] = now;
                 if (_pausedReason is not null)
                 {
                     await ResumeAsync(ct).ConfigureAwait(false);
@@ -683,8 +674,8 @@ public sealed partial class ChainSender
     [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} {OldHash} replaced by {NewHash} ({Kind}) at tip {Tip} cap {Cap}")]
     private static partial void TxReplaced(ILogger log, string chain, long nonce, string oldHash, string newHash, string kind, string tip, string cap);
 
-    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} {Hash} is not in the pool any more; re-sending")]
-    private static partial void TxDropped(ILogger log, string chain, long nonce, string hash);
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) are not in the node's pool any more; re-sending")]
+    private static partial void TxsDropped(ILogger log, string chain, int count, long first, long last);
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} (tx {TxId}) was used by another transaction; its requests are planned again")]
     private static partial void NonceTakenElsewhere(ILogger log, string chain, long nonce, long txId);
@@ -712,9 +703,6 @@ public sealed partial class ChainSender
 
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "Chain {Chain}: RPC unavailable: {Message}")]
     private static partial void RpcUnavailable(ILogger log, string chain, string message);
-
-    [LoggerMessage(EventId = 4017, Level = LogLevel.Information, Message = "Chain {Chain}: {Count} txs (nonces {First}..{Last}) left the pool at the new block; re-sending")]
-    private static partial void TxsEvicted(ILogger log, string chain, int count, long first, long last);
 
     [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: the chain's nonce went back to {Nonce}; re-sending {Count} reconciled txs it lost")]
     private static partial void NonceWentBack(ILogger log, string chain, string signer, long nonce, int count);

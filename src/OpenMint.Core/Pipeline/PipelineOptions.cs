@@ -16,7 +16,7 @@ public sealed class PipelineOptions
     /// <summary>A tx not mined within this time is replaced with the same nonce at higher fees.</summary>
     public TimeSpan BumpAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often an unmined tx is checked for being still in the pool (dropped txs are re-sent).</summary>
+    /// <summary>Unmined txs are checked for being still in the pool at each new block, and at least this often (dropped txs are re-sent).</summary>
     public TimeSpan RebroadcastInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Never pay more than this per gas (wei). Above it a tx is kept as is and an alert logged.</summary>

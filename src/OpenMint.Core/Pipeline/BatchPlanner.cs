@@ -51,16 +51,21 @@ public static class BatchPlanner
         return plans[0].Batch;
     }
 
+    /// <summary>How far an estimate may come out above the model-sized target and still let k txs share a block.</summary>
+    public const double EstimateHeadroom = 0.02;
+
     /// <summary>
     /// Largest gas per tx so that whole txs fill a block, each under the per-tx cap. Block builders (geth's
     /// miner, Anvil) take a tx while gas <em>used</em> so far plus the tx's gas <em>limit</em> fits the block, so k
-    /// txs fit when (k - 1) × target + target × margin ≤ block gas limit.
+    /// txs fit when (k - 1) × target + target × margin ≤ block gas limit. The target keeps
+    /// <see cref="EstimateHeadroom"/> below that: a batch is sized by the calibrated model, and an estimate a
+    /// little over it would otherwise stop two block-sized txs from sharing a block (each alone at ~49 %).
     /// </summary>
     public static long TargetGas(long blockGasLimit, long perTxGasCap, double gasLimitMargin)
     {
         var perTx = Math.Min(blockGasLimit, perTxGasCap);
         var txsPerBlock = (long)Math.Ceiling((double)blockGasLimit / perTx);
-        var target = (long)(blockGasLimit / (txsPerBlock - 1 + gasLimitMargin));
+        var target = (long)(blockGasLimit * (1 - EstimateHeadroom) / (txsPerBlock - 1 + gasLimitMargin));
         return Math.Min(target, (long)(perTxGasCap / gasLimitMargin));
     }
 

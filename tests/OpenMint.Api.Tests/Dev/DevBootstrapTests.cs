@@ -8,7 +8,7 @@ using OpenMint.DevChain;
 using OpenMint.Storage;
 using OpenMint.TestSupport;
 
-namespace OpenMint.Chain.Tests.OnAnvil;
+namespace OpenMint.Api.Tests.Dev;
 
 /// <summary>What <c>openmint dev</c> does between starting the chain and serving: provision the store and write dev.json.</summary>
 public sealed class DevBootstrapTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>

@@ -1,10 +1,10 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace OpenMint.Chain.Tests.OnAnvil;
+namespace OpenMint.TestSupport;
 
 /// <summary>Plain JSON-RPC over HttpClient: an independent view of the node, to compare the Chain layer against.</summary>
-internal static class RawRpc
+public static class RawRpc
 {
     private static readonly HttpClient Http = new();
 

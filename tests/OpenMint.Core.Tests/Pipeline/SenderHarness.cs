@@ -8,6 +8,8 @@ using OpenMint.TestSupport;
 
 namespace OpenMint.Core.Tests.Pipeline;
 
+internal sealed record SenderParts(NonceLease Nonces, SignerStatus Status, Broadcaster Broadcaster, FeeBumper Bumper, Confirmer Confirmer, BatchPreparer Preparer);
+
 /// <summary>A real SQLite store with one chain, project and ERC721 V1 collection, a scripted node, and a clock moved by hand.</summary>
 internal sealed class SenderHarness
 {
@@ -36,6 +38,54 @@ internal sealed class SenderHarness
         new(Chain, Node, instance, Node, Store, Options, Time, NullLogger.Instance, new CrashPoints(null));
 
     public ChainSender Sender(string instance = "i1") => new(Context(instance), Store);
+
+    /// <summary>The sender's parts wired as <see cref="ChainSender"/> wires them, to drive one at a time.</summary>
+    public SenderParts Parts(string instance = "i1")
+    {
+        var context = Context(instance);
+        var collections = new CollectionCache(Store);
+        var nonces = new NonceLease(context);
+        var status = new SignerStatus(context);
+        var broadcaster = new Broadcaster(context, nonces, status);
+        return new SenderParts(nonces, status, broadcaster, new FeeBumper(context, broadcaster, collections), new Confirmer(context, collections),
+            new BatchPreparer(context, collections, status));
+    }
+
+    /// <summary>Takes the lease and reconciles the nonce with the node, as the first tick does.</summary>
+    public async Task<SignerLease> LeaseAsync(SenderParts parts)
+    {
+        var lease = await parts.Nonces.AcquireAsync(Ct);
+        Assert.NotNull(lease);
+        await parts.Nonces.SyncAsync(lease, Ct);
+        Assert.False(parts.Nonces.SyncNeeded);
+        return lease;
+    }
+
+    /// <summary>Every queued request of the collection as one by-quantity batch, estimated at <paramref name="gas"/>.</summary>
+    public async Task<PreparedTx> PreparedAsync(long gas = 100_000)
+    {
+        var queued = await Store.ListQueuedAsync(Collection.Id, 1000, Ct);
+        var mints = queued.Select(r => new QueuedMint(r.Id, r.OwnerAddress.ToLowerInvariant(), null, 1)).ToList();
+        return new PreparedTx(Collection, BatchPlanner.Build(Collection, MintMethod.ByQuantity, mints), gas);
+    }
+
+    /// <summary>Accepts one request per owner and writes it ahead as its own tx (consecutive nonces); nothing is broadcast.</summary>
+    public async Task<List<TxAttemptRecord>> SignedAsync(SenderParts parts, params string[] owners)
+    {
+        var attempts = new List<TxAttemptRecord>();
+        foreach (var owner in owners)
+        {
+            await AcceptAsync(owner);
+            var written = await parts.Nonces.WriteAheadAsync([await PreparedAsync()], new Fees(1_000_000_000, 3_000_000_000), Ct);
+            Assert.NotNull(written);
+            attempts.AddRange(written);
+        }
+        return attempts;
+    }
+
+    public async Task<IReadOnlyList<OpenTx>> OpenTxsAsync() => await Store.ListOpenTxsAsync(Chain.Name, Node.Address, Ct);
+
+    public async Task<BlockInfo> BlockAsync() => await Node.GetLatestBlockAsync(Ct);
 
     public async Task<List<string>> AcceptAsync(params string[] owners)
     {

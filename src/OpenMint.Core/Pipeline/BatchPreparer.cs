@@ -6,6 +6,9 @@ using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Pipeline;
 
+/// <summary>A batch ready to be signed: preflight passed with <paramref name="Gas"/> estimated.</summary>
+internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long Gas);
+
 /// <summary>
 /// Turns queued requests into txs ready to sign: plans batches per collection and method (<see cref="BatchPlanner"/>;
 /// a partial batch waits for company while requests keep arriving), preflights each with <c>eth_estimateGas</c>

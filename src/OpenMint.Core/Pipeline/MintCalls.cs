@@ -21,67 +21,68 @@ public static class MintCalls
     public static byte[] Encode(MintMethod method, IReadOnlyList<MintEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        var w = new List<byte[]>();
-        switch (method)
+        var words = method switch
         {
-            case MintMethod.ByQuantity:
-                w.Add(ByQuantitySelector);
-                w.Add(Word(32));
-                w.Add(Word(entries.Count));
-                foreach (var e in entries)
-                {
-                    w.Add(Address(e.To));
-                    w.Add(Word(e.Quantity));
-                }
-                break;
-            case MintMethod.ById:
-                w.Add(ByIdSelector);
-                w.Add(Word(32));
-                w.Add(Word(entries.Count));
-                // Offsets of each tuple, relative to the start of the offsets block.
-                long offset = 32L * entries.Count;
-                foreach (var e in entries)
-                {
-                    w.Add(Word(offset));
-                    offset += 32L * (3 + e.TokenIds!.Count);
-                }
-                foreach (var e in entries)
-                {
-                    w.Add(Address(e.To));
-                    w.Add(Word(64));
-                    w.Add(Word(e.TokenIds!.Count));
-                    w.AddRange(e.TokenIds.Select(t => Word(BigInteger.Parse(t, CultureInfo.InvariantCulture))));
-                }
-                break;
-            case MintMethod.Erc1155:
-                if (entries.Count != 1)
-                {
-                    throw new ArgumentException("safeMintBatch takes exactly one owner", nameof(entries));
-                }
-                var one = entries[0];
-                var n = one.TokenIds!.Count;
-                w.Add(Erc1155Selector);
-                w.Add(Address(one.To));
-                w.Add(Word(128));
-                w.Add(Word(128 + 32L * (1 + n)));
-                w.Add(Word(128 + 64L * (1 + n)));
-                w.Add(Word(n));
-                w.AddRange(one.TokenIds.Select(t => Word(BigInteger.Parse(t, CultureInfo.InvariantCulture))));
-                w.Add(Word(n));
-                w.AddRange(one.Amounts!.Select(a => Word(BigInteger.Parse(a, CultureInfo.InvariantCulture))));
-                w.Add(Word(0));
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(method));
-        }
-        var result = new byte[w.Sum(x => x.Length)];
+            MintMethod.ByQuantity => ByQuantity(entries),
+            MintMethod.ById => ById(entries),
+            MintMethod.Erc1155 => Erc1155(entries),
+            _ => throw new ArgumentOutOfRangeException(nameof(method)),
+        };
+        var result = new byte[words.Sum(x => x.Length)];
         var at = 0;
-        foreach (var part in w)
+        foreach (var part in words)
         {
             part.CopyTo(result, at);
             at += part.Length;
         }
         return result;
+    }
+
+    private static List<byte[]> ByQuantity(IReadOnlyList<MintEntry> entries)
+    {
+        List<byte[]> w = [ByQuantitySelector, Word(32), Word(entries.Count)];
+        foreach (var e in entries)
+        {
+            w.Add(Address(e.To));
+            w.Add(Word(e.Quantity));
+        }
+        return w;
+    }
+
+    private static List<byte[]> ById(IReadOnlyList<MintEntry> entries)
+    {
+        List<byte[]> w = [ByIdSelector, Word(32), Word(entries.Count)];
+        // Offsets of each tuple, relative to the start of the offsets block.
+        long offset = 32L * entries.Count;
+        foreach (var e in entries)
+        {
+            w.Add(Word(offset));
+            offset += 32L * (3 + e.TokenIds!.Count);
+        }
+        foreach (var e in entries)
+        {
+            w.Add(Address(e.To));
+            w.Add(Word(64));
+            w.Add(Word(e.TokenIds!.Count));
+            w.AddRange(e.TokenIds.Select(t => Word(BigInteger.Parse(t, CultureInfo.InvariantCulture))));
+        }
+        return w;
+    }
+
+    private static List<byte[]> Erc1155(IReadOnlyList<MintEntry> entries)
+    {
+        if (entries.Count != 1)
+        {
+            throw new ArgumentException("safeMintBatch takes exactly one owner", nameof(entries));
+        }
+        var one = entries[0];
+        var n = one.TokenIds!.Count;
+        List<byte[]> w = [Erc1155Selector, Address(one.To), Word(128), Word(128 + 32L * (1 + n)), Word(128 + 64L * (1 + n)), Word(n)];
+        w.AddRange(one.TokenIds.Select(t => Word(BigInteger.Parse(t, CultureInfo.InvariantCulture))));
+        w.Add(Word(n));
+        w.AddRange(one.Amounts!.Select(a => Word(BigInteger.Parse(a, CultureInfo.InvariantCulture))));
+        w.Add(Word(0));
+        return w;
     }
 
     public static byte[] Word(BigInteger value)

@@ -3,9 +3,6 @@ using Microsoft.Extensions.Logging;
 
 namespace OpenMint.Core.Pipeline;
 
-/// <summary>A batch ready to be signed: preflight passed with <paramref name="Gas"/> estimated.</summary>
-internal sealed record PreparedTx(Tenancy.Collection Collection, MintBatch Batch, long Gas);
-
 /// <summary>
 /// The signer's lease and its nonces, in the spirit of Nethermind's NonceManager: the lease row makes this
 /// instance the one writer; the next nonce is re-derived from the chain whenever the lease is taken or the node

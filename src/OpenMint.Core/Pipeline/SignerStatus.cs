@@ -9,7 +9,7 @@ namespace OpenMint.Core.Pipeline;
 /// <see cref="Unreachable"/> (the chain's RPC has not answered; cleared on the first good answer). The texts are
 /// what callers read in <c>error.message</c>; the store keeps only the text, converted back by <see cref="FromStored"/>.
 /// </summary>
-public abstract record SignerNotice
+internal abstract record SignerNotice
 {
     private SignerNotice(string message) => Message = message;
 

@@ -1,10 +1,6 @@
 using Dapper;
-using Microsoft.Extensions.Logging.Abstractions;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
-using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
-using OpenMint.TestSupport;
 
 namespace OpenMint.Core.Tests.Pipeline;
 

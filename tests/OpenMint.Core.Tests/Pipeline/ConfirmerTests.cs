@@ -59,4 +59,21 @@ public class ConfirmerTests
         Assert.Single(await h.Store.ListQueuedAsync(h.Collection.Id, 10, Ct));
         Assert.Equal(MintStatus.Pending, (await h.GetAsync("ref-1")).Status);
     }
+
+    [Fact]
+    public async Task a_mint_that_reverted_on_chain_fails_its_assets_with_the_reason_read_at_its_block_and_keeps_the_hash()
+    {
+        var h = await SenderHarness.NewAsync();
+        var parts = h.Parts();
+        await h.LeaseAsync(parts);
+        h.Node.MinedRevert = "Pausable: paused";
+        var attempt = Assert.Single(await h.SignedAsync(parts, A));
+        Assert.True(await parts.Broadcaster.BroadcastInOrderAsync([attempt], Ct));
+        await parts.Confirmer.ConfirmMinedAsync(await h.OpenTxsAsync(), 1, await h.BlockAsync(), Ct);
+        var failed = await h.GetAsync("ref-1");
+        Assert.Equal(MintStatus.Failed, failed.Status);
+        Assert.Equal("execution reverted: Pausable: paused", failed.ErrorMessage);
+        Assert.Equal(attempt.Hash, failed.TransactionHash);
+        Assert.Equal(0, h.Node.MintedTokens);
+    }
 }

@@ -103,7 +103,11 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         return Task.FromResult(new GasEstimate(40_000 + 60_000L * entries.Count + ExtraGas, null));
     }
 
-    public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) => Task.FromResult<NodeResult?>(null);
+    /// <summary>When set, mint calls mined from now on revert on chain (status 0, no logs) with this reason.</summary>
+    public string? MinedRevert { get; set; }
+
+    public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) =>
+        Task.FromResult(MinedRevert is null ? null : new NodeResult(SendOutcome.Reverted, MinedRevert));
 
     public Task<NodeResult> SendRawTransactionAsync(byte[] raw, CancellationToken ct)
     {
@@ -163,7 +167,8 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         while (_pool.Remove(_mined, out var tx))
         {
             var logs = new List<LogEntry>();
-            if (tx.Data.Length > 0)
+            var reverted = MinedRevert is not null && tx.Data.Length > 0;
+            if (tx.Data.Length > 0 && !reverted)
             {
                 foreach (var (owner, quantity) in DecodeByQuantity(tx.Data))
                 {
@@ -175,7 +180,7 @@ internal sealed class FakeChain : IChainNode, ITxSigner
                     }
                 }
             }
-            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, true, 50_000, logs);
+            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, 50_000, logs);
             _minedHashes.Add(tx.Hash);
             _mined++;
         }

@@ -5,10 +5,27 @@ namespace OpenMint.Chain;
 /// <summary>An event log as eth_getLogs and receipts return it: address and topics lower-case 0x hex, data 0x hex.</summary>
 public sealed record LogEntry(string Address, IReadOnlyList<string> Topics, string Data, long? LogIndex, string? TransactionHash, long? BlockNumber);
 
+/// <summary>A token a log minted (a transfer from the zero address): to whom, which id, how many (1 for ERC-721).</summary>
+public sealed record MintedToken(string To, BigInteger TokenId, BigInteger Amount);
+
 /// <summary>ERC-721 Transfer(address indexed from, address indexed to, uint256 indexed tokenId).</summary>
 public static class Erc721Events
 {
     public static readonly string TransferTopic = Hex.Encode(Abi.EventTopic("Transfer(address,address,uint256)"));
+
+    /// <summary>The tokens <paramref name="contract"/> minted (Transfer from the zero address), in log order.</summary>
+    public static IReadOnlyList<MintedToken> Mints(IEnumerable<LogEntry> logs, string contract)
+    {
+        var minted = new List<MintedToken>();
+        foreach (var log in EventTopics.InLogOrder(logs, contract))
+        {
+            if (TryDecodeTransfer(log, out var from, out var to, out var tokenId) && from == EthAddress.Zero)
+            {
+                minted.Add(new MintedToken(to, tokenId, BigInteger.One));
+            }
+        }
+        return minted;
+    }
 
     /// <summary>False for anything but a 4-topic Transfer (ERC-20's Transfer has 3 topics and is rejected).</summary>
     public static bool TryDecodeTransfer(LogEntry log, out string from, out string to, out BigInteger tokenId)
@@ -30,6 +47,24 @@ public static class Erc1155Events
 {
     public static readonly string TransferSingleTopic = Hex.Encode(Abi.EventTopic("TransferSingle(address,address,address,uint256,uint256)"));
     public static readonly string TransferBatchTopic = Hex.Encode(Abi.EventTopic("TransferBatch(address,address,address,uint256[],uint256[])"));
+
+    /// <summary>The tokens <paramref name="contract"/> minted (TransferBatch / TransferSingle from the zero address), in log order.</summary>
+    public static IReadOnlyList<MintedToken> Mints(IEnumerable<LogEntry> logs, string contract)
+    {
+        var minted = new List<MintedToken>();
+        foreach (var log in EventTopics.InLogOrder(logs, contract))
+        {
+            if (TryDecodeTransferBatch(log, out _, out var from, out var to, out var ids, out var values) && from == EthAddress.Zero)
+            {
+                minted.AddRange(ids.Select((id, i) => new MintedToken(to, id, values[i])));
+            }
+            else if (TryDecodeTransferSingle(log, out _, out from, out to, out var id, out var value) && from == EthAddress.Zero)
+            {
+                minted.Add(new MintedToken(to, id, value));
+            }
+        }
+        return minted;
+    }
 
     public static bool TryDecodeTransferBatch(LogEntry log, out string op, out string from, out string to, out BigInteger[] ids, out BigInteger[] values)
     {
@@ -86,6 +121,10 @@ public static class Erc1155Events
 
 internal static class EventTopics
 {
+    /// <summary>The logs <paramref name="contract"/> emitted, by log index (a log without one keeps its place).</summary>
+    public static IEnumerable<LogEntry> InLogOrder(IEnumerable<LogEntry> logs, string contract) =>
+        logs.Where(l => string.Equals(l.Address, contract, StringComparison.OrdinalIgnoreCase)).OrderBy(l => l.LogIndex ?? 0);
+
     public static bool Is(string? topic, string expected) => string.Equals(topic, expected, StringComparison.OrdinalIgnoreCase);
 
     public static bool TryAddress(string? topic, out string address)

@@ -5,7 +5,7 @@ namespace OpenMint.Core.Pipeline;
 /// strictly in nonce order and stops at the first that does not fit: a tx fits while the gas <em>used</em> so far
 /// in the block plus the tx's gas <em>limit</em> is within the block gas limit (geth's gas pool, Anvil's executor).
 /// Anvil also drops every later nonce of that sender from its pool at that point, so a tx that does not fit
-/// costs a re-send of all that follow it (see <c>ChainSender</c>'s eviction check).
+/// costs a re-send of all that follow it (see <c>Broadcaster.CheckPoolAsync</c>).
 /// </summary>
 public static class BlockPacker
 {

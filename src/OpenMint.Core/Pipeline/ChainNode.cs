@@ -1,4 +1,5 @@
 using System.Numerics;
+using OpenMint.Chain;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -39,9 +40,7 @@ public sealed record GasEstimate(long Gas, NodeResult? Error)
     public bool Ok => Error is null;
 }
 
-public sealed record MintLog(string Address, IReadOnlyList<string> Topics, string Data, long LogIndex);
-
-public sealed record MintReceipt(string TransactionHash, long BlockNumber, bool Success, long GasUsed, IReadOnlyList<MintLog> Logs);
+public sealed record MintReceipt(string TransactionHash, long BlockNumber, bool Success, long GasUsed, IReadOnlyList<LogEntry> Logs);
 
 public sealed record BlockInfo(long Number, long GasLimit, long GasUsed, BigInteger BaseFeePerGas, long Timestamp);
 

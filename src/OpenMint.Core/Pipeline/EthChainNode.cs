@@ -74,7 +74,7 @@ public sealed class EthChainNode(EthClient client) : IChainNode
     {
         var r = await client.GetTransactionReceiptAsync(hash, ct).ConfigureAwait(false);
         return r is null ? null : new MintReceipt(r.TransactionHash, r.BlockNumber, r.Success, r.GasUsed,
-            r.Logs.Select(l => new MintLog(l.Address, l.Topics, l.Data, l.LogIndex ?? 0)).ToList());
+            r.Logs);
     });
 
     public Task<bool> IsKnownAsync(string hash, CancellationToken ct) => Read(async () =>

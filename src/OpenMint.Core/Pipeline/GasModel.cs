@@ -3,7 +3,7 @@ using OpenMint.Core.Tenancy;
 namespace OpenMint.Core.Pipeline;
 
 /// <summary>
-/// First estimate of a call's gas from CHAIN.md's measurements (warm contract, fresh owners),
+/// First estimate of a call's gas from the measurements in docs/chains.md (warm contract, fresh owners),
 /// rounded up. eth_estimateGas has the last word; <see cref="Calibration"/> learns the ratio
 /// between the two per collection and method so the next batches are sized closer to the target.
 /// </summary>

@@ -47,6 +47,9 @@ public sealed class PipelineOptions
     /// </summary>
     public double GasLimitMargin { get; set; } = 1.05;
 
+    /// <summary>Gas limit of a tx estimated at <paramref name="estimate"/>: × <see cref="GasLimitMargin"/>, within <see cref="PerTxGasCap"/>, never below the estimate.</summary>
+    internal long GasLimitFor(long estimate) => Math.Max(estimate, Math.Min((long)Math.Ceiling(estimate * GasLimitMargin), PerTxGasCap));
+
     /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>
     public int ConfirmPerTick { get; set; } = 64;
 

@@ -99,7 +99,7 @@ public sealed partial class PipelineWorker(
         }
         try
         {
-            sender = new ChainSender(chain, connector.Node(chain), connector.Signer(chain), store, tenancy, o, time, log, crash, _instance);
+            sender = new ChainSender(new SenderContext(chain, connector.Signer(chain), _instance, connector.Node(chain), store, o, time, log, crash), tenancy);
             _senders[key] = sender;
             return sender;
         }

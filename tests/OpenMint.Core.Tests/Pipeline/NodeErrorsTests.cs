@@ -1,6 +1,6 @@
 using OpenMint.Core.Pipeline;
 
-namespace OpenMint.Api.Tests.Pipeline;
+namespace OpenMint.Core.Tests.Pipeline;
 
 public class NodeErrorsTests
 {

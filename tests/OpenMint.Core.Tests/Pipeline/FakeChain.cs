@@ -2,9 +2,10 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using OpenMint.Chain;
 using OpenMint.Core.Pipeline;
 
-namespace OpenMint.Api.Tests.Pipeline;
+namespace OpenMint.Core.Tests.Pipeline;
 
 /// <summary>
 /// A scripted node and signer for faults Anvil cannot produce on cue (transport failures on a given
@@ -29,6 +30,11 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     public Func<string, string?> RevertFor { get; set; } = _ => null;
     /// <summary>Added to every estimate (state that moved since the first estimate).</summary>
     public long ExtraGas { get; set; }
+    /// <summary>Answers the next estimates get instead of a gas figure (e.g. insufficient funds).</summary>
+    public Queue<NodeResult> ScriptedEstimates { get; } = new();
+    /// <summary>Answers the next sends get, without touching the pool (e.g. nonce too high).</summary>
+    public Queue<NodeResult> ScriptedSends { get; } = new();
+    public int Estimates { get; private set; }
     public List<string> Sent { get; } = [];
     public int MintedTokens { get; private set; }
     public long Mined => _mined;
@@ -81,6 +87,11 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     public Task<GasEstimate> EstimateGasAsync(string from, string to, byte[] data, CancellationToken ct)
     {
         Check();
+        Estimates++;
+        if (ScriptedEstimates.TryDequeue(out var scripted))
+        {
+            return Task.FromResult(new GasEstimate(0, scripted));
+        }
         var entries = DecodeByQuantity(data);
         foreach (var (owner, _) in entries)
         {
@@ -92,7 +103,11 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         return Task.FromResult(new GasEstimate(40_000 + 60_000L * entries.Count + ExtraGas, null));
     }
 
-    public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) => Task.FromResult<NodeResult?>(null);
+    /// <summary>When set, mint calls mined from now on revert on chain (status 0, no logs) with this reason.</summary>
+    public string? MinedRevert { get; set; }
+
+    public Task<NodeResult?> CallForRevertAsync(string from, string to, byte[] data, long gas, string block, CancellationToken ct) =>
+        Task.FromResult(MinedRevert is null ? null : new NodeResult(SendOutcome.Reverted, MinedRevert));
 
     public Task<NodeResult> SendRawTransactionAsync(byte[] raw, CancellationToken ct)
     {
@@ -101,6 +116,10 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         {
             FailSends--;
             throw new ChainUnavailableException("timeout");
+        }
+        if (ScriptedSends.TryDequeue(out var scripted))
+        {
+            return Task.FromResult(scripted);
         }
         var f = JsonSerializer.Deserialize<Fields>(raw)!;
         var hash = "0x" + Convert.ToHexStringLower(SHA256.HashData(raw));
@@ -147,20 +166,21 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         _block++;
         while (_pool.Remove(_mined, out var tx))
         {
-            var logs = new List<MintLog>();
-            if (tx.Data.Length > 0)
+            var logs = new List<LogEntry>();
+            var reverted = MinedRevert is not null && tx.Data.Length > 0;
+            if (tx.Data.Length > 0 && !reverted)
             {
                 foreach (var (owner, quantity) in DecodeByQuantity(tx.Data))
                 {
                     for (var i = 0; i < quantity; i++)
                     {
-                        logs.Add(new MintLog(tx.To, [MintCalls.TransferTopic, Word(0), "0x" + new string('0', 24) + owner[2..], Word(_nextToken)], "0x", logs.Count));
+                        logs.Add(new LogEntry(tx.To, [Erc721Events.TransferTopic, Word(0), "0x" + new string('0', 24) + owner[2..], Word(_nextToken)], "0x", logs.Count, tx.Hash, _block));
                         _nextToken++;
                         MintedTokens++;
                     }
                 }
             }
-            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, true, 50_000, logs);
+            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, 50_000, logs);
             _minedHashes.Add(tx.Hash);
             _mined++;
         }
@@ -201,6 +221,20 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         {
             return Task.FromResult(_receipts.ContainsKey(hash) || _pool.Values.Any(p => p.Hash == hash));
         }
+    }
+
+    /// <summary>Batched pool checks (<see cref="AreKnownAsync"/> calls) so far.</summary>
+    public int PoolChecks { get; private set; }
+
+    public async Task<IReadOnlyList<bool>> AreKnownAsync(IReadOnlyList<string> hashes, CancellationToken ct)
+    {
+        PoolChecks++;
+        var known = new bool[hashes.Count];
+        for (var i = 0; i < known.Length; i++)
+        {
+            known[i] = await IsKnownAsync(hashes[i], ct);
+        }
+        return known;
     }
 
     private static string Word(BigInteger v) => "0x" + Convert.ToHexStringLower(MintCalls.Word(v));

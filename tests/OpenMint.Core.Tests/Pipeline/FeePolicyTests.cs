@@ -1,7 +1,7 @@
 using System.Numerics;
 using OpenMint.Core.Pipeline;
 
-namespace OpenMint.Api.Tests.Pipeline;
+namespace OpenMint.Core.Tests.Pipeline;
 
 public class FeePolicyTests
 {

@@ -2,7 +2,7 @@ using System.Numerics;
 using OpenMint.Core.Pipeline;
 using OpenMint.Core.Tenancy;
 
-namespace OpenMint.Api.Tests.Pipeline;
+namespace OpenMint.Core.Tests.Pipeline;
 
 public class PlannerTests
 {

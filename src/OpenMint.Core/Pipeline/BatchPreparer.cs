@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Numerics;
+using Microsoft.Extensions.Logging;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Tenancy;
+
+namespace OpenMint.Core.Pipeline;
+
+/// <summary>A batch ready to be signed: preflight passed with <paramref name="Gas"/> estimated.</summary>
+internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long Gas);
+
+/// <summary>
+/// Turns queued requests into txs ready to sign: plans batches per collection and method (<see cref="BatchPlanner"/>;
+/// a partial batch waits for company while requests keep arriving), preflights each with <c>eth_estimateGas</c>
+/// (several at once), bisects what does not go through (<see cref="PreflightAsync"/>: the one bisection routine),
+/// and orders the result so consecutive nonces fill blocks (<see cref="BlockPacker"/>). Nothing here uses a nonce.
+/// </summary>
+internal sealed partial class BatchPreparer(SenderContext context, CollectionCache collections, SignerStatus status)
+{
+    private readonly GasCalibration _calibration = new();
+
+    /// <summary>Some requests of one collection for one method: a batch to preflight.</summary>
+    private sealed record Candidate(Collection Collection, MintMethod Method, IReadOnlyList<QueuedMint> Mints)
+    {
+        public (Candidate First, Candidate Second) Halves() =>
+            (this with { Mints = Mints.Take(Mints.Count / 2).ToList() }, this with { Mints = Mints.Skip(Mints.Count / 2).ToList() });
+    }
+
+    /// <summary>What one estimate says about a candidate: send it as is, bisect it, or neither (already handled).</summary>
+    private sealed record Verdict(PreparedTx? Ready, bool Bisect)
+    {
+        public static readonly Verdict Halve = new(null, true);
+        public static readonly Verdict Dropped = new(null, false);
+    }
+
+    /// <summary>
+    /// At most <paramref name="room"/> txs ready to sign, in the nonce order that packs blocks after the
+    /// <paramref name="pending"/> txs already in flight.
+    /// </summary>
+    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, CancellationToken ct)
+    {
+        var candidates = (await PlanAsync(block, ct).ConfigureAwait(false)).Take(room).ToList();
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+        // Preflight concurrently: estimating a block-sized call takes the node a while.
+        var maxGas = Math.Min(block.GasLimit, context.Options.PerTxGasCap);
+        using var gate = new SemaphoreSlim(context.Options.PreflightConcurrency);
+        var preflights = await Task.WhenAll(candidates.Select(async c =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return await PreflightAsync(c, maxGas, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        })).ConfigureAwait(false);
+        var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
+        return BlockPacker.Order(inFlight, preflights.SelectMany(p => p), i => context.Options.GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
+            .Take(room).ToList();
+    }
+
+    /// <summary>The batches to preflight now, collections with the oldest queued requests first.</summary>
+    private async Task<List<Candidate>> PlanAsync(BlockInfo block, CancellationToken ct)
+    {
+        var target = BatchPlanner.TargetGas(block.GasLimit, context.Options.PerTxGasCap, context.Options.GasLimitMargin);
+        var candidates = new List<Candidate>();
+        foreach (var collectionId in await context.Store.ListQueuedCollectionsAsync(context.ChainName, ct).ConfigureAwait(false))
+        {
+            var collection = await collections.GetAsync(collectionId, ct).ConfigureAwait(false);
+            var queued = await context.Store.ListQueuedAsync(collectionId, context.Options.PlanWindow, ct).ConfigureAwait(false);
+            candidates.AddRange(PlanCollection(collection, queued, target));
+        }
+        return candidates;
+    }
+
+    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target)
+    {
+        var now = context.Now;
+        var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
+        var filling = queued.Count > 0 && now - queued.Max(q => q.CreatedAt) < context.Options.BatchQuietPeriod;
+        foreach (var group in queued.GroupBy(q => MintBatch.MethodFor(collection, q.ByQuantity)))
+        {
+            var method = group.Key;
+            var mints = group.Select(ToQueued).ToList();
+            var byId = mints.ToDictionary(m => m.RequestId);
+            foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collection.Id, method)))
+            {
+                var oldest = plan.Batch.RequestIds.Min(id => created[id]);
+                if (!plan.Full && filling && now - oldest < context.Options.MaxBatchWait)
+                {
+                    continue; // a partial batch waits for company (Nagle): merged later, it costs less gas
+                }
+                yield return new Candidate(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList());
+            }
+        }
+    }
+
+    /// <summary>
+    /// The one bisection routine: a candidate whose estimate reverts for some of its assets, is refused as too big,
+    /// or comes out over the gas limits is halved, and each half preflighted again, down to the assets that revert
+    /// (they fail without a transaction). Returns what can be sent.
+    /// </summary>
+    private async Task<IReadOnlyList<PreparedTx>> PreflightAsync(Candidate candidate, long maxGas, CancellationToken ct)
+    {
+        var verdict = await EstimateAsync(candidate, maxGas, ct).ConfigureAwait(false);
+        if (verdict.Ready is { } ready)
+        {
+            return [ready];
+        }
+        if (!verdict.Bisect)
+        {
+            return [];
+        }
+        var (first, second) = candidate.Halves();
+        return [.. await PreflightAsync(first, maxGas, ct).ConfigureAwait(false), .. await PreflightAsync(second, maxGas, ct).ConfigureAwait(false)];
+    }
+
+    private async Task<Verdict> EstimateAsync(Candidate c, long maxGas, CancellationToken ct)
+    {
+        var ratio = _calibration.Ratio(c.Collection.Id, c.Method);
+        var batch = BatchPlanner.Build(c.Collection, c.Method, c.Mints, ratio);
+        var estimate = await context.Node.EstimateGasAsync(context.Address, c.Collection.Address, batch.Calldata(), ct).ConfigureAwait(false);
+        if (!estimate.Ok)
+        {
+            return await RefusedAsync(c, estimate.Error!, ct).ConfigureAwait(false);
+        }
+        _calibration.Observe(c.Collection.Id, c.Method, (long)(batch.EstimatedGas / ratio), estimate.Gas);
+        return c.Mints.Count > 1 && estimate.Gas * context.Options.GasLimitMargin > maxGas
+            ? Verdict.Halve
+            : new Verdict(new PreparedTx(c.Collection, batch, estimate.Gas), false);
+    }
+
+    private async Task<Verdict> RefusedAsync(Candidate c, NodeResult error, CancellationToken ct)
+    {
+        switch (error.Outcome)
+        {
+            case SendOutcome.Reverted:
+                var reason = error.Message ?? "(no reason)";
+                if (c.Mints.Count > 1 && !IsCollectionWide(reason))
+                {
+                    return Verdict.Halve;
+                }
+                var message = ChainSender.BuildFailedPrefix + reason;
+                await context.Store.FailQueuedAsync(c.Mints.Select(m => m.RequestId).ToList(), message, c.Collection, context.Chain, context.Now, ct).ConfigureAwait(false);
+                PreflightFailed(context.Log, context.ChainName, c.Collection.Address, c.Mints.Count, message);
+                return Verdict.Dropped;
+            case SendOutcome.InsufficientFunds:
+                await status.PauseForFundsAsync(ct).ConfigureAwait(false);
+                return Verdict.Dropped;
+            case SendOutcome.TooBig when c.Mints.Count > 1:
+                return Verdict.Halve;
+            case SendOutcome.Unknown:
+                throw new ChainUnavailableException(error.Message ?? "eth_estimateGas failed");
+            default:
+                EstimateRejected(context.Log, context.ChainName, c.Collection.Address, error.Outcome.ToString(), error.Message ?? "");
+                return Verdict.Dropped;
+        }
+    }
+
+    /// <summary>Reasons that fail every asset of the collection alike: no need to bisect.</summary>
+    internal static bool IsCollectionWide(string reason) =>
+        reason.StartsWith("AccessControl:", StringComparison.Ordinal) || reason.Contains("is missing role", StringComparison.Ordinal)
+        || reason.StartsWith("Pausable:", StringComparison.Ordinal);
+
+    private static QueuedMint ToQueued(MintRequestRecord r) => new(
+        r.Id, r.OwnerAddress.ToLowerInvariant(),
+        r.ByQuantity || r.TokenId is null ? null : BigInteger.Parse(r.TokenId, CultureInfo.InvariantCulture),
+        r.Amount is null ? BigInteger.One : BigInteger.Parse(r.Amount, CultureInfo.InvariantCulture));
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "Chain {Chain}: collection {Collection}: {Count} assets failed preflight: {Message}")]
+    private static partial void PreflightFailed(ILogger log, string chain, string collection, int count, string message);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Chain {Chain}: collection {Collection}: estimate refused: {Outcome} {Message}")]
+    private static partial void EstimateRejected(ILogger log, string chain, string collection, string outcome, string message);
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace OpenMint.Core.Pipeline;
+
+/// <summary>
+/// Confirmation by nonce progression: a tx whose nonce the chain's <c>latest</c> count has passed is looked up by
+/// the receipts of all its attempts; once <c>chain.confirmations</c> deep it is reconciled (token ids from the
+/// logs, or the revert's reason, or the cancel that ended it). A nonce used by none of our attempts is abandoned
+/// (its requests go back to the queue); a mined tx whose nonce the chain no longer counts is pending again.
+/// </summary>
+internal sealed partial class Confirmer(SenderContext context, CollectionCache collections)
+{
+    /// <summary>Receipt lookups that found none of our attempts before the nonce counts as taken elsewhere.</summary>
+    public const int MissesBeforeAbandon = 5;
+
+    private readonly Dictionary<long, int> _receiptMisses = new();
+
+    private TimeSpan Budget => context.Options.PollInterval > TimeSpan.FromMilliseconds(250) ? context.Options.PollInterval : TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Reconciles mined txs (nonce below <paramref name="latestNonce"/>), at most <see cref="PipelineOptions.ConfirmPerTick"/>
+    /// and for about one poll interval: the rest next tick, so ticks stay short and new txs keep flowing.
+    /// </summary>
+    public async Task ConfirmMinedAsync(IReadOnlyList<OpenTx> open, long latestNonce, BlockInfo block, CancellationToken ct)
+    {
+        var started = context.Time.GetTimestamp();
+        foreach (var tx in open.Where(t => t.Nonce < latestNonce).Take(context.Options.ConfirmPerTick))
+        {
+            await ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false);
+            if (context.Time.GetElapsedTime(started) > Budget)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Returns true when the tx is settled for this tick (mined and handled, or abandoned).</summary>
+    public async Task<bool> ConfirmAsync(OpenTx tx, long latestNonce, BlockInfo block, CancellationToken ct)
+    {
+        if (tx.Nonce >= latestNonce)
+        {
+            if (tx.State == TxState.Mined)
+            {
+                // The chain no longer counts this nonce: its block was reorganised away.
+                await context.Store.MarkUnminedAsync(tx.Id, context.Now, ct).ConfigureAwait(false);
+            }
+            return false;
+        }
+        var (receipt, mined) = await FindReceiptAsync(tx, ct).ConfigureAwait(false);
+        if (receipt is null || mined is null)
+        {
+            await MissedAsync(tx, ct).ConfigureAwait(false);
+            return true;
+        }
+        _receiptMisses.Remove(tx.Id);
+        context.Crash.Hit(CrashPoints.AfterReceipt);
+        if (tx.State != TxState.Mined || tx.MinedHash != receipt.TransactionHash)
+        {
+            await context.Store.MarkMinedAsync(tx.Id, receipt.TransactionHash, receipt.BlockNumber, context.Now, ct).ConfigureAwait(false);
+        }
+        if (block.Number - receipt.BlockNumber >= context.Chain.Confirmations)
+        {
+            await ReconcileAsync(tx, mined, receipt, ct).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>The receipt of whichever attempt was mined, newest attempt first.</summary>
+    private async Task<(MintReceipt? Receipt, TxAttemptRecord? Mined)> FindReceiptAsync(OpenTx tx, CancellationToken ct)
+    {
+        foreach (var attempt in tx.Attempts.Reverse())
+        {
+            var receipt = await context.Node.GetReceiptAsync(attempt.Hash, ct).ConfigureAwait(false);
+            if (receipt is not null)
+            {
+                return (receipt, attempt);
+            }
+        }
+        return (null, null);
+    }
+
+    private async Task MissedAsync(OpenTx tx, CancellationToken ct)
+    {
+        var misses = _receiptMisses[tx.Id] = _receiptMisses.GetValueOrDefault(tx.Id) + 1;
+        if (misses >= MissesBeforeAbandon)
+        {
+            // The nonce is used but by none of our attempts: another tx took it. Nothing of this batch was minted.
+            _receiptMisses.Remove(tx.Id);
+            NonceTakenElsewhere(context.Log, context.ChainName, tx.Nonce, tx.Id);
+            await context.Store.AbandonTxAsync(tx.Id, $"nonce {tx.Nonce} was used by another transaction", context.Now, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deep enough: the cancel fails the assets, a revert fails them with its reason, a success assigns token ids.</summary>
+    private async Task ReconcileAsync(OpenTx tx, TxAttemptRecord mined, MintReceipt receipt, CancellationToken ct)
+    {
+        var collection = await collections.GetAsync(tx.CollectionId, ct).ConfigureAwait(false);
+        var now = context.Now;
+        if (mined.Kind == AttemptKind.Cancel)
+        {
+            await context.Store.FailTxAsync(tx.Id, null, ChainSender.MaxSubmissionsMessage, collection, context.Chain, now, ct).ConfigureAwait(false);
+            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, ChainSender.MaxSubmissionsMessage);
+        }
+        else if (!receipt.Success)
+        {
+            var revert = await context.Node.CallForRevertAsync(context.Address, collection.Address, tx.Calldata, mined.GasLimit,
+                "0x" + receipt.BlockNumber.ToString("x", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+            var reason = revert?.Message ?? (receipt.GasUsed >= mined.GasLimit ? "out of gas" : "(no reason)");
+            var message = "execution reverted: " + reason;
+            await context.Store.FailTxAsync(tx.Id, receipt.TransactionHash, message, collection, context.Chain, now, ct).ConfigureAwait(false);
+            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, message);
+        }
+        else
+        {
+            var tokens = Reconciler.Assign(tx.Method, tx.Entries, collection.Address, receipt.Logs);
+            await context.Store.CompleteTxAsync(tx.Id, receipt.TransactionHash, tokens, collection, context.Chain, now,
+                () => context.Crash.Hit(CrashPoints.MidReconcile), ct).ConfigureAwait(false);
+            TxSucceeded(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, tokens.Count, receipt.GasUsed);
+        }
+    }
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Chain {Chain}: nonce {Nonce} {Hash} succeeded: {Count} tokens, {GasUsed} gas")]
+    private static partial void TxSucceeded(ILogger log, string chain, long nonce, string hash, int count, long gasUsed);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} {Hash} failed: {Reason}")]
+    private static partial void TxFailed(ILogger log, string chain, long nonce, string hash, string reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} (tx {TxId}) was used by another transaction; its requests are planned again")]
+    private static partial void NonceTakenElsewhere(ILogger log, string chain, long nonce, long txId);
+}

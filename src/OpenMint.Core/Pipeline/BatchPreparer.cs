@@ -11,7 +11,7 @@ internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long G
 
 /// <summary>
 /// Turns queued requests into txs ready to sign: plans batches per collection and method (<see cref="BatchPlanner"/>;
-/// a partial batch waits for company while requests keep arriving), preflights each with <c>eth_estimateGas</c>
+/// a partial batch waits for company only while it would still land in the same block, see <see cref="BlockClock"/>), preflights each with <c>eth_estimateGas</c>
 /// (several at once), bisects what does not go through (<see cref="PreflightAsync"/>: the one bisection routine),
 /// and orders the result so consecutive nonces fill blocks (<see cref="BlockPacker"/>). Nothing here uses a nonce.
 /// </summary>
@@ -35,11 +35,12 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
 
     /// <summary>
     /// At most <paramref name="room"/> txs ready to sign, in the nonce order that packs blocks after the
-    /// <paramref name="pending"/> txs already in flight.
+    /// <paramref name="pending"/> txs already in flight. Partial batches are left queued while the clock is before
+    /// <paramref name="holdPartialsUntil"/> (null: none waits).
     /// </summary>
-    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, CancellationToken ct)
+    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, CancellationToken ct)
     {
-        var candidates = (await PlanAsync(block, ct).ConfigureAwait(false)).Take(room).ToList();
+        var candidates = (await PlanAsync(block, holdPartialsUntil, ct).ConfigureAwait(false)).Take(room).ToList();
         if (candidates.Count == 0)
         {
             return [];
@@ -65,7 +66,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     }
 
     /// <summary>The batches to preflight now, collections with the oldest queued requests first.</summary>
-    private async Task<List<Candidate>> PlanAsync(BlockInfo block, CancellationToken ct)
+    private async Task<List<Candidate>> PlanAsync(BlockInfo block, DateTimeOffset? holdPartialsUntil, CancellationToken ct)
     {
         var target = BatchPlanner.TargetGas(block.GasLimit, context.Options.PerTxGasCap, context.Options.GasLimitMargin);
         var candidates = new List<Candidate>();
@@ -73,16 +74,16 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         {
             var collection = await collections.GetAsync(collectionId, ct).ConfigureAwait(false);
             var queued = await context.Store.ListQueuedAsync(collectionId, context.Options.PlanWindow, ct).ConfigureAwait(false);
-            candidates.AddRange(PlanCollection(collection, queued, target));
+            candidates.AddRange(PlanCollection(collection, queued, target, holdPartialsUntil));
         }
         return candidates;
     }
 
-    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target)
+    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target, DateTimeOffset? holdPartialsUntil)
     {
         var now = context.Now;
         var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
-        var filling = queued.Count > 0 && now - queued.Max(q => q.CreatedAt) < context.Options.BatchQuietPeriod;
+        var holding = holdPartialsUntil is { } until && now < until;
         foreach (var group in queued.GroupBy(q => MintBatch.MethodFor(collection, q.ByQuantity)))
         {
             var method = group.Key;
@@ -91,9 +92,9 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collection.Id, method)))
             {
                 var oldest = plan.Batch.RequestIds.Min(id => created[id]);
-                if (!plan.Full && filling && now - oldest < context.Options.MaxBatchWait)
+                if (!plan.Full && holding && now - oldest < context.Options.MaxBatchWait)
                 {
-                    continue; // a partial batch waits for company (Nagle): merged later, it costs less gas
+                    continue; // it still makes the same block later, merged with what arrives meanwhile (less gas)
                 }
                 yield return new Candidate(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList());
             }

@@ -6,7 +6,8 @@ namespace OpenMint.Core.Pipeline;
 /// The one writer of a (chain, signer) while it holds the lease; composes the transaction manager's parts once per
 /// tick: <see cref="NonceLease"/> (lease, nonces, write-ahead), <see cref="Confirmer"/> (nonce progression, receipts,
 /// reconciliation), <see cref="Broadcaster"/> (sends, pool checks, re-sends), <see cref="FeeBumper"/> (replacements),
-/// <see cref="BatchPreparer"/> (plan, preflight, bisect) and <see cref="SignerStatus"/> (paused / unreachable notices).
+/// <see cref="BatchPreparer"/> (plan, preflight, bisect), <see cref="BlockClock"/> (when the next block comes, so
+/// partial batches go out in time for it) and <see cref="SignerStatus"/> (paused / unreachable notices).
 /// </summary>
 internal sealed class ChainSender
 {
@@ -20,6 +21,7 @@ internal sealed class ChainSender
     private readonly FeeBumper _bumper;
     private readonly Confirmer _confirmer;
     private readonly BatchPreparer _preparer;
+    private readonly BlockClock _clock;
 
     public ChainSender(SenderContext context, ITenancyStore tenancy)
     {
@@ -31,6 +33,7 @@ internal sealed class ChainSender
         _bumper = new FeeBumper(context, _broadcaster, collections);
         _confirmer = new Confirmer(context, collections);
         _preparer = new BatchPreparer(context, collections, _status);
+        _clock = new BlockClock(context.Options);
     }
 
     public string Signer => _context.Address;
@@ -64,6 +67,7 @@ internal sealed class ChainSender
             await _nonces.SyncAsync(lease, ct).ConfigureAwait(false);
         }
         var block = await _context.Node.GetLatestBlockAsync(ct).ConfigureAwait(false);
+        _clock.Observe(block, _context.Now);
         var latestNonce = await _context.Node.GetTransactionCountAsync(_context.Address, "latest", ct).ConfigureAwait(false);
         await _status.RpcAnsweredAsync(ct).ConfigureAwait(false);
         if (_nonces.ObserveLatest(latestNonce))
@@ -79,6 +83,10 @@ internal sealed class ChainSender
         if (!_nonces.SyncNeeded && (_status.Current is null || pending.All(t => t.Latest.BroadcastAt is not null)))
         {
             await SendNewAsync(block, pending, ct).ConfigureAwait(false);
+        }
+        else if (pending.Count > 0)
+        {
+            _clock.Busy();
         }
         await _confirmer.ConfirmMinedAsync(open, latestNonce, block, ct).ConfigureAwait(false);
     }
@@ -115,16 +123,22 @@ internal sealed class ChainSender
     /// <summary>Prepares new txs while fewer than <see cref="PipelineOptions.MaxInFlight"/> are pending, writes them ahead in groups, broadcasts.</summary>
     private async Task SendNewAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, CancellationToken ct)
     {
+        if (pending.Count > 0)
+        {
+            _clock.Busy();
+        }
         var room = _context.Options.MaxInFlight - pending.Count;
         if (room <= 0)
         {
             return;
         }
-        var prepared = await _preparer.PrepareAsync(block, pending, room, ct).ConfigureAwait(false);
+        var holdUntil = _clock.HoldPartialsUntil(pending.Sum(t => t.Latest.GasLimit), block.GasLimit);
+        var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, ct).ConfigureAwait(false);
         if (prepared.Count == 0)
         {
             return;
         }
+        _clock.Busy();
         var fees = await _bumper.MarketFeesAsync(block, ct).ConfigureAwait(false);
         // Write ahead in groups: one store transaction (one fsync) for several signed txs, then their broadcasts.
         foreach (var group in prepared.Chunk(_context.Options.WriteAheadGroup))

@@ -63,13 +63,15 @@ public sealed class PipelineOptions
     public int PlanWindow { get; set; } = 20_000;
 
     /// <summary>
-    /// A partly filled batch waits for more requests while requests for its collection keep arriving (see
-    /// <see cref="BatchQuietPeriod"/>), at most this long after its oldest request. Full batches never wait.
+    /// A partly filled batch waits for company at most this long after its oldest request, and only while it would
+    /// still land in the same block (see <see cref="BlockClock"/>): on a chain with a block interval, until shortly
+    /// before the next block; while the txs in flight fill the next block, until they no longer do; on an automine
+    /// chain not at all. Full batches never wait.
     /// </summary>
     public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>A collection's queue counts as still filling while its newest request is younger than this.</summary>
-    public TimeSpan BatchQuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>New txs of a block go out this long before the block is expected (preflight, write-ahead and broadcast fit in it).</summary>
+    public TimeSpan BlockSendLead { get; set; } = TimeSpan.FromMilliseconds(400);
 
     /// <summary>After this long without a successful RPC call, pending requests show the chain as unreachable.</summary>
     public TimeSpan RpcOutageNoticeAfter { get; set; } = TimeSpan.FromSeconds(10);
@@ -98,6 +100,8 @@ public sealed class PipelineOptions
         if (WriteAheadGroup < 1) yield return "Pipeline:WriteAheadGroup must be at least 1";
         if (PreflightConcurrency < 1) yield return "Pipeline:PreflightConcurrency must be at least 1";
         if (PlanWindow < 1) yield return "Pipeline:PlanWindow must be at least 1";
+        if (MaxBatchWait < TimeSpan.Zero) yield return "Pipeline:MaxBatchWait must not be negative, e.g. 00:00:05";
+        if (BlockSendLead < TimeSpan.Zero) yield return "Pipeline:BlockSendLead must not be negative, e.g. 00:00:00.4";
         if (CrashAt is not null && !CrashPoints.Known.Contains(CrashAt)) yield return $"Pipeline:CrashAt must be one of {string.Join(", ", CrashPoints.Known)}";
     }
 }

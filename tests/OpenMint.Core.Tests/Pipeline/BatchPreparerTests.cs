@@ -18,7 +18,7 @@ public class BatchPreparerTests
         var h = await SenderHarness.NewAsync();
         var refs = await h.AcceptAsync(A, B, A, B);
         h.Node.RevertFor = owner => owner == B ? "ERC721: mint to a blocked address" : null;
-        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, Ct);
+        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, null, Ct);
         var tx = Assert.Single(prepared);
         Assert.Equal(2, tx.Batch.RequestCount);
         Assert.Equal(5, h.Node.Estimates); // all four, then A,A and B,B, then B and B alone
@@ -33,7 +33,7 @@ public class BatchPreparerTests
         var h = await SenderHarness.NewAsync();
         var refs = await h.AcceptAsync(A, B, C, D);
         h.Node.RevertFor = _ => "AccessControl: account 0x00000000000000000000000000000000000000aa is missing role 0x01";
-        Assert.Empty(await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, Ct));
+        Assert.Empty(await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, null, Ct));
         Assert.Equal(1, h.Node.Estimates);
         foreach (var r in refs)
         {
@@ -47,7 +47,7 @@ public class BatchPreparerTests
         var h = await SenderHarness.NewAsync();
         h.Options.PerTxGasCap = 200_000; // the fake estimates 40,000 + 60,000 per owner: four owners need 280,000
         await h.AcceptAsync(A, B, C, D);
-        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, Ct);
+        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, null, Ct);
         Assert.Equal(2, prepared.Count);
         Assert.All(prepared, p => Assert.Equal(160_000, p.Gas));
         Assert.Equal(3, h.Node.Estimates);
@@ -59,7 +59,7 @@ public class BatchPreparerTests
         var h = await SenderHarness.NewAsync();
         await h.AcceptAsync(A, B);
         h.Node.ScriptedEstimates.Enqueue(new NodeResult(SendOutcome.TooBig, "exceeds block gas limit"));
-        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, Ct);
+        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, null, Ct);
         Assert.Equal(2, prepared.Count);
         Assert.All(prepared, p => Assert.Equal(1, p.Batch.RequestCount));
     }
@@ -73,7 +73,7 @@ public class BatchPreparerTests
         await h.LeaseAsync(parts);
         h.Node.NoFunds = true;
         h.Node.ScriptedEstimates.Enqueue(new NodeResult(SendOutcome.InsufficientFunds, "insufficient funds for gas * price + value"));
-        Assert.Empty(await parts.Preparer.PrepareAsync(await h.BlockAsync(), [], 16, Ct));
+        Assert.Empty(await parts.Preparer.PrepareAsync(await h.BlockAsync(), [], 16, null, Ct));
         Assert.IsType<SignerNotice.Paused>(parts.Status.Current);
         var pending = await h.GetAsync(refs[0]);
         Assert.Equal(MintStatus.Pending, pending.Status);
@@ -86,7 +86,7 @@ public class BatchPreparerTests
         var h = await SenderHarness.NewAsync();
         h.Options.PerTxGasCap = 200_000; // four owners do not fit one tx: two are prepared, one has room
         await h.AcceptAsync(A, B, C, D);
-        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 1, Ct);
+        var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 1, null, Ct);
         Assert.Equal(2, Assert.Single(prepared).Batch.RequestCount);
     }
 }

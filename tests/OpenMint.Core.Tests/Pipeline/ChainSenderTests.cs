@@ -146,23 +146,56 @@ public class ChainSenderTests
     }
 
     [Fact]
-    public async Task a_partial_batch_waits_while_requests_keep_arriving_then_goes_as_one_transaction()
+    public async Task on_a_chain_with_a_block_interval_a_lone_request_goes_out_just_before_the_next_block_and_later_ones_join_it()
     {
         var h = await NewAsync();
         h.Options.MaxBatchWait = TimeSpan.FromSeconds(10);
-        h.Options.BatchQuietPeriod = TimeSpan.FromSeconds(1);
+        h.Node.MineEvery(TimeSpan.FromSeconds(2), h.Time);
         var sender = h.Sender();
+        // Blocks at +2, +4, +6 s come with nothing of ours in flight: the sender learns the chain's 2 s schedule.
+        for (var i = 0; i < 12; i++)
+        {
+            await sender.TickAsync(Ct);
+            h.Time.Advance(TimeSpan.FromMilliseconds(500));
+        }
+        await sender.TickAsync(Ct);
+        var head = (await h.BlockAsync()).Number;
         var refs = await h.AcceptAsync(A);
+        h.Time.Advance(TimeSpan.FromMilliseconds(500));
         await sender.TickAsync(Ct);
-        refs.AddRange(await h.AcceptAsync(A, B));
+        Assert.Empty(h.Node.Sent); // the next block is 1.5 s away: it still makes it later
+        refs.AddRange(await h.AcceptAsync(B));
+        h.Time.Advance(TimeSpan.FromMilliseconds(500));
         await sender.TickAsync(Ct);
-        Assert.Empty(h.Node.Sent);
-        h.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Single(h.Node.Sent); // the last tick before the block: both requests in one tx
+        h.Time.Advance(TimeSpan.FromSeconds(1));
         await sender.TickAsync(Ct);
         await sender.TickAsync(Ct);
-        Assert.Single(h.Node.Sent);
-        Assert.Equal(3, h.Node.MintedTokens);
-        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[2])).Status);
+        Assert.Equal(head + 1, h.Node.BlockOf(h.Node.Sent[0]));
+        Assert.Equal(2, h.Node.MintedTokens);
+        foreach (var r in refs)
+        {
+            Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(r)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task on_an_automine_chain_each_lone_request_goes_out_at_the_next_tick_however_long_batches_may_wait()
+    {
+        var h = await NewAsync();
+        h.Options.MaxBatchWait = TimeSpan.FromSeconds(10);
+        h.Node.Clock = h.Time;
+        var sender = h.Sender();
+        for (var i = 1; i <= 4; i++)
+        {
+            var refs = await h.AcceptAsync(i % 2 == 0 ? A : B);
+            await sender.TickAsync(Ct);
+            Assert.Equal(i, h.Node.Sent.Count); // blocks come only after our txs: waiting would gain nothing
+            await sender.TickAsync(Ct);
+            Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
+            h.Time.Advance(TimeSpan.FromSeconds(2));
+            await sender.TickAsync(Ct);
+        }
     }
 
     [Fact]

@@ -20,6 +20,9 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     private readonly List<string> _minedHashes = [];
     private long _mined;
     private long _block = 1;
+    private long _blockTimestamp;
+    private TimeSpan _blockTime;
+    private DateTimeOffset _nextBlockAt;
     private BigInteger _nextToken = BigInteger.Pow(2, 128);
 
     public string Address { get; } = "0x00000000000000000000000000000000000000aa";
@@ -77,7 +80,54 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     public Task<BlockInfo> GetLatestBlockAsync(CancellationToken ct)
     {
         Check();
-        return Task.FromResult(new BlockInfo(_block, 30_000_000, 0, 1_000_000_000, 0));
+        lock (_gate)
+        {
+            CatchUpLocked();
+            return Task.FromResult(new BlockInfo(_block, 30_000_000, 0, 1_000_000_000, _blockTimestamp));
+        }
+    }
+
+    /// <summary>Stamps blocks with this clock's time (unix seconds); without it every timestamp is 0.</summary>
+    public ManualTime? Clock
+    {
+        get => _clockValue;
+        set
+        {
+            _clockValue = value;
+            _blockTimestamp = value?.GetUtcNow().ToUnixTimeSeconds() ?? 0;
+        }
+    }
+
+    private ManualTime? _clockValue;
+
+    /// <summary>Interval mining: from now on a block every <paramref name="blockTime"/> of <paramref name="clock"/>, with or without txs.</summary>
+    public void MineEvery(TimeSpan blockTime, ManualTime clock)
+    {
+        lock (_gate)
+        {
+            Automine = false;
+            Clock = clock;
+            _blockTime = blockTime;
+            _nextBlockAt = clock.GetUtcNow() + blockTime;
+        }
+    }
+
+    /// <summary>Block numbers mined so far, by tx hash (the block each tx landed in).</summary>
+    public long BlockOf(string hash)
+    {
+        lock (_gate)
+        {
+            return _receipts[hash].BlockNumber;
+        }
+    }
+
+    private void CatchUpLocked()
+    {
+        while (_blockTime > TimeSpan.Zero && Clock is not null && Clock.GetUtcNow() >= _nextBlockAt)
+        {
+            MineLocked(_nextBlockAt);
+            _nextBlockAt += _blockTime;
+        }
     }
 
     public Task<BigInteger> MaxPriorityFeePerGasAsync(CancellationToken ct) => Task.FromResult<BigInteger>(1_000_000_000);
@@ -161,9 +211,10 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         }
     }
 
-    private void MineLocked()
+    private void MineLocked(DateTimeOffset? at = null)
     {
         _block++;
+        _blockTimestamp = (at ?? Clock?.GetUtcNow())?.ToUnixTimeSeconds() ?? 0;
         while (_pool.Remove(_mined, out var tx))
         {
             var logs = new List<LogEntry>();

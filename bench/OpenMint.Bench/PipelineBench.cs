@@ -29,9 +29,9 @@ namespace OpenMint.Bench;
 /// </summary>
 internal static class PipelineBench
 {
-    private static readonly string[] Kinds = ["erc721", "erc721_mint_by_id", "erc1155"];
+    internal static readonly string[] Kinds = ["erc721", "erc721_mint_by_id", "erc1155"];
 
-    private sealed record Req(int Index, string Kind, string Reference, string Owner, string? TokenId, string? Amount);
+    internal sealed record Req(int Index, string Kind, string Reference, string Owner, string? TokenId, string? Amount);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -268,7 +268,7 @@ internal static class PipelineBench
         return new Reference(optimal, naive);
     }
 
-    private static async Task<(string Key, Dictionary<string, Collection> Collections)> TenancyAsync(OpenMintStore store, DevChainDeployment d, CancellationToken ct)
+    internal static async Task<(string Key, Dictionary<string, Collection> Collections)> TenancyAsync(OpenMintStore store, DevChainDeployment d, CancellationToken ct)
     {
         var keyFile = Path.Combine(Path.GetTempPath(), $"openmint-bench-minter-{Guid.NewGuid():N}.key");
         await File.WriteAllTextAsync(keyFile, d.MinterPrivateKey, ct);
@@ -289,7 +289,7 @@ internal static class PipelineBench
         return (key, collections);
     }
 
-    private static JsonObject Asset(Req r)
+    internal static JsonObject Asset(Req r)
     {
         var a = new JsonObject { ["reference_id"] = r.Reference, ["owner_address"] = r.Owner };
         if (r.TokenId is not null)
@@ -303,10 +303,10 @@ internal static class PipelineBench
         return a;
     }
 
-    private static double Percentile(List<double> sorted, double p) =>
+    internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

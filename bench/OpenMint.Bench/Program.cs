@@ -1,18 +1,19 @@
 using OpenMint.Bench;
 
-// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|refresh> [options]
+// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh> [options]
 var which = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 return which switch
 {
     "intake" => await IntakeBench.RunAsync(rest),
     "pipeline" => await PipelineBench.RunAsync(rest),
+    "latency" => await LatencyBench.RunAsync(rest),
     "refresh" => await RefreshBench.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|refresh> [options]");
+    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh> [options]");
     return 2;
 }

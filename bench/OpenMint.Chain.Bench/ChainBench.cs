@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Nethereum.ABI.FunctionEncoding;
+using Nethereum.ABI.Model;
 using Nethereum.ABI.FunctionEncoding.Attributes;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Model;
@@ -151,5 +152,29 @@ public class Eip1559Bench
         var tx = new Transaction1559(31337, 7, 1_000_000_000, 30_000_000_000, 2_000_000, To, BigInteger.Zero, _data.ToHex(), null);
         _signer.SignTransaction(PrivateKey, tx);
         return tx.GetRLPEncoded();
+    }
+}
+
+/// <summary>Decode an ERC-1155 TransferBatch log's data (uint256[] ids, uint256[] values) for 100 tokens, as receipts are read.</summary>
+[MemoryDiagnoser]
+public class LogDecodeBench
+{
+    private readonly byte[] _data = Abi.Encode(["uint256[]", "uint256[]"],
+        [Enumerable.Range(0, 100).Select(i => new BigInteger(1000 + i)).ToArray(), Enumerable.Repeat(BigInteger.One, 100).ToArray()]);
+
+    private static readonly Parameter[] Parameters = [new("uint256[]", "ids", 1), new("uint256[]", "values", 2)];
+
+    [Benchmark(Baseline = true)]
+    public BigInteger[] DecodeOurs()
+    {
+        var decoded = Abi.Decode(["uint256[]", "uint256[]"], _data);
+        return [.. ((object?[])decoded[0]!).Cast<BigInteger>()];
+    }
+
+    [Benchmark]
+    public BigInteger[] DecodeNethereum()
+    {
+        var decoded = new ParameterDecoder().DecodeDefaultData(_data, Parameters);
+        return [.. ((List<BigInteger>)decoded[0].Result)];
     }
 }

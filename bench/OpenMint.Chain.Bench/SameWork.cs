@@ -27,6 +27,9 @@ internal static class SameWork
             System.Text.Encoding.ASCII.GetBytes(sign.PersonalRecoverNethereum().ToLowerInvariant()));
         var abi = new AbiBench();
         Expect("mintBatch calldata, 100 assets", abi.EncodeOurs(), abi.EncodeNethereum());
+        var logs = new LogDecodeBench();
+        Expect("TransferBatch ids, 100 tokens", logs.DecodeOurs().SelectMany(v => v.ToByteArray()).ToArray(),
+            logs.DecodeNethereum().SelectMany(v => v.ToByteArray()).ToArray());
         var tx = new Eip1559Bench();
         Expect("signed EIP-1559 raw transaction", tx.SignOurs(), tx.SignNethereum());
         return failures == 0 ? 0 : 1;

@@ -77,8 +77,8 @@ public sealed class EthKey
         signature!.WriteToSpanCompact(compact, out var recoveryId);
         if (recoveryId > 1)
         {
-            // R.x >= n (probability ~2^-128): Ethereum's v cannot express it. RFC 6979 is deterministic, so there
-            // is no next nonce to take here; no such hash is known.
+            // R.x >= n (probability ~2^-128, no such hash is known): Ethereum's v cannot express it, and the
+            // library's nonce for this key and hash is fixed, so it cannot be retried with the next one here.
             throw new InvalidOperationException("The signature's R.x overflows the group order; Ethereum cannot express it.");
         }
         return new Signature(Secp256k1.ReadUInt256(compact[..32]), Secp256k1.ReadUInt256(compact[32..]), recoveryId);

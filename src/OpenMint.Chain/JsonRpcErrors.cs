@@ -20,7 +20,7 @@ public sealed class JsonRpcException : Exception
     public string RpcMessage { get; }
 
     /// <summary>Raw JSON text of the error's data member, e.g. "\"0x08c3…\"", or null when absent.</summary>
-    // Hides Exception.Data (an IDictionary) on purpose: CHAIN_API.md names this member Data.
+    // Hides Exception.Data (an IDictionary) on purpose: it is the JSON-RPC error object's own "data" member.
     public new string? Data { get; }
 
     /// <summary>The data as 0x hex when it is a hex string (or an object whose "data" member is one, as some nodes nest it).</summary>

@@ -15,7 +15,7 @@ public class ChainSenderTests
 
     private sealed class Harness
     {
-        public required OpenMintStore Store { get; init; }
+        public required OpenMintStorage Store { get; init; }
         public required ChainConfig Chain { get; init; }
         public required Collection Collection { get; init; }
         public FakeChain Node { get; } = new();
@@ -25,33 +25,33 @@ public class ChainSenderTests
         private int _refs;
 
         public ChainSender Sender(string instance = "i1") =>
-            new(Chain, Node, Node, Store, Store, Options, Time, NullLogger.Instance, new CrashPoints(null), instance);
+            new(Chain, Node, Node, Store.Pipeline, Store.Tenancy, Options, Time, NullLogger.Instance, new CrashPoints(null), instance);
 
         public async Task<List<string>> AcceptAsync(params string[] owners)
         {
             var assets = owners.Select(o => new MintAsset($"ref-{++_refs}", o, null, null, null)).ToList();
-            var outcome = await Store.AcceptMintRequestsAsync(new MintIntake(Collection, Chain, assets, 1_000_000, assets.Count), Ct);
+            var outcome = await Store.Minting.AcceptMintRequestsAsync(new MintIntake(Collection, Chain, assets, 1_000_000, assets.Count), Ct);
             Assert.IsType<MintIntakeOutcome.Accepted>(outcome);
             Time.CatchUp(DateTimeOffset.UtcNow);
             return assets.Select(a => a.ReferenceId).ToList();
         }
 
-        public async Task<MintRequestRecord> GetAsync(string referenceId) => (await Store.GetMintRequestAsync(Collection.Id, referenceId, Ct))!;
+        public async Task<MintRequestRecord> GetAsync(string referenceId) => (await Store.Minting.GetMintRequestAsync(Collection.Id, referenceId, Ct))!;
 
         public async Task<long> CountAsync(string sql)
         {
-            await using var c = await Store.Db.OpenConnectionAsync(Ct);
+            await using var c = await Store.Database.OpenConnectionAsync(Ct);
             return await c.ExecuteScalarAsync<long>(sql);
         }
     }
 
     private static async Task<Harness> NewAsync()
     {
-        var store = await OpenMintStore.OpenAsync(TempSqlite.NewDatabaseValue("pipeline"), Ct);
+        var store = await OpenMintStorage.OpenAsync(TempSqlite.NewDatabaseValue("pipeline"), Ct);
         var chain = new ChainConfig("fake", 1, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UnixEpoch);
-        await store.UpsertChainAsync(chain, Ct);
-        await store.CreateProjectAsync(new Project("p1", "p", "0x" + new string('1', 40), 2000, 5, 30000, 1000, DateTimeOffset.UnixEpoch), Ct);
-        var collection = await store.AddCollectionAsync(new Collection(0, "fake", "0x" + new string('c', 40), "p1", CollectionKind.Erc721, PresetVariant.Erc721V1, null, true, DateTimeOffset.UnixEpoch), Ct);
+        await store.Tenancy.UpsertChainAsync(chain, Ct);
+        await store.Tenancy.CreateProjectAsync(new Project("p1", "p", "0x" + new string('1', 40), 2000, 5, 30000, 1000, DateTimeOffset.UnixEpoch), Ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "fake", "0x" + new string('c', 40), "p1", CollectionKind.Erc721, PresetVariant.Erc721V1, null, true, DateTimeOffset.UnixEpoch), Ct);
         return new Harness { Store = store, Chain = chain, Collection = collection };
     }
 
@@ -84,7 +84,7 @@ public class ChainSenderTests
         Assert.Equal((first + 3).ToString(), records[1].TokenId);
         Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM token"));
         Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
-        Assert.Equal(B, (await h.Store.GetTokenAsync(h.Collection.Id, records[1].TokenId!, Ct))!.OwnerAddress);
+        Assert.Equal(B, (await h.Store.Minting.GetTokenAsync(h.Collection.Id, records[1].TokenId!, Ct))!.OwnerAddress);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public class ChainSenderTests
         h.Node.ExtraGas = 0; // cheaper again: the limit stays
         h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
         await sender.TickAsync(Ct);
-        await using var c = await h.Store.Db.OpenConnectionAsync(Ct);
+        await using var c = await h.Store.Database.OpenConnectionAsync(Ct);
         var limits = (await c.QueryAsync<long>("SELECT gas_limit FROM tx_attempt ORDER BY id")).ToList();
         Assert.Equal(3, limits.Count);
         Assert.Equal((long)Math.Ceiling(100_000 * h.Options.GasLimitMargin), limits[0]);

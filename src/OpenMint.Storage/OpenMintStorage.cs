@@ -47,7 +47,7 @@ public sealed class OpenMintStorage : IAsyncDisposable
     public IMintEventStore Events { get; }
 
     /// <summary>Intake's group-commit writer: a hosted service in a host, started and stopped by this object otherwise.</summary>
-    public IntakeWriter IntakeWriter { get; }
+    internal IntakeWriter IntakeWriter { get; }
 
     /// <summary>Opens the database named by <paramref name="value"/>, applies pending migrations and starts the intake writer.</summary>
     public static async Task<OpenMintStorage> OpenAsync(string value, CancellationToken ct) => await OpenAsync(value, TimeProvider.System, ct).ConfigureAwait(false);

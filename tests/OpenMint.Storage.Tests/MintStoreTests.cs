@@ -1,4 +1,6 @@
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
@@ -141,6 +143,37 @@ public abstract class MintStoreTests<TBackend>(TBackend backend) : StoreSuite<TB
         while (cursor is not null);
         Assert.Equal(Enumerable.Range(0, 30).Reverse().Select(i => $"r{i:00}"), seen);
         Assert.Throws<FormatException>(() => Store.Minting.ListMintRequestsAsync(collection.Id, null, "bm90LWEtY3Vyc29y", 7, CancellationToken.None).GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public async Task disposing_the_store_commits_every_request_already_queued_and_refuses_new_ones()
+    {
+        var collection = await NewCollectionAsync();
+        var storage = await OpenMintStorage.OpenAsync(DatabaseValue, Ct);
+        var queued = Enumerable.Range(0, 40).Select(i => storage.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"q{i}")), Ct)).ToList();
+        await storage.DisposeAsync();
+        Assert.All(queued, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.All(queued, t => Assert.IsType<MintIntakeOutcome.Accepted>(t.Result));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => storage.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset("late")), Ct));
+        Assert.Equal(40, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task a_host_stopping_drains_the_intake_writer_it_runs_as_a_hosted_service()
+    {
+        var collection = await NewCollectionAsync();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var storage = await builder.Services.AddOpenMintStorageAsync(DatabaseValue, TimeProvider.System, Ct);
+        using var host = builder.Build();
+        await host.StartAsync(Ct);
+        var minting = host.Services.GetRequiredService<IMintStore>();
+        Assert.Same(storage.Minting, minting);
+        var queued = Enumerable.Range(0, 40).Select(i => minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"h{i}")), Ct)).ToList();
+        await host.StopAsync(Ct);
+        Assert.All(queued, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.All(queued, t => Assert.IsType<MintIntakeOutcome.Accepted>(t.Result));
+        Assert.Equal(40, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, Ct)).Items.Count);
+        await storage.DisposeAsync();
     }
 }
 

@@ -12,7 +12,7 @@ namespace OpenMint.Storage.Minting;
 /// A hosted service: started with the host (or by <see cref="OpenMintStorage.OpenAsync"/>); on stop it takes no new
 /// work and finishes everything already queued before it returns, so no accepted request is lost.
 /// </summary>
-public sealed class IntakeWriter : IHostedService, IAsyncDisposable
+internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
 {
     /// <summary>Most requests one group commit takes together, and most assets.</summary>
     private const int GroupMaxRequests = 64;

@@ -35,7 +35,7 @@ public class MintEventsTests
 
 /// <summary>
 /// The event log on each backend: creation events are stored without their payload and read back with the
-/// payload API.md specifies for <c>imtbl_zkevm_mint_request_updated</c>, unchanged by later status changes.
+/// payload docs/api.md specifies for <c>imtbl_zkevm_mint_request_updated</c>, unchanged by later status changes.
 /// </summary>
 public abstract class MintEventStoreTests<TBackend>(TBackend backend) : StoreSuite<TBackend>(backend) where TBackend : class, IStoreBackend
 {

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
 using OpenMint.Api;
-using OpenMint.Core.Tenancy;
 using OpenMint.Storage;
 
 namespace OpenMint.Api;
@@ -38,18 +37,16 @@ public static class OpenMintServer
         }
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 
-        var store = await OpenMintStore.OpenAsync(options.Database, ct).ConfigureAwait(false);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(store.Db);
-        builder.Services.AddSingleton<ITenancyStore>(store);
+        // First, so the intake writer (a hosted service) stops after everything that feeds it.
+        await builder.Services.AddOpenMintStorageAsync(options.Database, TimeProvider.System, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(TimeProvider.System);
 
-        builder.Services.AddMintingApi(builder.Configuration, store);
-        builder.Services.AddRefreshApi(builder.Configuration, store);
+        builder.Services.AddMintingApi(builder.Configuration);
+        builder.Services.AddRefreshApi(builder.Configuration);
         if (options.RunWorkers)
         {
-            builder.Services.AddMintPipeline(builder.Configuration, store);
-            builder.Services.AddRefreshWorker(builder.Configuration, store);
+            builder.Services.AddMintPipeline(builder.Configuration);
+            builder.Services.AddRefreshWorker(builder.Configuration);
         }
 
         var app = builder.Build();

@@ -3,20 +3,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenMint.Core.Pipeline;
-using OpenMint.Storage;
 
 namespace OpenMint.Api;
 
 /// <summary>Registers the minting pipeline: options from section <c>Pipeline</c> (validated on start) and the worker.</summary>
 public static class PipelineServices
 {
-    public static IServiceCollection AddMintPipeline(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddMintPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<PipelineOptions>()
             .Bind(configuration.GetSection(PipelineOptions.Section))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsValidator>();
-        services.AddSingleton<IPipelineStore>(store);
         services.TryAddSingleton(sp => ChainConnectors.Create(sp.GetRequiredService<IOptions<PipelineOptions>>().Value));
         services.AddHostedService<PipelineWorker>();
         return services;

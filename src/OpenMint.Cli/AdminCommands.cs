@@ -341,7 +341,7 @@ internal static class AdminCommands
     private static int Positive(int value, string option) =>
         value > 0 ? value : throw new CliException($"{option} must be a positive number");
 
-    private static async Task<Tenancy.Project> RequireProjectAsync(OpenMintStore store, string id, CancellationToken ct) =>
+    private static async Task<Tenancy.Project> RequireProjectAsync(ITenancyStore store, string id, CancellationToken ct) =>
         await store.GetProjectAsync(id, ct).ConfigureAwait(false)
             ?? throw new CliException($"no project with id '{id}'; see: openmint project list");
 }

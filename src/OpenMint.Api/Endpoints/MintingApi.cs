@@ -11,7 +11,6 @@ using OpenMint.Api.Auth;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
 
 namespace OpenMint.Api.Endpoints;
 
@@ -21,9 +20,8 @@ public static class MintingApi
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 200;
 
-    public static IServiceCollection AddMintingApi(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddMintingApi(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IMintStore>(store);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<MintingContext>();
         return services;

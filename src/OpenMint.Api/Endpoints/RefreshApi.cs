@@ -12,7 +12,7 @@ using OpenMint.Api.Refresh;
 using OpenMint.Core;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
+using OpenMint.Core.RateLimits;
 
 namespace OpenMint.Api.Endpoints;
 
@@ -28,22 +28,21 @@ public static partial class RefreshApi
 
     private static readonly JsonSerializerOptions Wire = new() { PropertyNamingPolicy = null };
 
-    public static IServiceCollection AddRefreshApi(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddRefreshApi(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(RefreshOptions.Section).Get<RefreshOptions>() ?? new RefreshOptions();
         options.Validate();
         services.AddSingleton(options);
-        services.AddSingleton<IRefreshStore>(store);
         services.AddSingleton<RefreshSignal>();
         services.AddSingleton(sp => new RefreshAuth(options, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 
-    public static IServiceCollection AddRefreshWorker(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddRefreshWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(sp => new MetadataFetcher(sp.GetRequiredService<RefreshOptions>(), sp.GetRequiredService<TimeProvider>()));
         // eth_call goes to the operator's own RPC endpoint (often loopback), so it does not pass the SSRF guard.
-        services.AddSingleton(sp => new BaseUriResolver(store, new HttpClient(), sp.GetRequiredService<RefreshOptions>()));
+        services.AddSingleton(sp => new BaseUriResolver(sp.GetRequiredService<ITenancyStore>(), new HttpClient(), sp.GetRequiredService<RefreshOptions>()));
         services.AddSingleton<RefreshProcessor>();
         services.AddHostedService<RefreshWorkerService>();
         return services;
@@ -68,7 +67,7 @@ public static partial class RefreshApi
     private static IResult NotFound(string message) => ApiErrors.Refresh(404, "resource_not_found", message);
 
     internal static async Task<IResult> CreateAsync(
-        HttpContext http, RefreshAuth auth, IRefreshStore refreshes, OpenMintStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
+        HttpContext http, RefreshAuth auth, IRefreshStore refreshes, ITenancyStore tenancy, IRateWindowStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
     {
         var caller = auth.Authenticate(http.Request);
         if (!caller.IsAuthenticated)
@@ -124,7 +123,7 @@ public static partial class RefreshApi
         {
             return refusal!;
         }
-        var project = await store.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
+        var project = await tenancy.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
         if (project is null)
         {
             return NotFound("collection not found");

@@ -30,7 +30,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     public string DatabasePath { get; }
     public IReadOnlyDictionary<string, string?> Settings { get; }
-    public OpenMintStore Store => _app!.Services.GetRequiredService<OpenMintStore>();
+    public OpenMintStorage Store => _app!.Services.GetRequiredService<OpenMintStorage>();
     public Uri BaseAddress { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -67,19 +67,19 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     public async Task<Project> AddProjectAsync(string owner = OwnerAddress, int tokensPerHour = Project.DefaultRefreshTokensPerHour, int requestsPerSecond = Project.DefaultRefreshRequestsPerSecond, int maxPerRequest = Project.DefaultRefreshMaxTokensPerRequest)
     {
-        if (await Store.GetChainAsync("testchain", CancellationToken.None) is null)
+        if (await Store.Tenancy.GetChainAsync("testchain", CancellationToken.None) is null)
         {
-            await Store.UpsertChainAsync(new ChainConfig("testchain", 31337, ["http://127.0.0.1:1/"], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
+            await Store.Tenancy.UpsertChainAsync(new ChainConfig("testchain", 31337, ["http://127.0.0.1:1/"], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
         }
         var project = new Project($"p-{Guid.NewGuid():N}", "refresh tests", owner, 2000, requestsPerSecond, tokensPerHour, maxPerRequest, DateTimeOffset.UtcNow);
-        await Store.CreateProjectAsync(project, CancellationToken.None);
+        await Store.Tenancy.CreateProjectAsync(project, CancellationToken.None);
         return project;
     }
 
     public async Task<Collection> AddCollectionAsync(Project project, string? baseUriOverride, string? address = null, string chain = "testchain", CollectionKind kind = CollectionKind.Erc721)
     {
         address ??= "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000";
-        return await Store.AddCollectionAsync(new Collection(0, chain, address, project.Id, kind, kind == CollectionKind.Erc1155 ? PresetVariant.Erc1155 : PresetVariant.Erc721V2,
+        return await Store.Tenancy.AddCollectionAsync(new Collection(0, chain, address, project.Id, kind, kind == CollectionKind.Erc1155 ? PresetVariant.Erc1155 : PresetVariant.Erc721V2,
             baseUriOverride, true, DateTimeOffset.UtcNow), CancellationToken.None);
     }
 
@@ -87,7 +87,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
     public async Task AddTokensAsync(Collection collection, IEnumerable<string> tokenIds)
     {
         var now = Time.ToWire(DateTimeOffset.UtcNow);
-        await Store.Db.InTransactionAsync(async (c, tx) =>
+        await Store.Database.InTransactionAsync(async (c, tx) =>
         {
             await c.ExecuteAsync(
                 "INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) VALUES (@cid, @tid, @owner, @meta, NULL, @now, @now)",
@@ -97,7 +97,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     public async Task<(string? Metadata, string? SyncedAt)> ReadTokenAsync(Collection collection, string tokenId)
     {
-        await using var c = await Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await Store.Database.OpenConnectionAsync(CancellationToken.None);
         var row = await c.QuerySingleAsync<(string?, string?)>("SELECT metadata, metadata_synced_at FROM token WHERE collection_id = @cid AND token_id = @tid", new { cid = collection.Id, tid = tokenId });
         return row;
     }

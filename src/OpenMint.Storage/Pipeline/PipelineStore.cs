@@ -2,15 +2,19 @@ using System.Data.Common;
 using System.Globalization;
 using System.Numerics;
 using Dapper;
-using Npgsql;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
 using OpenMint.Core.Tenancy;
+using OpenMint.Storage.Events;
 
-namespace OpenMint.Storage;
+namespace OpenMint.Storage.Pipeline;
 
-public sealed partial class OpenMintStore : IPipelineStore
+/// <summary>
+/// The pipeline's part of the store (IPipelineStore): leases and nonces, the write-ahead of batches, txs and attempts
+/// (this file), and the status changes a tx's end causes (PipelineStore.Outcomes.cs).
+/// </summary>
+internal sealed partial class PipelineStore(Database db, TimeProvider time) : IPipelineStore
 {
     // SQLite's default limit on bound parameters is large, but keep IN lists modest for both dialects.
     private const int InChunk = 500;
@@ -23,19 +27,14 @@ public sealed partial class OpenMintStore : IPipelineStore
         // database exactly one gets the row. On PostgreSQL the row is picked with FOR UPDATE SKIP LOCKED: a contender
         // whose condition holds never waits behind another's open transaction on the row, it just does not get it now
         // (the holder's own heartbeat cannot be skipped: nobody else's condition holds while its lease is live).
-        var pick = Db.Dialect == SqlDialect.Postgres
-            ? """
-              (chain_name, signer_address) IN (
-                  SELECT chain_name, signer_address FROM signer_lease
-                  WHERE chain_name = @chain AND signer_address = @signer
-                    AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
-                  FOR UPDATE SKIP LOCKED)
-              """
-            : """
-              chain_name = @chain AND signer_address = @signer
-                AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now)
-              """;
-        return await Db.InTransactionAsync(async (c, tx) =>
+        var pick =
+            $"""
+            (chain_name, signer_address) IN (
+                SELECT chain_name, signer_address FROM signer_lease
+                WHERE chain_name = @chain AND signer_address = @signer
+                  AND (owner_instance IS NULL OR owner_instance = @instance OR lease_expires_at < @now){db.Dialect.SkipLocked()})
+            """;
+        return await db.InTransactionAsync(async (c, tx) =>
         {
             // Only a missing row is inserted: on PostgreSQL, ON CONFLICT against an existing row waits for any open
             // transaction that has updated it (e.g. the holder's write-ahead), which SKIP LOCKED below is meant to avoid.
@@ -59,7 +58,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task ReleaseLeaseAsync(string chain, string signer, string instance, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE signer_lease SET owner_instance = NULL, lease_expires_at = NULL WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance",
             new { chain, signer, instance }, cancellationToken: ct)).ConfigureAwait(false);
@@ -67,7 +66,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task<bool> SetNextNonceAsync(string chain, string signer, string instance, long nextNonce, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var n = await c.ExecuteAsync(new CommandDefinition(
             "UPDATE signer_lease SET next_nonce = @nextNonce WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance",
             new { chain, signer, instance, nextNonce }, cancellationToken: ct)).ConfigureAwait(false);
@@ -76,7 +75,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task<IReadOnlyList<long>> ListQueuedCollectionsAsync(string chain, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<long>(new CommandDefinition(
             """
             SELECT r.collection_id FROM mint_request r JOIN collection k ON k.id = r.collection_id
@@ -89,15 +88,12 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
             $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit",
             new { collectionId, limit }, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
     }
-
-    public async Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct) =>
-        (await RecordTxsAsync(chain, signer, instance, [new NewTx(nonce, batch, attempt)], now, ct).ConfigureAwait(false))?[0];
 
     public async Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct)
     {
@@ -116,7 +112,7 @@ public sealed partial class OpenMintStore : IPipelineStore
         }
         try
         {
-            return await Db.InTransactionAsync<IReadOnlyList<RecordedTx>?>(async (c, tx) =>
+            return await db.InTransactionAsync<IReadOnlyList<RecordedTx>?>(async (c, tx) =>
             {
                 var taken = await c.ExecuteAsync(new CommandDefinition(
                     """
@@ -131,34 +127,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                 var result = new List<RecordedTx>(txs.Count);
                 foreach (var t in txs)
                 {
-                    var batch = t.Batch;
-                    var batchId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-                        """
-                        INSERT INTO batch (collection_id, method, entries, calldata, gas_estimate, created_at)
-                        VALUES (@CollectionId, @method, @entries, @calldata, @EstimatedGas, @now) RETURNING id
-                        """,
-                        new { batch.CollectionId, method = batch.Method.ToString(), entries = batch.EntriesJson(), calldata = batch.Calldata(), batch.EstimatedGas, now = nowText },
-                        tx, cancellationToken: ct)).ConfigureAwait(false);
-                    var txId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-                        """
-                        INSERT INTO tx (chain_name, signer_address, nonce, batch_id, state, created_at, updated_at)
-                        VALUES (@chain, @signer, @nonce, @batchId, 'pending', @now, @now) RETURNING id
-                        """,
-                        new { chain, signer, nonce = t.Nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                    var attemptId = await InsertAttemptAsync(c, tx, txId, t.Attempt, nowText, ct).ConfigureAwait(false);
-                    var ids = batch.RequestIds.ToList();
-                    var linked = 0;
-                    foreach (var chunk in ids.Chunk(InChunk))
-                    {
-                        linked += await c.ExecuteAsync(new CommandDefinition(
-                            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending' AND batch_id IS NULL",
-                            new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                    }
-                    if (linked != ids.Count)
-                    {
-                        throw new StoreConflict();
-                    }
-                    result.Add(new RecordedTx(txId, attemptId));
+                    result.Add(await WriteTxAsync(c, tx, chain, signer, t, nowText, ct).ConfigureAwait(false));
                 }
                 return result;
             }, ct).ConfigureAwait(false);
@@ -169,8 +138,41 @@ public sealed partial class OpenMintStore : IPipelineStore
         }
     }
 
+    /// <summary>One tx of <see cref="RecordTxsAsync"/>: its batch, the tx, its first attempt, and the batch's requests linked.</summary>
+    private async Task<RecordedTx> WriteTxAsync(DbConnection c, DbTransaction tx, string chain, string signer, NewTx t, string nowText, CancellationToken ct)
+    {
+        var batch = t.Batch;
+        var batchId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            """
+            INSERT INTO batch (collection_id, method, entries, calldata, gas_estimate, created_at)
+            VALUES (@CollectionId, @method, @entries, @calldata, @EstimatedGas, @now) RETURNING id
+            """,
+            new { batch.CollectionId, method = batch.Method.ToString(), entries = batch.EntriesJson(), calldata = batch.Calldata(), batch.EstimatedGas, now = nowText },
+            tx, cancellationToken: ct)).ConfigureAwait(false);
+        var txId = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            """
+            INSERT INTO tx (chain_name, signer_address, nonce, batch_id, state, created_at, updated_at)
+            VALUES (@chain, @signer, @nonce, @batchId, 'pending', @now, @now) RETURNING id
+            """,
+            new { chain, signer, nonce = t.Nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        var attemptId = await InsertAttemptAsync(c, tx, txId, t.Attempt, nowText, ct).ConfigureAwait(false);
+        var ids = batch.RequestIds.ToList();
+        var linked = 0;
+        foreach (var chunk in ids.Chunk(InChunk))
+        {
+            linked += await c.ExecuteAsync(new CommandDefinition(
+                $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {db.Dialect.In("id", "@chunk")} AND status = 'pending' AND batch_id IS NULL",
+                new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
+        if (linked != ids.Count)
+        {
+            throw new StoreConflict();
+        }
+        return new RecordedTx(txId, attemptId);
+    }
+
     public async Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct) =>
-        await Db.InTransactionAsync(async (c, tx) =>
+        await db.InTransactionAsync(async (c, tx) =>
         {
             var id = await InsertAttemptAsync(c, tx, txId, attempt, Time.ToWire(now), ct).ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition("UPDATE tx SET updated_at = @now WHERE id = @txId", new { txId, now = Time.ToWire(now) }, tx, cancellationToken: ct)).ConfigureAwait(false);
@@ -187,7 +189,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task MarkBroadcastAsync(long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE tx_attempt SET outcome = @outcome,
@@ -199,7 +201,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var txs = (await c.QueryAsync<TxRow>(new CommandDefinition(
             """
             SELECT t.id AS Id, t.nonce AS Nonce, t.batch_id AS BatchId, b.collection_id AS CollectionId, b.method AS Method, b.entries AS Entries,
@@ -221,7 +223,7 @@ public sealed partial class OpenMintStore : IPipelineStore
                 $"""
                 SELECT id AS Id, tx_id AS TxId, kind AS Kind, raw AS Raw, hash AS Hash, max_priority_fee_per_gas AS Tip, max_fee_per_gas AS Cap,
                        gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
-                FROM tx_attempt WHERE {SqlList.In(c, "tx_id", "@chunk")} ORDER BY id
+                FROM tx_attempt WHERE {db.Dialect.In("tx_id", "@chunk")} ORDER BY id
                 """,
                 new { chunk }, cancellationToken: ct)).ConfigureAwait(false));
         }
@@ -232,7 +234,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE tx SET state = 'mined', mined_hash = @hash, mined_block = @block, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
             new { txId, hash, block, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
@@ -240,7 +242,7 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task<IReadOnlyList<TxAttemptRecord>> ListDoneAttemptsFromNonceAsync(string chain, string signer, long fromNonce, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<AttemptRow>(new CommandDefinition(
             """
             SELECT a.id AS Id, a.tx_id AS TxId, a.kind AS Kind, a.raw AS Raw, a.hash AS Hash, a.max_priority_fee_per_gas AS Tip, a.max_fee_per_gas AS Cap,
@@ -255,132 +257,15 @@ public sealed partial class OpenMintStore : IPipelineStore
 
     public async Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE tx SET state = 'pending', mined_hash = NULL, mined_block = NULL, updated_at = @now WHERE id = @txId AND state = 'mined'",
             new { txId, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
-    public async Task CompleteTxAsync(long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct)
-    {
-        var nowText = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
-        {
-            var batchId = await CloseTxAsync(c, tx, txId, hash, null, nowText, ct).ConfigureAwait(false);
-            if (batchId is null)
-            {
-                return; // done already: completing twice changes nothing
-            }
-            foreach (var t in tokens)
-            {
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE mint_request SET status = 'succeeded', token_id = @TokenId, transaction_hash = @hash, activity_id = @activity,
-                        error_message = NULL, updated_at = @now
-                    WHERE id = @RequestId AND batch_id = @batchId AND status = 'pending'
-                    """,
-                    new { t.TokenId, t.RequestId, hash, activity = Guid.NewGuid().ToString(), batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            }
-            var changed = await ReadRequestsAsync(c, tx, tokens.Select(t => t.RequestId).ToList(), ct).ConfigureAwait(false);
-            foreach (var r in changed.Where(r => r.Status == MintStatus.Succeeded && r.BatchId == batchId))
-            {
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
-                    VALUES (@CollectionId, @TokenId, @OwnerAddress, @MetadataJson, @now, @now)
-                    ON CONFLICT (collection_id, token_id) DO UPDATE SET owner_address = excluded.owner_address,
-                        metadata = COALESCE(excluded.metadata, token.metadata), updated_at = excluded.updated_at
-                    """,
-                    new { r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                await MintEventLog.AppendAsync(c, tx, r, collection, chain, new FixedTime(now), ct).ConfigureAwait(false);
-            }
-            beforeCommit?.Invoke();
-        }, ct).ConfigureAwait(false);
-    }
-
-    public async Task FailTxAsync(long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
-    {
-        var nowText = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
-        {
-            var batchId = await CloseTxAsync(c, tx, txId, hash, message, nowText, ct).ConfigureAwait(false);
-            if (batchId is null)
-            {
-                return;
-            }
-            var ids = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT id FROM mint_request WHERE batch_id = @batchId AND status = 'pending'", new { batchId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            await FailRequestsAsync(c, tx, ids, message, hash, collection, chain, now, ct).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Moves a tx from pending/mined to done; returns its batch id, or null when it was not open.</summary>
-    private static async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, long txId, string? hash, string? error, string now, CancellationToken ct)
-    {
-        var n = await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
-            new { txId, hash, error, now }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        if (n == 0)
-        {
-            return null;
-        }
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT batch_id FROM tx WHERE id = @txId", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false);
-    }
-
-    public async Task AbandonTxAsync(long txId, string reason, DateTimeOffset now, CancellationToken ct)
-    {
-        var nowText = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
-        {
-            var n = await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE tx SET state = 'abandoned', last_error = @reason, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
-                new { txId, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (n == 0)
-            {
-                return;
-            }
-            await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE mint_request SET batch_id = NULL, updated_at = @now WHERE batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'pending'",
-                new { txId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
-    }
-
-    public async Task FailQueuedAsync(IReadOnlyList<long> requestIds, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
-    {
-        await Db.InTransactionAsync(async (c, tx) =>
-        {
-            var ids = new List<long>();
-            foreach (var chunk in requestIds.Chunk(InChunk))
-            {
-                ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(
-                    $"SELECT id FROM mint_request WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
-            }
-            await FailRequestsAsync(c, tx, ids, message, null, collection, chain, now, ct).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
-    }
-
-    private static async Task FailRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, string message, string? hash, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
-    {
-        var nowText = Time.ToWire(now);
-        foreach (var chunk in ids.Chunk(InChunk))
-        {
-            await c.ExecuteAsync(new CommandDefinition(
-                $"""
-                UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash),
-                    updated_at = @now
-                WHERE {SqlList.In(c, "id", "@chunk")} AND status = 'pending'
-                """,
-                new { chunk, message, hash, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        }
-        foreach (var r in await ReadRequestsAsync(c, tx, ids, ct).ConfigureAwait(false))
-        {
-            await MintEventLog.AppendAsync(c, tx, r, collection, chain, new FixedTime(now), ct).ConfigureAwait(false);
-        }
-    }
-
     public async Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE mint_request SET error_message = @notice, updated_at = @now
@@ -394,11 +279,11 @@ public sealed partial class OpenMintStore : IPipelineStore
     public async Task SetSignerNoticeAsync(string chain, string signer, string? reason, DateTimeOffset now, CancellationToken ct)
     {
         var nowText = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
+        await db.InTransactionAsync(async (c, tx) =>
         {
             // Read under the row's lock on PostgreSQL (SQLite's write transaction already excludes other writers).
             var previous = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT paused_reason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer" + (Db.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : ""),
+                "SELECT paused_reason FROM signer_lease WHERE chain_name = @chain AND signer_address = @signer" + db.Dialect.ForUpdate,
                 new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -429,27 +314,9 @@ public sealed partial class OpenMintStore : IPipelineStore
         }, ct).ConfigureAwait(false);
     }
 
-    private static async Task<IReadOnlyList<MintRequestRecord>> ReadRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct)
-    {
-        var result = new List<MintRequestRecord>(ids.Count);
-        foreach (var chunk in ids.Chunk(InChunk))
-        {
-            var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {SqlList.In(c, "id", "@chunk")} ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            result.AddRange(rows.Select(r => r.ToModel()));
-        }
-        return result;
-    }
-
     private static string Dec(BigInteger v) => v.ToString(CultureInfo.InvariantCulture);
 
     private sealed class StoreConflict : Exception;
-
-    /// <summary>Stamps events with the instant of the change they record.</summary>
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 
     private sealed class LeaseRow
     {

@@ -1,17 +1,14 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
 
-namespace OpenMint.Storage;
+namespace OpenMint.Storage.Tenancy;
 
-public sealed partial class OpenMintStore : ITenancyStore
+/// <summary>Chains, projects, API keys (by hash, <see cref="ApiKeySecrets"/>) and collections.</summary>
+internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancyStore
 {
-    /// <summary>Characters of the secret stored in clear to narrow the hash lookup.</summary>
-    public const int ApiKeyPrefixLength = 12;
-
     private const string ChainColumns = "name AS Name, chain_id AS ChainId, rpc_urls AS RpcUrls, minter_key_ref AS MinterKeyRef, confirmations AS Confirmations, created_at AS CreatedAt";
     private const string ProjectColumns = "id AS Id, name AS Name, owner_address AS OwnerAddress, mint_limit_per_minute AS MintLimitPerMinute, refresh_requests_per_second AS RefreshRequestsPerSecond, refresh_tokens_per_hour AS RefreshTokensPerHour, refresh_max_tokens_per_request AS RefreshMaxTokensPerRequest, created_at AS CreatedAt";
     private const string CollectionColumns = "id AS Id, chain_name AS ChainName, address AS Address, project_id AS ProjectId, kind AS Kind, variant AS Variant, base_uri_override AS BaseUriOverride, minting_enabled AS MintingEnabled, created_at AS CreatedAt";
@@ -19,21 +16,21 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<ChainConfig?> GetChainAsync(string name, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<ChainRow>(new CommandDefinition($"SELECT {ChainColumns} FROM chain WHERE name = @name", new { name }, cancellationToken: ct)).ConfigureAwait(false);
         return row?.ToModel();
     }
 
     public async Task<IReadOnlyList<ChainConfig>> ListChainsAsync(CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<ChainRow>(new CommandDefinition($"SELECT {ChainColumns} FROM chain ORDER BY name", cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
     }
 
     public async Task UpsertChainAsync(ChainConfig chain, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at)
@@ -54,21 +51,21 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<Project?> GetProjectAsync(string projectId, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<ProjectRow>(new CommandDefinition($"SELECT {ProjectColumns} FROM project WHERE id = @projectId", new { projectId }, cancellationToken: ct)).ConfigureAwait(false);
         return row?.ToModel();
     }
 
     public async Task<IReadOnlyList<Project>> ListProjectsAsync(CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<ProjectRow>(new CommandDefinition($"SELECT {ProjectColumns} FROM project ORDER BY created_at", cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
     }
 
     public async Task CreateProjectAsync(Project project, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO project (id, name, owner_address, mint_limit_per_minute, refresh_requests_per_second, refresh_tokens_per_hour, refresh_max_tokens_per_request, created_at)
@@ -79,7 +76,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task UpdateProjectAsync(Project project, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE project SET name = @Name, owner_address = @OwnerAddress, mint_limit_per_minute = @MintLimitPerMinute,
@@ -104,26 +101,24 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task CreateApiKeyAsync(ApiKey key, byte[] secretHash, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO api_key (id, project_id, prefix, secret_hash, created_at, revoked_at) VALUES (@Id, @ProjectId, @Prefix, @secretHash, @CreatedAt, NULL)",
             new { key.Id, key.ProjectId, key.Prefix, secretHash, CreatedAt = Time.ToWire(key.CreatedAt) }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
-    /// <summary>SHA-256 of the secret: what the store keeps.</summary>
-    public static byte[] HashApiKey(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
-
     public async Task<ApiKey?> FindApiKeyAsync(string secret, CancellationToken ct)
     {
-        if (secret.Length < ApiKeyPrefixLength)
+        var prefix = ApiKeySecrets.Prefix(secret);
+        if (prefix is null)
         {
             return null;
         }
-        var hash = HashApiKey(secret);
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var hash = ApiKeySecrets.Hash(secret);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<ApiKeyHashRow>(new CommandDefinition(
             $"SELECT {ApiKeyColumns}, secret_hash AS SecretHash FROM api_key WHERE prefix = @prefix AND revoked_at IS NULL",
-            new { prefix = secret[..ApiKeyPrefixLength] }, cancellationToken: ct)).ConfigureAwait(false);
+            new { prefix }, cancellationToken: ct)).ConfigureAwait(false);
         foreach (var row in rows)
         {
             if (CryptographicOperations.FixedTimeEquals(row.SecretHash, hash))
@@ -136,16 +131,16 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var n = await c.ExecuteAsync(new CommandDefinition(
             "UPDATE api_key SET revoked_at = @now WHERE id = @keyId AND revoked_at IS NULL",
-            new { keyId, now = Time.ToWire(DateTimeOffset.UtcNow) }, cancellationToken: ct)).ConfigureAwait(false);
+            new { keyId, now = Time.ToWire(time.GetUtcNow()) }, cancellationToken: ct)).ConfigureAwait(false);
         return n > 0;
     }
 
     public async Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(string projectId, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<ApiKeyRow>(new CommandDefinition(
             $"SELECT {ApiKeyColumns} FROM api_key WHERE project_id = @projectId ORDER BY created_at", new { projectId }, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
@@ -153,7 +148,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<Collection?> GetCollectionAsync(string chainName, string address, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<CollectionRow>(new CommandDefinition(
             $"SELECT {CollectionColumns} FROM collection WHERE chain_name = @chainName AND address = @address",
             new { chainName, address = address.ToLowerInvariant() }, cancellationToken: ct)).ConfigureAwait(false);
@@ -162,7 +157,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<Collection?> GetCollectionByIdAsync(long id, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<CollectionRow>(new CommandDefinition(
             $"SELECT {CollectionColumns} FROM collection WHERE id = @id", new { id }, cancellationToken: ct)).ConfigureAwait(false);
         return row?.ToModel();
@@ -170,7 +165,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<IReadOnlyList<Collection>> ListCollectionsAsync(string? projectId, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<CollectionRow>(new CommandDefinition(
             $"SELECT {CollectionColumns} FROM collection WHERE @projectId IS NULL OR project_id = @projectId ORDER BY id",
             new { projectId }, cancellationToken: ct)).ConfigureAwait(false);
@@ -179,7 +174,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task<Collection> AddCollectionAsync(Collection collection, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             """
             INSERT INTO collection (chain_name, address, project_id, kind, variant, base_uri_override, minting_enabled, created_at)
@@ -192,7 +187,7 @@ public sealed partial class OpenMintStore : ITenancyStore
 
     public async Task UpdateCollectionAsync(Collection collection, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE collection SET project_id = @ProjectId, kind = @Kind, variant = @Variant,
@@ -211,7 +206,7 @@ public sealed partial class OpenMintStore : ITenancyStore
         Kind = x.Kind == CollectionKind.Erc721 ? "erc721" : "erc1155",
         Variant = x.Variant.ToString(),
         x.BaseUriOverride,
-        MintingEnabled = Db.Dialect == SqlDialect.Sqlite ? (object)(x.MintingEnabled ? 1 : 0) : x.MintingEnabled,
+        MintingEnabled = db.Dialect.Bool(x.MintingEnabled),
         CreatedAt = Time.ToWire(x.CreatedAt),
     };
 

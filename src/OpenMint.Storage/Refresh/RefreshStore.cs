@@ -4,9 +4,10 @@ using OpenMint.Core;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
 
-namespace OpenMint.Storage;
+namespace OpenMint.Storage.Refresh;
 
-public sealed partial class OpenMintStore : IRefreshStore
+/// <summary>Metadata refreshes (IRefreshStore): the API side (create, read) and the worker side (claim, complete).</summary>
+internal sealed class RefreshStore(Database db) : IRefreshStore
 {
     private const string RefreshColumns =
         """
@@ -17,7 +18,7 @@ public sealed partial class OpenMintStore : IRefreshStore
 
     public async Task<IReadOnlyList<RefreshCollection>> FindCollectionsByAddressAsync(string address, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<RefreshCollectionRow>(new CommandDefinition(
             """
             SELECT c.id AS CollectionId, c.chain_name AS ChainName, c.address AS Address, c.project_id AS ProjectId,
@@ -32,7 +33,7 @@ public sealed partial class OpenMintStore : IRefreshStore
     public async Task<RefreshJob> CreateRefreshAsync(NewRefresh refresh, CancellationToken ct)
     {
         var created = Time.ToWire(refresh.CreatedAt);
-        var seq = await Db.InTransactionAsync(async (c, tx) =>
+        var seq = await db.InTransactionAsync(async (c, tx) =>
         {
             var seq = await c.ExecuteScalarAsync<long>(new CommandDefinition(
                 """
@@ -58,7 +59,7 @@ public sealed partial class OpenMintStore : IRefreshStore
 
     public async Task<RefreshJob?> GetRefreshAsync(Guid refreshId, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<RefreshRow>(new CommandDefinition(
             $"SELECT {RefreshColumns} FROM metadata_refresh r JOIN project p ON p.id = r.project_id WHERE r.refresh_id = @id",
             new { id = refreshId.ToString("D") }, cancellationToken: ct)).ConfigureAwait(false);
@@ -72,7 +73,7 @@ public sealed partial class OpenMintStore : IRefreshStore
             + (collectionAddress is null ? "" : " AND r.collection_address = @collectionAddress")
             + (beforeSeq is null ? "" : " AND r.seq < @beforeSeq")
             + " ORDER BY r.seq DESC LIMIT @limit";
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = (await c.QueryAsync<RefreshRow>(new CommandDefinition(sql,
             new { owner = ownerAddress.ToLowerInvariant(), collectionAddress = collectionAddress?.ToLowerInvariant(), beforeSeq, limit = pageSize + 1 },
             cancellationToken: ct)).ConfigureAwait(false)).ToList();
@@ -90,17 +91,16 @@ public sealed partial class OpenMintStore : IRefreshStore
             """
             + (afterId is null ? "" : " AND t.id > @afterId")
             + " ORDER BY t.id LIMIT @limit";
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = (await c.QueryAsync<ErrorRow>(new CommandDefinition(sql, new { refreshSeq, afterId, limit = pageSize + 1 }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         return new RefreshPage<RefreshErrorItem>(rows.Take(pageSize).Select(r => r.ToModel()).ToList(), rows.Count > pageSize);
     }
 
     public async Task<RefreshToStart?> ClaimRefreshToStartAsync(string owner, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
     {
-        var pick = Db.Dialect == SqlDialect.Postgres
-            ? "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"
-            : "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) ORDER BY seq LIMIT 1";
-        await using (var read = await Db.OpenConnectionAsync(ct).ConfigureAwait(false))
+        var pick = "SELECT seq FROM metadata_refresh WHERE start_state = 'waiting' AND (start_lease_until IS NULL OR start_lease_until < @now) ORDER BY seq LIMIT 1"
+            + db.Dialect.SkipLocked();
+        await using (var read = await db.OpenConnectionAsync(ct).ConfigureAwait(false))
         {
             // A plain read first: the common answer is "nothing to start", and it should not take the write lock.
             var any = await read.ExecuteScalarAsync<long?>(new CommandDefinition(
@@ -111,7 +111,7 @@ public sealed partial class OpenMintStore : IRefreshStore
                 return null;
             }
         }
-        return await Db.InTransactionAsync(async (c, tx) =>
+        return await db.InTransactionAsync(async (c, tx) =>
         {
             var seq = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
                 $"UPDATE metadata_refresh SET start_owner = @owner, start_lease_until = @until WHERE seq = ({pick}) RETURNING seq",
@@ -135,7 +135,7 @@ public sealed partial class OpenMintStore : IRefreshStore
 
     public async Task MarkRefreshStartedAsync(long seq, string owner, string baseUri, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE metadata_refresh SET start_state = 'started', base_uri = @baseUri, started_at = @now, start_owner = NULL, start_lease_until = NULL
@@ -147,7 +147,7 @@ public sealed partial class OpenMintStore : IRefreshStore
     public async Task FailRefreshAtStartAsync(long seq, string owner, string errorCode, string url, string? body, DateTimeOffset now, CancellationToken ct)
     {
         var at = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
+        await db.InTransactionAsync(async (c, tx) =>
         {
             var started = await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -181,13 +181,13 @@ public sealed partial class OpenMintStore : IRefreshStore
             SELECT t.id FROM metadata_refresh_token t JOIN metadata_refresh r ON r.seq = t.refresh_seq
             WHERE t.state = 'pending' AND r.start_state = 'started'
             ORDER BY t.id LIMIT @max
-            """ + (Db.Dialect == SqlDialect.Postgres ? " FOR UPDATE OF t SKIP LOCKED" : "");
+            """ + db.Dialect.SkipLocked("t");
         var sweep = now.ToUnixTimeMilliseconds() >= Interlocked.Read(ref _nextLeaseSweep);
         if (sweep)
         {
             Interlocked.Exchange(ref _nextLeaseSweep, now.ToUnixTimeMilliseconds() + 5_000);
         }
-        return await Db.InTransactionAsync(async (c, tx) =>
+        return await db.InTransactionAsync(async (c, tx) =>
         {
             if (sweep)
             {
@@ -203,12 +203,12 @@ public sealed partial class OpenMintStore : IRefreshStore
                 return (IReadOnlyList<ClaimedToken>)[];
             }
             var rows = await c.QueryAsync<ClaimRow>(new CommandDefinition(
-                """
+                $"""
                 SELECT t.id AS Id, t.refresh_seq AS RefreshSeq, r.collection_id AS CollectionId, t.token_id AS TokenId, r.base_uri AS BaseUri,
                        CASE WHEN EXISTS (SELECT 1 FROM token k WHERE k.collection_id = r.collection_id AND k.token_id = t.token_id) THEN 1 ELSE 0 END AS Known
                 FROM metadata_refresh_token t JOIN metadata_refresh r ON r.seq = t.refresh_seq
-                WHERE t.id
-                """ + (Db.Dialect == SqlDialect.Postgres ? " = ANY(@ids)" : " IN @ids") + " ORDER BY t.id",
+                WHERE {db.Dialect.In("t.id", "@ids")} ORDER BY t.id
+                """,
                 new { ids = ids.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
             return rows.Select(r => new ClaimedToken(r.Id, r.RefreshSeq, r.CollectionId, r.TokenId, r.BaseUri ?? "", r.Known != 0)).ToList();
         }, ct).ConfigureAwait(false);
@@ -221,7 +221,7 @@ public sealed partial class OpenMintStore : IRefreshStore
             return;
         }
         var at = Time.ToWire(now);
-        await Db.InTransactionAsync(async (c, tx) =>
+        await db.InTransactionAsync(async (c, tx) =>
         {
             var counts = new Dictionary<long, (int Succeeded, int Failed)>();
             // Two prepared statements reused for the whole batch: no per-row SQL parsing.
@@ -268,7 +268,7 @@ public sealed partial class OpenMintStore : IRefreshStore
 
     public async Task ReleaseClaimsAsync(string owner, CancellationToken ct)
     {
-        await using var c = await Db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE metadata_refresh_token SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'claimed' AND lease_owner = @owner",
             new { owner }, cancellationToken: ct)).ConfigureAwait(false);

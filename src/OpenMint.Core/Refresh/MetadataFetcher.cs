@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
@@ -145,30 +144,24 @@ public sealed class MetadataFetcher : IDisposable
                 var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
                 return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
             }
-            var (bytes, length, complete) = await ReadUpToAsync(response, _options.MaxBodyBytes, deadline.Token).ConfigureAwait(false);
+            await using var stream = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
+            using var read = await CappedReader.ReadAsync(stream, _options.MaxBodyBytes, 16 * 1024, deadline.Token).ConfigureAwait(false);
+            if (!read.Complete)
+            {
+                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+            }
             try
             {
-                if (!complete)
+                using var doc = JsonDocument.Parse(read.Memory);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
-                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
+                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
                 }
-                try
-                {
-                    using var doc = JsonDocument.Parse(bytes.AsMemory(0, length));
-                    if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
-                    }
-                    return new(FetchResult.Ok(doc.RootElement.GetRawText()));
-                }
-                catch (JsonException)
-                {
-                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
-                }
+                return new(FetchResult.Ok(doc.RootElement.GetRawText()));
             }
-            finally
+            catch (JsonException)
             {
-                ArrayPool<byte>.Shared.Return(bytes);
+                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -195,7 +188,7 @@ public sealed class MetadataFetcher : IDisposable
         && (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
-    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    private TimeSpan RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta)
@@ -204,7 +197,7 @@ public sealed class MetadataFetcher : IDisposable
         }
         if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - _time.GetUtcNow();
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         }
         return TimeSpan.Zero;
@@ -219,7 +212,7 @@ public sealed class MetadataFetcher : IDisposable
             inner = inner.InnerException;
         }
         var message = inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})";
-        return message.Length > 512 ? message[..512] : message;
+        return Texts.Cut(message, 512);
     }
 
     private async Task<string?> ReadCappedTextAsync(HttpResponseMessage response, CancellationToken ct)
@@ -230,15 +223,9 @@ public sealed class MetadataFetcher : IDisposable
         }
         try
         {
-            var (bytes, length, _) = await ReadUpToAsync(response, _options.StoredBodyBytes, ct).ConfigureAwait(false);
-            try
-            {
-                return Capped(bytes, length);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-            }
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            using var read = await CappedReader.ReadAsync(stream, _options.StoredBodyBytes, 16 * 1024, ct).ConfigureAwait(false);
+            return Capped(read);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
@@ -246,47 +233,7 @@ public sealed class MetadataFetcher : IDisposable
         }
     }
 
-    private string Capped(byte[] bytes, int length) => Encoding.UTF8.GetString(bytes, 0, Math.Min(length, _options.StoredBodyBytes));
-
-    /// <summary>Reads at most <paramref name="max"/> bytes; <c>complete</c> is false when more were on the way.</summary>
-    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadUpToAsync(HttpResponseMessage response, int max, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, 16 * 1024));
-        var length = 0;
-        try
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length > max)
-                    {
-                        return (buffer, length, false);
-                    }
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max + 1) - length), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return (buffer, length, true);
-                }
-                length += read;
-                if (length > max)
-                {
-                    return (buffer, length, false);
-                }
-            }
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
+    private string Capped(PooledBytes read) => Encoding.UTF8.GetString(read.Buffer, 0, Math.Min(read.Length, _options.StoredBodyBytes));
 
     public void Dispose() => _http.Dispose();
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
@@ -41,7 +42,7 @@ public static class PageCursor
             return false;
         }
         Span<byte> bytes = stackalloc byte[MaxLength];
-        if (!Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written < 3 || bytes[1] != (byte)':'
+        if (Base64Url.DecodeFromChars(cursor, bytes, out _, out var written) != OperationStatus.Done || written < 3 || bytes[1] != (byte)':'
             || kinds.IndexOf((char)bytes[0], StringComparison.Ordinal) < 0)
         {
             return false;

@@ -58,10 +58,45 @@ public static partial class RefreshApi
         {
             return Unauthorised(caller.Problem!);
         }
+        if (!(await ReadCreateRequestAsync(http.Request, ct).ConfigureAwait(false)).TryGet(out var request, out var invalid))
+        {
+            return invalid;
+        }
+        if (!(await FindOwnedCollectionAsync(refreshes, request.Address, caller.Address!, ct).ConfigureAwait(false)).TryGet(out var collection, out var refusal))
+        {
+            return refusal;
+        }
+        var project = await store.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
+        if (project is null)
+        {
+            return NotFound("collection not found");
+        }
+        if (request.TokenIds.Count > project.RefreshMaxTokensPerRequest)
+        {
+            return Invalid($"token_ids: maximum number of items is {project.RefreshMaxTokensPerRequest}");
+        }
+
+        var now = time.GetUtcNow();
+        if (!(await ConsumeLimitsAsync(http, store, project, request.TokenIds.Count, now, ct).ConfigureAwait(false)).TryGet(out var tokens, out var limited))
+        {
+            return limited;
+        }
+
+        var job = await refreshes.CreateRefreshAsync(new NewRefresh(UuidV7.New(time), collection, request.TokenIds, now), ct).ConfigureAwait(false);
+        signal.Notify();
+        AddLimitHeaders(http, tokens);
+        return TypedResults.Accepted((string?)null, new RefreshCreated(job.RefreshId.ToString("D")));
+    }
+
+    private sealed record CreateRequest(string Address, List<string> TokenIds);
+
+    /// <summary>The create body: <c>{"collection_address": "0x..", "token_ids": ["1", ...]}</c>, ids canonical and distinct.</summary>
+    private static async Task<Checked<CreateRequest>> ReadCreateRequestAsync(HttpRequest httpRequest, CancellationToken ct)
+    {
         JsonDocument body;
         try
         {
-            body = await JsonDocument.ParseAsync(http.Request.Body, default, ct).ConfigureAwait(false);
+            body = await JsonDocument.ParseAsync(httpRequest.Body, default, ct).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -102,37 +137,20 @@ public static partial class RefreshApi
             tokenIds.Add(id);
         }
 
-        if (!(await FindOwnedCollectionAsync(refreshes, address, caller.Address!, ct).ConfigureAwait(false)).TryGet(out var collection, out var refusal))
-        {
-            return refusal;
-        }
-        var project = await store.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
-        if (project is null)
-        {
-            return NotFound("collection not found");
-        }
-        if (tokenIds.Count > project.RefreshMaxTokensPerRequest)
-        {
-            return Invalid($"token_ids: maximum number of items is {project.RefreshMaxTokensPerRequest}");
-        }
+        return new CreateRequest(address, tokenIds);
+    }
 
-        var now = time.GetUtcNow();
+    /// <summary>Requests per second, then tokens per hour; either refusal is a 429 with the hour's headers.</summary>
+    private static async Task<Checked<RateDecision>> ConsumeLimitsAsync(HttpContext http, OpenMintStore store, Project project, int tokenCount, DateTimeOffset now, CancellationToken ct)
+    {
         var requests = await store.TryConsumeRateAsync($"refresh-req:{project.Id}", project.RefreshRequestsPerSecond, TimeSpan.FromSeconds(1), 1, now, ct).ConfigureAwait(false);
         if (!requests.Allowed)
         {
             var hour = await store.PeekRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), now, ct).ConfigureAwait(false);
             return LimitExceeded(http, hour);
         }
-        var tokens = await store.TryConsumeRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), tokenIds.Count, now, ct).ConfigureAwait(false);
-        if (!tokens.Allowed)
-        {
-            return LimitExceeded(http, tokens);
-        }
-
-        var job = await refreshes.CreateRefreshAsync(new NewRefresh(UuidV7.New(time), collection, tokenIds, now), ct).ConfigureAwait(false);
-        signal.Notify();
-        AddLimitHeaders(http, tokens);
-        return TypedResults.Accepted((string?)null, new RefreshCreated(job.RefreshId.ToString("D")));
+        var tokens = await store.TryConsumeRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), tokenCount, now, ct).ConfigureAwait(false);
+        return tokens.Allowed ? tokens : LimitExceeded(http, tokens);
     }
 
     /// <summary>No collection with the address: 404. Collections exist but the signer owns none: 403.</summary>

@@ -93,75 +93,18 @@ public sealed class MetadataFetcher : IDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_options.AttemptTimeout);
-        HttpResponseMessage? response = null;
         int? status = null;
         try
         {
-            var current = uri;
-            for (var hop = 0; ; hop++)
+            var (response, refused) = await FollowRedirectsAsync(uri, deadline.Token).ConfigureAwait(false);
+            if (response is null)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, current);
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-                var code = (int)response.StatusCode;
-                if (code is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
-                {
-                    response.Dispose();
-                    response = null;
-                    var next = location.IsAbsoluteUri ? location : new Uri(current, location);
-                    if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"redirect to a non-http(s) URL: {next.Scheme}:"));
-                    }
-                    if (hop >= _options.MaxRedirects)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"more than {_options.MaxRedirects} redirects"));
-                    }
-                    current = next;
-                    continue;
-                }
-                break;
+                return refused!;
             }
-            status = (int)response.StatusCode;
-            if (status is 429 or 503)
+            using (response)
             {
-                var retryAfter = RetryAfter(response);
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body), retryAfter);
-            }
-            if (status != 200)
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body));
-            }
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            if (!IsJsonMediaType(mediaType))
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
-            }
-            if (response.Content.Headers.ContentLength > _options.MaxBodyBytes)
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
-            }
-            await using var stream = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
-            using var read = await CappedReader.ReadAsync(stream, _options.MaxBodyBytes, 16 * 1024, deadline.Token).ConfigureAwait(false);
-            if (!read.Complete)
-            {
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
-            }
-            try
-            {
-                using var doc = JsonDocument.Parse(read.Memory);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
-                }
-                return new(FetchResult.Ok(doc.RootElement.GetRawText()));
-            }
-            catch (JsonException)
-            {
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+                status = (int)response.StatusCode;
+                return await ReadAnswerAsync(response, status.Value, deadline.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -177,9 +120,67 @@ public sealed class MetadataFetcher : IDisposable
         {
             return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, status, Describe(ex)));
         }
-        finally
+    }
+
+    /// <summary>The first non-redirect answer (headers read), or why the redirect chain was refused.</summary>
+    private async Task<(HttpResponseMessage? Response, Attempt? Refused)> FollowRedirectsAsync(Uri uri, CancellationToken ct)
+    {
+        var current = uri;
+        for (var hop = 0; ; hop++)
         {
-            response?.Dispose();
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            if (code is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+            {
+                return (response, null);
+            }
+            response.Dispose();
+            var next = location.IsAbsoluteUri ? location : new Uri(current, location);
+            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            {
+                return (null, new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"redirect to a non-http(s) URL: {next.Scheme}:")));
+            }
+            if (hop >= _options.MaxRedirects)
+            {
+                return (null, new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"more than {_options.MaxRedirects} redirects")));
+            }
+            current = next;
+        }
+    }
+
+    /// <summary>Classifies an answer: retryable status, other non-200, not JSON, too large, not an object, or the metadata.</summary>
+    private async Task<Attempt> ReadAnswerAsync(HttpResponseMessage response, int status, CancellationToken ct)
+    {
+        if (status is 429 or 503)
+        {
+            var retryAfter = RetryAfter(response);
+            return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)), retryAfter);
+        }
+        if (status != 200)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)));
+        }
+        if (!IsJsonMediaType(response.Content.Headers.ContentType?.MediaType) || response.Content.Headers.ContentLength > _options.MaxBodyBytes)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)));
+        }
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var read = await CappedReader.ReadAsync(stream, _options.MaxBodyBytes, 16 * 1024, ct).ConfigureAwait(false);
+        if (!read.Complete)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(read.Memory);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                ? new(FetchResult.Ok(doc.RootElement.GetRawText()))
+                : new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+        }
+        catch (JsonException)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
         }
     }
 

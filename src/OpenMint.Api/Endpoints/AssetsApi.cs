@@ -10,7 +10,7 @@ using OpenMint.Core.Minting;
 
 namespace OpenMint.Api.Endpoints;
 
-/// <summary>API.md section 3: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
+/// <summary>docs/api.md, assets: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
 public static class AssetsApi
 {
     private static readonly string[] MetadataStringFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];

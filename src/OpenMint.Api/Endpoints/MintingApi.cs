@@ -15,7 +15,7 @@ using OpenMint.Storage;
 
 namespace OpenMint.Api.Endpoints;
 
-/// <summary>API.md section 1: mint requests.</summary>
+/// <summary>docs/api.md, mint requests: create, get by reference id, list.</summary>
 public static class MintingApi
 {
     public const int DefaultPageSize = 100;

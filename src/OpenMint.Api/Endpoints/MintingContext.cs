@@ -11,7 +11,7 @@ namespace OpenMint.Api.Endpoints;
 internal sealed record MintingTarget(ApiKey Key, ChainConfig Chain, Collection Collection, Project Project);
 
 /// <summary>
-/// Authenticates and resolves <c>/v1/chains/{chain}/collections/{address}</c> in the order of API.md's
+/// Authenticates and resolves <c>/v1/chains/{chain}/collections/{address}</c> in the order of docs/api.md's
 /// table: key (401), path (400/404), ownership (403). Tenancy rows are remembered for two seconds:
 /// operator changes (minting_enabled, limits) take effect within that.
 /// </summary>

@@ -15,7 +15,7 @@ using OpenMint.Storage;
 namespace OpenMint.Api.Endpoints;
 
 /// <summary>
-/// API.md section 2: metadata refreshes. The path names no chain, so a refresh's collection is found by
+/// docs/api.md, metadata refreshes. The path names no chain, so a refresh's collection is found by
 /// address among every chain's collections; when the signer owns several (the same address on two chains),
 /// the oldest registered one is refreshed.
 /// </summary>

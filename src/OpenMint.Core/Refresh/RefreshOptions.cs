@@ -8,7 +8,7 @@ public sealed class RefreshOptions
     /// <summary>How far <c>x-imx-eth-timestamp</c> may be from server time, either way.</summary>
     public int TimestampToleranceSeconds { get; set; } = 300;
 
-    /// <summary>Pins the clock the auth check uses (unix seconds). Tests only: lets the API.md vector verify.</summary>
+    /// <summary>Pins the clock the auth check uses (unix seconds). Tests only: lets the signing test vector of docs/api.md verify.</summary>
     public long? AuthClockUnixSeconds { get; set; }
 
     /// <summary>Fetch from private, loopback, link-local, CGNAT and ULA addresses too. Off in production.</summary>

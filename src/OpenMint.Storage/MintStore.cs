@@ -722,7 +722,7 @@ public sealed partial class OpenMintStore : IMintStore
     private static (bool Newer, long Id) IntakeDecodeCursor(string cursor) =>
         PageCursor.TryDecode(cursor, PageCursor.MintRequestKinds, out var kind, out var id)
             ? (kind == PageCursor.MintNewer, id)
-            : throw new ArgumentException("page_cursor is not a cursor returned by this API", nameof(cursor));
+            : throw new FormatException("page_cursor is not a cursor returned by this API");
 
     public async Task<TokenRecord?> GetTokenAsync(long collectionId, string tokenId, CancellationToken ct)
     {

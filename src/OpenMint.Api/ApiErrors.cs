@@ -16,22 +16,22 @@ public static class ApiErrors
 {
     public const string Link = "https://docs.immutable.com/api/zkEVM/mint-requests";
 
-    public static IResult Mint(int status, string code, string message, object? details = null) =>
-        Results.Json(new JsonObject
+    public static ApiError Mint(int status, string code, string message, object? details = null) =>
+        new(status, new JsonObject
         {
             ["code"] = code,
             ["message"] = message,
             ["details"] = details is null ? null : JsonSerializer.SerializeToNode(details),
             ["link"] = Link,
             ["trace_id"] = Activity.Current?.TraceId.ToString() ?? Guid.NewGuid().ToString("N"),
-        }, statusCode: status);
+        });
 
-    public static IResult Refresh(int status, string code, string message, string? details = null) =>
-        Results.Json(new JsonObject { ["code"] = code, ["message"] = message, ["details"] = details }, statusCode: status);
+    public static ApiError Refresh(int status, string code, string message, string? details = null) =>
+        new(status, new JsonObject { ["code"] = code, ["message"] = message, ["details"] = details });
 
-    public static IResult ValidationError(string message) => Mint(400, "VALIDATION_ERROR", message);
-    public static IResult NotFound(string message) => Mint(404, "RESOURCE_NOT_FOUND", message);
-    public static IResult Unauthorised() => Mint(401, "UNAUTHORISED_REQUEST", "security requirements failed: API key is invalid");
+    public static ApiError ValidationError(string message) => Mint(400, "VALIDATION_ERROR", message);
+    public static ApiError NotFound(string message) => Mint(404, "RESOURCE_NOT_FOUND", message);
+    public static ApiError Unauthorised() => Mint(401, "UNAUTHORISED_REQUEST", "security requirements failed: API key is invalid");
 
     private static bool IsRefreshPath(PathString path) => path.StartsWithSegments("/v1/metadata-refreshes");
 

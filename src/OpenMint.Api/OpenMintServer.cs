@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
-using OpenMint.Api;
 using OpenMint.Storage;
 
 namespace OpenMint.Api;
@@ -13,11 +12,13 @@ namespace OpenMint.Api;
 /// <param name="Urls">Where Kestrel listens; loopback by default. Port 0 picks a free port (tests).</param>
 /// <param name="Settings">Configuration overrides (section:key = value), e.g. <c>Pipeline:PollInterval</c>.</param>
 /// <param name="RunWorkers">False for an API-only instance (and for tests that drive workers by hand).</param>
+/// <param name="Clock">The clock every part of the host reads; the system clock unless a test pins one.</param>
 public sealed record ServerOptions(
     string Database,
     string Urls = "http://127.0.0.1:5080",
     IReadOnlyDictionary<string, string?>? Settings = null,
-    bool RunWorkers = true);
+    bool RunWorkers = true,
+    TimeProvider? Clock = null);
 
 /// <summary>Builds the one host every entry point runs: <c>openmint serve</c>, <c>openmint dev</c>, tests and benchmarks.</summary>
 public static class OpenMintServer
@@ -37,16 +38,14 @@ public static class OpenMintServer
         }
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 
+        var time = options.Clock ?? TimeProvider.System;
         // First, so the intake writer (a hosted service) stops after everything that feeds it.
-        await builder.Services.AddOpenMintStorageAsync(options.Database, TimeProvider.System, ct).ConfigureAwait(false);
-        builder.Services.AddSingleton(TimeProvider.System);
-
-        builder.Services.AddMintingApi(builder.Configuration);
-        builder.Services.AddRefreshApi(builder.Configuration);
+        await builder.Services.AddOpenMintStorageAsync(options.Database, time, ct).ConfigureAwait(false);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddApplicationServices(builder.Configuration);
         if (options.RunWorkers)
         {
-            builder.Services.AddMintPipeline(builder.Configuration);
-            builder.Services.AddRefreshWorker(builder.Configuration);
+            builder.Services.AddOpenMintWorkers();
         }
 
         var app = builder.Build();

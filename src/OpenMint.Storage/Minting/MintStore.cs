@@ -92,28 +92,13 @@ internal sealed class MintStore(Database db, IntakeWriter writer, TimeProvider t
         await c.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new { collectionId, status, id }, cancellationToken: ct)).ConfigureAwait(false) is not null;
 
     /// <summary>Cursors name a row id and a direction: rows only ever get larger ids, so pages stay put under inserts.</summary>
-    private static string EncodeCursor(bool newer, long id) =>
-        Convert.ToBase64String(Encoding.ASCII.GetBytes((newer ? "p:" : "n:") + id.ToString(CultureInfo.InvariantCulture)))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string EncodeCursor(bool newer, long id) => PageCursor.Encode(newer ? PageCursor.MintNewer : PageCursor.MintOlder, id);
 
-    private static (bool Newer, long Id) DecodeCursor(string cursor)
-    {
-        try
-        {
-            var b64 = cursor.Replace('-', '+').Replace('_', '/');
-            b64 += new string('=', (4 - b64.Length % 4) % 4);
-            var text = Encoding.ASCII.GetString(Convert.FromBase64String(b64));
-            if (text.Length > 2 && (text[0] == 'p' || text[0] == 'n') && text[1] == ':'
-                && long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                return (text[0] == 'p', id);
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        throw new FormatException("page_cursor is not a cursor returned by this API");
-    }
+    /// <summary>The endpoint checks the cursor with <see cref="PageCursor"/> first, so a bad one here is a caller's bug.</summary>
+    private static (bool Newer, long Id) DecodeCursor(string cursor) =>
+        PageCursor.TryDecode(cursor, PageCursor.MintRequestKinds, out var kind, out var id)
+            ? (kind == PageCursor.MintNewer, id)
+            : throw new FormatException("page_cursor is not a cursor returned by this API");
 
     public async Task<TokenRecord?> GetTokenAsync(long collectionId, string tokenId, CancellationToken ct)
     {

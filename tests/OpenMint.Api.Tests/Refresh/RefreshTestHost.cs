@@ -22,10 +22,13 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     private WebApplication? _app;
 
-    private RefreshTestHost(string databasePath, IReadOnlyDictionary<string, string?> settings)
+    private readonly TimeProvider? _clock;
+
+    private RefreshTestHost(string databasePath, IReadOnlyDictionary<string, string?> settings, TimeProvider? clock)
     {
         DatabasePath = databasePath;
         Settings = settings;
+        _clock = clock;
     }
 
     public string DatabasePath { get; }
@@ -34,16 +37,17 @@ public sealed class RefreshTestHost : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public static async Task<RefreshTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool runWorkers = true, string? databasePath = null)
+    /// <param name="clock">The clock the host reads (rate windows, auth timestamps); the system clock when null.</param>
+    public static async Task<RefreshTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool runWorkers = true, string? databasePath = null, TimeProvider? clock = null)
     {
-        var host = new RefreshTestHost(databasePath ?? Path.Combine(Path.GetTempPath(), $"openmint-refresh-{Guid.NewGuid():N}.db"), settings);
+        var host = new RefreshTestHost(databasePath ?? Path.Combine(Path.GetTempPath(), $"openmint-refresh-{Guid.NewGuid():N}.db"), settings, clock);
         await host.StartServerAsync(runWorkers);
         return host;
     }
 
     private async Task StartServerAsync(bool runWorkers)
     {
-        _app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + DatabasePath, "http://127.0.0.1:0", Settings, runWorkers), CancellationToken.None);
+        _app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + DatabasePath, "http://127.0.0.1:0", Settings, runWorkers, _clock), CancellationToken.None);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }

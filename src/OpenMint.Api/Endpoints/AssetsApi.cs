@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 
@@ -12,8 +13,6 @@ namespace OpenMint.Api.Endpoints;
 /// <summary>API.md section 3: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
 public static class AssetsApi
 {
-    private static readonly string[] MetadataStringFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
-
     public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/chains/{chain_name}/collections/{contract_address}/nfts/{token_id}", GetAsync);
@@ -69,7 +68,7 @@ public static class AssetsApi
                     w.WriteString("contract_address", target.Collection.Address);
                     w.WriteString("token_id", token.TokenId);
                     w.WriteString("owner_address", token.OwnerAddress);
-                    foreach (var field in MetadataStringFields)
+                    foreach (var field in MetadataFields.Strings)
                     {
                         if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
                         {

@@ -58,7 +58,7 @@ public static class MintingApi
         MintParseResult parsed;
         try
         {
-            parsed = MintRequestParser.Parse(body.AsMemory(0, length), target.Collection.Kind);
+            parsed = MintRequestParser.Parse(body.AsMemory(0, length), target.Collection.Kind, target.Collection.Variant);
         }
         finally
         {

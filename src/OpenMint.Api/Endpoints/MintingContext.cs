@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using OpenMint.Api.Auth;
+using OpenMint.Chain;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 
@@ -27,7 +28,7 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
         {
             return (null, ApiErrors.Unauthorised());
         }
-        if (!Address.TryNormalize(contractAddress, out var address))
+        if (!EthAddress.TryParse(contractAddress, out var address))
         {
             return (null, ApiErrors.ValidationError($"contract_address: \"{Shorten(contractAddress)}\" is not an address (0x followed by 40 hex characters)"));
         }

@@ -2,13 +2,13 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Refresh;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
@@ -59,9 +59,6 @@ public static partial class RefreshApi
         return routes;
     }
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex AddressPattern();
-
     private static IResult Unauthorised(string problem) => ApiErrors.Refresh(401, "unauthorised_request", "invalid signature headers", problem);
     private static IResult Forbidden() => ApiErrors.Refresh(403, "authentication_error", "the signer does not own this collection's project");
     private static IResult Invalid(string message) => ApiErrors.Refresh(400, "validation_error", message);
@@ -90,11 +87,10 @@ public static partial class RefreshApi
             return Invalid("request body must be a JSON object: {\"collection_address\": \"0x..\", \"token_ids\": [\"1\"]}");
         }
         if (!body.RootElement.TryGetProperty("collection_address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
-            || !AddressPattern().IsMatch(addressElement.GetString()!))
+            || !JsonText.TryGetString(addressElement, out var addressText) || !EthAddress.TryParse(addressText, out var address))
         {
             return Invalid("collection_address: must be 0x followed by 40 hex digits");
         }
-        var address = addressElement.GetString()!.ToLowerInvariant();
         if (!body.RootElement.TryGetProperty("token_ids", out var idsElement) || idsElement.ValueKind != JsonValueKind.Array)
         {
             return Invalid("token_ids: must be an array of decimal token id strings");
@@ -107,8 +103,8 @@ public static partial class RefreshApi
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in idsElement.EnumerateArray())
         {
-            var raw = item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText();
-            if (item.ValueKind != JsonValueKind.String || !TokenIds.TryCanonical(raw, out var id))
+            var raw = item.ValueKind == JsonValueKind.String && JsonText.TryGetString(item, out var text) ? text : item.GetRawText();
+            if (item.ValueKind != JsonValueKind.String || !Uint256.TryCanonicalize(raw, out var id))
             {
                 return Invalid($"token_ids: invalid token id {Shorten(raw)}: must be a decimal uint256 string");
             }
@@ -250,7 +246,7 @@ public static partial class RefreshApi
         var filter = http.Request.Query["collection_address"].ToString();
         if (filter.Length > 0)
         {
-            if (!AddressPattern().IsMatch(filter))
+            if (!EthAddress.IsValid(filter))
             {
                 return Invalid("collection_address: must be 0x followed by 40 hex digits");
             }

@@ -47,7 +47,7 @@ public static class MintingApi
         }
         if (!target.Collection.MintingEnabled)
         {
-            return ApiErrors.Mint(403, "AUTHENTICATION_ERROR", "API Key is not sponsored");
+            return ApiErrors.NotSponsored(target.Chain.Name, target.Collection.Address);
         }
 
         var (body, length, bodyError) = await RequestBody.ReadAsync(http.Request, ApiLimits.MaxRequestBodyBytes, ct).ConfigureAwait(false);

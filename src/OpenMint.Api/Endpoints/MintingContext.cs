@@ -26,7 +26,7 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
         var key = await auth.AuthenticateAsync(request, ct).ConfigureAwait(false);
         if (key is null)
         {
-            return (null, ApiErrors.Unauthorised());
+            return (null, ApiErrors.Unauthorised(ApiKeyAuthenticator.MissingKeyProblem(request)));
         }
         if (!EthAddress.TryParse(contractAddress, out var address))
         {

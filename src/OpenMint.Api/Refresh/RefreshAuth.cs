@@ -24,12 +24,16 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
     public const string SignatureHeader = "x-imx-eth-signature";
     public const string TimestampHeader = "x-imx-eth-timestamp";
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex AddressPattern();
-
     // r (64 hex) s (64 hex) v (2 hex: 00/01, or 1b/1c as wallets write it).
     [GeneratedRegex("^0x[0-9a-fA-F]{128}(00|01|1[bB]|1[cC])$")]
     private static partial Regex SignaturePattern();
+
+    /// <summary>secp256k1 n/2, 64 lower-case hex digits: s above it is the malleated twin of a valid signature.</summary>
+    private const string HalfOrder = "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
+
+    /// <summary>For a signature that matched <see cref="SignaturePattern"/>: s (hex 66..130) compared as fixed-width hex.</summary>
+    internal static bool IsHighS(string signature) =>
+        string.Compare(signature.Substring(66, 64), HalfOrder, StringComparison.OrdinalIgnoreCase) > 0;
 
     private DateTimeOffset Now => options.AuthClockUnixSeconds is { } pinned ? DateTimeOffset.FromUnixTimeSeconds(pinned) : time.GetUtcNow();
 
@@ -42,13 +46,17 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
         {
             return new(null, "missing x-imx-eth-address, x-imx-eth-signature or x-imx-eth-timestamp header");
         }
-        if (!AddressPattern().IsMatch(address))
+        if (!EthAddress.IsValid(address))
         {
             return new(null, "x-imx-eth-address is not an address");
         }
         if (!SignaturePattern().IsMatch(signature))
         {
             return new(null, "x-imx-eth-signature must be 0x + r (64 hex) + s (64 hex) + v (00, 01, 1b or 1c)");
+        }
+        if (IsHighS(signature))
+        {
+            return new(null, "x-imx-eth-signature has s above n/2 (EIP-2): sign again, wallets produce low-s signatures");
         }
         if (timestamp.Length > 12 || !timestamp.All(char.IsAsciiDigit)
             || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))

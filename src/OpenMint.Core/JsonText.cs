@@ -28,6 +28,22 @@ public static class JsonText
     }
 
     /// <summary>
+    /// How an element reads in an error message: a string's value, any other element's JSON text, or null when
+    /// it holds text that cannot be read (a lone surrogate escape, or invalid UTF-8 the reader let through).
+    /// </summary>
+    public static string? Describe(JsonElement element)
+    {
+        try
+        {
+            return element.ValueKind == JsonValueKind.String ? element.GetString() : element.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The path (relative to <paramref name="element"/>, e.g. <c>/attributes/0/value</c>) of the first string
     /// value or property name that is not valid UTF-16, or null when every one is.
     /// </summary>

@@ -86,6 +86,10 @@ public static partial class RefreshApi
         {
             return Invalid("request body must be a JSON object: {\"collection_address\": \"0x..\", \"token_ids\": [\"1\"]}");
         }
+        if (JsonText.FindInvalidString(body.RootElement) is { } badText)
+        {
+            return Invalid($"{badText.TrimStart('/')}: not valid text (a lone UTF-16 surrogate escape or invalid UTF-8)");
+        }
         if (!body.RootElement.TryGetProperty("collection_address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
             || !JsonText.TryGetString(addressElement, out var addressText) || !EthAddress.TryParse(addressText, out var address))
         {
@@ -103,7 +107,7 @@ public static partial class RefreshApi
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in idsElement.EnumerateArray())
         {
-            var raw = item.ValueKind == JsonValueKind.String && JsonText.TryGetString(item, out var text) ? text : item.GetRawText();
+            var raw = JsonText.Describe(item);
             if (item.ValueKind != JsonValueKind.String || !Uint256.TryCanonicalize(raw, out var id))
             {
                 return Invalid($"token_ids: invalid token id {Shorten(raw)}: must be a decimal uint256 string");

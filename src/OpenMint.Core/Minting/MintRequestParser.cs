@@ -45,6 +45,13 @@ public static class MintRequestParser
         }
         using (doc)
         {
+            // A lone surrogate escape cannot become a .NET string, and lookups that unescape a property name to
+            // compare it throw on one. Only a body with a \u escape can hold one: a vectorized search, and the
+            // walk of every string only for those bodies, so such a body is refused wherever the escape sits.
+            if (body.Span.IndexOf("\\u"u8) >= 0 && JsonText.FindInvalidString(doc.RootElement) is { } bad)
+            {
+                return MintParseResult.Fail($"request body has an error: {bad}: not valid text (a lone UTF-16 surrogate escape such as \\ud800)");
+            }
             return Parse(doc.RootElement, kind, variant);
         }
     }

@@ -47,6 +47,8 @@ public sealed class IntakeHardeningTests(MintingServerFixture server) : IClassFi
         { """{"assets":[{"reference_id":"a","owner_address":"0xabcdef0123456789abcdef0123456789abcdef01","metadata":{"name":"x\ud800y"}}]}""", "/assets/0/metadata/name" },
         { """{"assets":[{"reference_id":"a","owner_address":"0xabcdef0123456789abcdef0123456789abcdef01","metadata":{"k\ud800":"v"}}]}""", "/assets/0/metadata/(property name #0)" },
         { """{"assets":[{"reference_id":"a","owner_address":"0xabcdef0123456789abcdef0123456789abcdef01","metadata":{"custom":{"deep":["\udbff"]}}}]}""", "/assets/0/metadata/custom/deep/0" },
+        { """{"assets":[{"reference_id":"a","\udc00xtrue_____":1,"owner_address":"0xabcdef0123456789abcdef0123456789abcdef01"}]}""", "/assets/0/(property name #1)" },
+        { """{"\udc00xtrue":1,"assets":[{"reference_id":"a","owner_address":"0xabcdef0123456789abcdef0123456789abcdef01"}]}""", "/(property name #0)" },
         { """{"assets":[{"reference_id":"a","owner_address":"0xabcdef0123456789abcdef0123456789abcdef01","metadata":{"attributes":[{"trait_type":"t","value":"v","display_type":"\ud800"}]}}]}""", "/assets/0/metadata/attributes/0/display_type" },
     };
 

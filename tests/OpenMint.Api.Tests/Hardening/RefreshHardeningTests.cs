@@ -99,15 +99,11 @@ public sealed class RefreshHardeningTests : IAsyncLifetime
     [Theory]
     [InlineData("""{"collection_address":"0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2\ud800","token_ids":["1"]}""", "collection_address")]
     [InlineData("""{"collection_address":"COLLECTION","token_ids":["1\udc00"]}""", "token_ids")]
-    [InlineData("""{"collection_address":"COLLECTION","token_ids":["1"],"extra\ud800":"\ud800"}""", null)]
-    public async Task a_lone_surrogate_in_a_refresh_body_is_a_400_naming_the_field(string json, string? field)
+    [InlineData("""{"collection_address":"COLLECTION","token_ids":["1"],"extra\ud800":"\ud800"}""", "(property name #2)")]
+    [InlineData("""{"collection_address":"COLLECTION","\udc00xtrue":"x","token_ids":["1"]}""", "(property name #1)")]
+    public async Task a_lone_surrogate_in_a_refresh_body_is_a_400_naming_the_field(string json, string field)
     {
         var (response, body) = await _host.SendAsync(Raw(HttpMethod.Post, "/v1/metadata-refreshes", VectorSignature, json.Replace("COLLECTION", _collection.Address, StringComparison.Ordinal)));
-        if (field is null)
-        {
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode); // unknown fields are ignored, whatever they hold
-            return;
-        }
         Assert.True(HttpStatusCode.BadRequest == response.StatusCode, $"answered {(int)response.StatusCode} {body}");
         Assert.Equal("validation_error", body.GetProperty("code").GetString());
         Assert.StartsWith(field, body.GetProperty("message").GetString(), StringComparison.Ordinal);

@@ -35,7 +35,7 @@ public static partial class RefreshApi
         services.AddSingleton(options);
         services.AddSingleton<IRefreshStore>(store);
         services.AddSingleton<RefreshSignal>();
-        services.AddSingleton(sp => new RefreshAuth(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new RefreshAuth(options, sp.GetRequiredService<TimeProvider>(), new SignatureLedgerStore(store.Db)));
         return services;
     }
 
@@ -67,7 +67,7 @@ public static partial class RefreshApi
     internal static async Task<IResult> CreateAsync(
         HttpContext http, RefreshAuth auth, IRefreshStore refreshes, OpenMintStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var caller = auth.Authenticate(http.Request);
+        var caller = await auth.AuthenticateOnceAsync(http.Request, ct).ConfigureAwait(false);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);

@@ -18,7 +18,7 @@ internal sealed record RefreshCaller(string? Address, string? Problem)
 /// <c>x-imx-eth-timestamp</c> string; the recovered signer must be <c>x-imx-eth-address</c> and the timestamp
 /// within <see cref="RefreshOptions.TimestampToleranceSeconds"/> of server time.
 /// </summary>
-internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider time)
+internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider time, ISignatureLedger ledger)
 {
     public const string AddressHeader = "x-imx-eth-address";
     public const string SignatureHeader = "x-imx-eth-signature";
@@ -73,6 +73,29 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
             return new(null, "x-imx-eth-signature was not made by x-imx-eth-address");
         }
         return new(signer.ToLowerInvariant(), null);
+    }
+
+    /// <summary>
+    /// <see cref="Authenticate"/> for a call that creates something (POST): the signature is also spent in the
+    /// store's ledger, so replaying it (here or on another instance) within its window is refused. Reads may reuse it.
+    /// </summary>
+    public async Task<RefreshCaller> AuthenticateOnceAsync(HttpRequest request, CancellationToken ct)
+    {
+        var caller = Authenticate(request);
+        if (!caller.IsAuthenticated)
+        {
+            return caller;
+        }
+        var signature = request.Headers[SignatureHeader].ToString().Trim().ToLowerInvariant();
+        // 1b/1c and 00/01 spell the same recovery id: one ledger entry for both spellings.
+        signature = signature[..^2] + (signature[^2..] is "1b" or "00" ? "00" : "01");
+        var timestamp = long.Parse(request.Headers[TimestampHeader].ToString().Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(timestamp + options.TimestampToleranceSeconds + 1);
+        if (!await ledger.TryUseAsync(signature, expires, Now, ct).ConfigureAwait(false))
+        {
+            return new(null, "x-imx-eth-signature was already used for a POST: each creating call needs a new signature (sign a new timestamp)");
+        }
+        return caller;
     }
 
     // Recovery costs milliseconds of CPU, and clients send the same (timestamp, signature) pair on every call

@@ -83,7 +83,7 @@ public sealed class RefreshHardeningTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await _host.SendAsync(Raw(HttpMethod.Get, "/v1/metadata-refreshes", VectorSignature))).Response.StatusCode);
         }
         await using var c = await _host.Store.Db.OpenConnectionAsync(CancellationToken.None);
-        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM refresh"));
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM metadata_refresh"));
     }
 
     [Fact]

@@ -56,9 +56,13 @@ public static class ApiErrors
             }
             catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
             {
-                var status = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400;
-                var message = status == 413 ? "request body is too large" : $"bad request: {ex.Message}";
-                await Write(context, status, status == 413 ? "PAYLOAD_TOO_LARGE" : "VALIDATION_ERROR", message).ConfigureAwait(false);
+                var (status, code, message) = ex.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => (413, "PAYLOAD_TOO_LARGE", "request body is too large"),
+                    StatusCodes.Status408RequestTimeout => (408, "REQUEST_TIMEOUT", "request timeout: the request body did not arrive in time"),
+                    _ => (400, "VALIDATION_ERROR", $"bad request: {ex.Message}"),
+                };
+                await Write(context, status, code, message).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {

@@ -80,6 +80,12 @@ public static class MintRequestParser
             return MintParseResult.Fail("request body has an error: doesn't match schema: /assets: minimum number of items is 1");
         }
 
+        return ParseAssets(assets, count, kind, variant);
+    }
+
+    /// <summary>Every asset, then the checks across assets (duplicates, ERC1155 amount sums); all or nothing.</summary>
+    private static MintParseResult ParseAssets(JsonElement assets, int count, CollectionKind kind, PresetVariant variant)
+    {
         var result = new List<MintAsset>(count);
         var referenceIds = new HashSet<string>(count, StringComparer.Ordinal);
         var tokenIds = new HashSet<string>(count, StringComparer.Ordinal);
@@ -363,35 +369,6 @@ public static class MintRequestParser
     private readonly record struct AttributePath(MetadataPath Metadata, int Index)
     {
         public override string ToString() => Metadata + "/attributes/" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Compact metadata JSON, one buffer and writer reused for every asset of a request.</summary>
-    private sealed class MetadataWriter
-    {
-        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
-        private Utf8JsonWriter? _writer;
-
-        public bool TryWrite(JsonElement element, int maxBytes, out string? json)
-        {
-            _buffer.ResetWrittenCount();
-            if (_writer is null)
-            {
-                _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            }
-            else
-            {
-                _writer.Reset(_buffer);
-            }
-            element.WriteTo(_writer);
-            _writer.Flush();
-            if (_buffer.WrittenCount > maxBytes)
-            {
-                json = null;
-                return false;
-            }
-            json = Encoding.UTF8.GetString(_buffer.WrittenSpan);
-            return true;
-        }
     }
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";

@@ -31,6 +31,7 @@ public static class OpenMintServer
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;
+            k.ConfigureEndpointDefaults(listen => listen.UseFrameworkErrorBodies());
         });
         if (options.Settings is not null)
         {

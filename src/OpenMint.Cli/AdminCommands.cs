@@ -336,7 +336,7 @@ internal static class AdminCommands
             : throw new CliException($"--base-uri '{u}' is not an http(s) URL, e.g. https://example.com/metadata/");
 
     private static string ParseAddress(string s, string option) =>
-        Address.TryNormalize(s.Trim(), out var lower) ? lower : throw new CliException($"{option} '{s}' is not an address: 0x followed by 40 hex characters");
+        EthAddress.TryParse(s.Trim(), out var lower) ? lower : throw new CliException($"{option} '{s}' is not an address: 0x followed by 40 hex characters");
 
     private static int Positive(int value, string option) =>
         value > 0 ? value : throw new CliException($"{option} must be a positive number");

@@ -30,6 +30,7 @@ public sealed class OpenMintStorage : IAsyncDisposable
         Refresh = new RefreshStore(database);
         RateWindows = new RateWindowStore(database);
         Events = new MintEventStore(database, Tenancy);
+        Signatures = new SignatureLedgerStore(database);
     }
 
     public Database Database { get; }
@@ -45,6 +46,8 @@ public sealed class OpenMintStorage : IAsyncDisposable
     public IRateWindowStore RateWindows { get; }
 
     public IMintEventStore Events { get; }
+
+    public ISignatureLedger Signatures { get; }
 
     /// <summary>Intake's group-commit writer: a hosted service in a host, started and stopped by this object otherwise.</summary>
     internal IntakeWriter IntakeWriter { get; }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 
@@ -13,8 +14,6 @@ namespace OpenMint.Api.Endpoints;
 /// <summary>docs/api.md, assets: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
 public static class AssetsApi
 {
-    private static readonly string[] MetadataStringFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
-
     public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/chains/{chain_name}/collections/{contract_address}/nfts/{token_id}", GetAsync);
@@ -77,7 +76,7 @@ public static class AssetsApi
                     w.WriteString("contract_address", target.Collection.Address);
                     w.WriteString("token_id", token.TokenId);
                     w.WriteString("owner_address", token.OwnerAddress);
-                    foreach (var field in MetadataStringFields)
+                    foreach (var field in MetadataFields.Strings)
                     {
                         if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
                         {

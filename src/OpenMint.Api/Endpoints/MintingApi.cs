@@ -45,7 +45,7 @@ public static class MintingApi
         }
         if (!target.Collection.MintingEnabled)
         {
-            return ApiErrors.Mint(403, "AUTHENTICATION_ERROR", "API Key is not sponsored");
+            return ApiErrors.NotSponsored(target.Chain.Name, target.Collection.Address);
         }
         if (!(await RequestBody.ReadAsync(http.Request, ApiLimits.MaxRequestBodyBytes, ct).ConfigureAwait(false)).TryGet(out var body, out error))
         {
@@ -54,7 +54,7 @@ public static class MintingApi
         MintParseResult parsed;
         using (body)
         {
-            parsed = MintRequestParser.Parse(body.Memory, target.Collection.Kind);
+            parsed = MintRequestParser.Parse(body.Memory, target.Collection.Kind, target.Collection.Variant);
         }
         if (parsed.Error is not null)
         {

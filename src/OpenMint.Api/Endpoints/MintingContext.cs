@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using OpenMint.Api.Auth;
 using OpenMint.Core;
+using OpenMint.Chain;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 
@@ -26,9 +27,9 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
         var key = await auth.AuthenticateAsync(request, ct).ConfigureAwait(false);
         if (key is null)
         {
-            return ApiErrors.Unauthorised();
+            return ApiErrors.Unauthorised(ApiKeyAuthenticator.MissingKeyProblem(request));
         }
-        if (!Address.TryNormalize(contractAddress, out var address))
+        if (!EthAddress.TryParse(contractAddress, out var address))
         {
             return ApiErrors.ValidationError($"contract_address: \"{Texts.Shorten(contractAddress)}\" is not an address (0x followed by 40 hex characters)");
         }

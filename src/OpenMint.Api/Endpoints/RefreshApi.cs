@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Refresh;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
@@ -27,7 +27,7 @@ public static partial class RefreshApi
     public static IServiceCollection AddRefreshApi(this IServiceCollection services)
     {
         services.AddSingleton<RefreshSignal>();
-        services.AddSingleton(sp => new RefreshAuth(sp.GetRequiredService<RefreshOptions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new RefreshAuth(sp.GetRequiredService<RefreshOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISignatureLedger>()));
         return services;
     }
 
@@ -41,9 +41,6 @@ public static partial class RefreshApi
         return routes;
     }
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex AddressPattern();
-
     private static ApiError Unauthorised(string problem) => ApiErrors.Refresh(401, "unauthorised_request", "invalid signature headers", problem);
     private static ApiError Forbidden() => ApiErrors.Refresh(403, "authentication_error", "the signer does not own this collection's project");
     private static ApiError Invalid(string message) => ApiErrors.Refresh(400, "validation_error", message);
@@ -52,7 +49,7 @@ public static partial class RefreshApi
     internal static async Task<Results<Accepted<RefreshCreated>, ApiError>> CreateAsync(
         HttpContext http, RefreshAuth auth, IRefreshStore refreshes, ITenancyStore tenancy, IRateWindowStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var caller = auth.Authenticate(http.Request);
+        var caller = await auth.AuthenticateOnceAsync(http.Request, ct).ConfigureAwait(false);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);
@@ -106,12 +103,15 @@ public static partial class RefreshApi
         {
             return Invalid("request body must be a JSON object: {\"collection_address\": \"0x..\", \"token_ids\": [\"1\"]}");
         }
+        if (JsonText.FindInvalidString(body.RootElement) is { } badText)
+        {
+            return Invalid($"{badText.TrimStart('/')}: not valid text (a lone UTF-16 surrogate escape or invalid UTF-8)");
+        }
         if (!body.RootElement.TryGetProperty("collection_address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
-            || !AddressPattern().IsMatch(addressElement.GetString()!))
+            || !JsonText.TryGetString(addressElement, out var addressText) || !EthAddress.TryParse(addressText, out var address))
         {
             return Invalid("collection_address: must be 0x followed by 40 hex digits");
         }
-        var address = addressElement.GetString()!.ToLowerInvariant();
         if (!body.RootElement.TryGetProperty("token_ids", out var idsElement) || idsElement.ValueKind != JsonValueKind.Array)
         {
             return Invalid("token_ids: must be an array of decimal token id strings");
@@ -124,8 +124,8 @@ public static partial class RefreshApi
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in idsElement.EnumerateArray())
         {
-            var raw = item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText();
-            if (item.ValueKind != JsonValueKind.String || !TokenIds.TryCanonical(raw, out var id))
+            var raw = JsonText.Describe(item);
+            if (item.ValueKind != JsonValueKind.String || !Uint256.TryCanonicalize(raw, out var id))
             {
                 return Invalid($"token_ids: invalid token id {Texts.Shorten(raw ?? "null")}: must be a decimal uint256 string");
             }
@@ -230,7 +230,7 @@ public static partial class RefreshApi
         var filter = http.Request.Query["collection_address"].ToString();
         if (filter.Length > 0)
         {
-            if (!AddressPattern().IsMatch(filter))
+            if (!EthAddress.IsValid(filter))
             {
                 return Invalid("collection_address: must be 0x followed by 40 hex digits");
             }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using OpenMint.Core.Net;
 
 namespace OpenMint.Core.Refresh;
 
@@ -28,7 +29,7 @@ public sealed class MetadataFetcher : IDisposable
     {
         _options = options;
         _time = time;
-        var guard = new AddressGuard(options);
+        var guard = new AddressGuard(options.AddressPolicy());
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = guard.ConnectAsync,

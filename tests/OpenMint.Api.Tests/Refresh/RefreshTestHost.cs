@@ -110,7 +110,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
     public HttpRequestMessage Signed(HttpMethod method, string path, string keyHex = OwnerKeyHex, long? timestamp = null, object? body = null)
     {
         var key = EthKey.FromHex(keyHex);
-        var ts = (timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds()).ToString(CultureInfo.InvariantCulture);
+        var ts = (timestamp ?? (method == HttpMethod.Post ? FreshTimestamp(keyHex) : DateTimeOffset.UtcNow.ToUnixTimeSeconds())).ToString(CultureInfo.InvariantCulture);
         var request = new HttpRequestMessage(method, new Uri(BaseAddress, path));
         request.Headers.Add("x-imx-eth-address", EthAddress.ToChecksum(key.Address));
         request.Headers.Add("x-imx-eth-timestamp", ts);
@@ -120,6 +120,25 @@ public sealed class RefreshTestHost : IAsyncDisposable
             request.Content = JsonContent.Create(body);
         }
         return request;
+    }
+
+    private readonly HashSet<(string Key, long Timestamp)> _postTimestamps = [];
+
+    /// <summary>
+    /// A timestamp this key has not signed a POST with yet: a signature creates at most one refresh, and signatures
+    /// are deterministic, so two POSTs in one second step back a second (well inside the 300 s window).
+    /// </summary>
+    private long FreshTimestamp(string keyHex)
+    {
+        lock (_postTimestamps)
+        {
+            var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            while (!_postTimestamps.Add((keyHex, ts)))
+            {
+                ts--;
+            }
+            return ts;
+        }
     }
 
     public async Task<(HttpResponseMessage Response, JsonElement Body)> SendAsync(HttpRequestMessage request)

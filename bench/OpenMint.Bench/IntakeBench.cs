@@ -38,14 +38,14 @@ internal static class IntakeBench
                 new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }, RunWorkers: false), ct);
             await app.StartAsync(ct);
             var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-            var store = app.Services.GetRequiredService<OpenMintStore>();
+            var store = app.Services.GetRequiredService<OpenMintStorage>();
 
-            await store.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow), ct);
+            await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow), ct);
             var project = new Project(UuidV7.New().ToString(), "bench", "0x" + new string('a', 40), int.MaxValue, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-            await store.CreateProjectAsync(project, ct);
-            var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, ct)).Secret;
+            await store.Tenancy.CreateProjectAsync(project, ct);
+            var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, ct)).Secret;
             const string Address = "0x00000000000000000000000000000000000b0b01";
-            await store.AddCollectionAsync(new Collection(0, "bench", Address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), ct);
+            await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", Address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), ct);
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
             http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
@@ -54,10 +54,12 @@ internal static class IntakeBench
             if (storeOnly)
             {
                 await app.StopAsync(ct);
+                await store.DisposeAsync(); // the host stopped its intake writer: the store-only phase opens the file again
+                await using var direct = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
                 var c0 = Process.GetCurrentProcess().TotalProcessorTime;
-                await StoreOnlyAsync(store, project, warmup, clients, ct);
+                await StoreOnlyAsync(direct, project, warmup, clients, ct);
                 c0 = Process.GetCurrentProcess().TotalProcessorTime;
-                var r = await StoreOnlyAsync(store, project, seconds, clients, ct);
+                var r = await StoreOnlyAsync(direct, project, seconds, clients, ct);
                 var c1 = (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds;
                 Console.WriteLine($"  store only        {r,10:N0} assets/s  {r * seconds / c1:N0} assets per CPU-second");
                 return 0;
@@ -67,13 +69,15 @@ internal static class IntakeBench
 
             await app.StopAsync(ct);
             await app.DisposeAsync();
+            await store.DisposeAsync(); // the host stopped its intake writer: the store-only phase opens the file again
+            store = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
             var generator = await LoadGeneratorCostAsync(clients, warmup, seconds, url);
             var generatorCores = generator.CpuPerRequest * (accepted / 100.0) / measured;
             if (apiOnly)
             {
                 Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy)");
                 Console.WriteLine($"  load generator    {generator.CpuPerRequest * 1e6,10:N0} CPU-us per request with a server that only drains the body ({generatorCores:F2} cores at the API's request rate, {generatorCores / Math.Max(apiCpu / measured, 1e-9):P0} of the API phase's CPU)");
-                await store.Db.DisposeAsync();
+                await store.DisposeAsync();
                 return failures == 0 ? 0 : 1;
             }
 
@@ -81,14 +85,14 @@ internal static class IntakeBench
             var storeRate = await StoreOnlyAsync(store, project, seconds, clients, ct);
             var storeCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var bareRate = await BareInsertLoopAsync(store.Db, seconds, ct);
+            var bareRate = await BareInsertLoopAsync(store.Database, seconds, ct);
             var bareCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             double load = 0;
             if (File.Exists("/proc/loadavg"))
             {
                 load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
             }
-            await store.Db.DisposeAsync();
+            await store.DisposeAsync();
 
             Console.WriteLine($"intake: {clients} clients, 100 assets per request, {seconds}s measured after {warmup}s warm-up, SQLite WAL synchronous=FULL, {Environment.ProcessorCount} cores, load average {load:F1} at the end");
             Console.WriteLine($"  API accepted      {apiRate,10:N0} assets/s   ({accepted / 100:N0} requests, p50 {Percentile(latencies, 0.5):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms, {failures} non-202; {apiCpu / measured:F2} cores busy incl. the HTTP clients, {accepted / Math.Max(apiCpu, 1e-9):N0} assets per CPU-second)");
@@ -209,10 +213,10 @@ internal static class IntakeBench
     }
 
     /// <summary>The intake path without HTTP: parse-free store calls from concurrent callers, for locating the cost.</summary>
-    private static async Task<double> StoreOnlyAsync(OpenMintStore store, Project project, int seconds, int callers, CancellationToken ct)
+    private static async Task<double> StoreOnlyAsync(OpenMintStorage store, Project project, int seconds, int callers, CancellationToken ct)
     {
-        var chain = (await store.GetChainAsync("bench", ct))!;
-        var collection = (await store.ListCollectionsAsync(project.Id, ct)).Single();
+        var chain = (await store.Tenancy.GetChainAsync("bench", ct))!;
+        var collection = (await store.Tenancy.ListCollectionsAsync(project.Id, ct)).Single();
         long next = 1_000_000_000;
         long accepted = 0;
         var sw = Stopwatch.StartNew();
@@ -224,7 +228,7 @@ internal static class IntakeBench
                 var assets = Enumerable.Range(0, 100).Select(i => (first + i).ToString(CultureInfo.InvariantCulture))
                     .Select(id => new OpenMint.Core.Minting.MintAsset("store-" + id, "0x00000000000000000000000000000000000000aa", id, null, $"{{\"name\":\"Token {id}\"}}"))
                     .ToList();
-                var outcome = await store.AcceptMintRequestsAsync(new OpenMint.Core.Minting.MintIntake(collection, chain, assets, int.MaxValue, 100), ct);
+                var outcome = await store.Minting.AcceptMintRequestsAsync(new OpenMint.Core.Minting.MintIntake(collection, chain, assets, int.MaxValue, 100), ct);
                 if (outcome is OpenMint.Core.Minting.MintIntakeOutcome.Accepted)
                 {
                     Interlocked.Add(ref accepted, 100);

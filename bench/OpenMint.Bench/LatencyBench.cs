@@ -171,14 +171,14 @@ internal static class LatencyBench
 
         public Dictionary<string, Collection> Collections { get; }
 
-        private OpenMintStore Store => _app.Services.GetRequiredService<OpenMintStore>();
+        private OpenMintStorage Store => _app.Services.GetRequiredService<OpenMintStorage>();
 
         public static async Task<BenchHost> StartAsync(DevChain.DevChain chain, CancellationToken ct)
         {
             var path = Path.Combine(Path.GetTempPath(), $"openmint-latency-bench-{Guid.NewGuid():N}.db");
-            var setup = await OpenMintStore.OpenAsync("sqlite:" + path, ct);
+            var setup = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
             var (key, collections) = await TenancyAsync(setup, chain.Deployment, ct);
-            await setup.Db.DisposeAsync();
+            await setup.DisposeAsync();
             var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + path, "http://127.0.0.1:0",
                 new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }), ct);
             await app.StartAsync(ct);
@@ -202,7 +202,7 @@ internal static class LatencyBench
         /// <summary>Waits until <paramref name="count"/> requests of the collection succeeded; false when some failed or time ran out.</summary>
         public async Task<bool> SettledAsync(long collectionId, int count, TimeSpan timeout, CancellationToken ct, TimeSpan? poll = null)
         {
-            await using var c = await Store.Db.OpenConnectionAsync(ct);
+            await using var c = await Store.Database.OpenConnectionAsync(ct);
             var deadline = DateTime.UtcNow + timeout;
             while (DateTime.UtcNow < deadline)
             {
@@ -220,7 +220,7 @@ internal static class LatencyBench
 
         public async Task<List<double>> LatenciesAsync(long collectionId, CancellationToken ct)
         {
-            await using var c = await Store.Db.OpenConnectionAsync(ct);
+            await using var c = await Store.Database.OpenConnectionAsync(ct);
             var rows = await c.QueryAsync<(string CreatedAt, string UpdatedAt)>(
                 "SELECT created_at, updated_at FROM mint_request WHERE collection_id = @collectionId AND status = 'succeeded'", new { collectionId });
             return rows.Select(r => (Time.FromWire(r.UpdatedAt) - Time.FromWire(r.CreatedAt)).TotalSeconds).Order().ToList();
@@ -228,7 +228,7 @@ internal static class LatencyBench
 
         public async Task<long> TxCountAsync(long collectionId, CancellationToken ct)
         {
-            await using var c = await Store.Db.OpenConnectionAsync(ct);
+            await using var c = await Store.Database.OpenConnectionAsync(ct);
             return await c.ExecuteScalarAsync<long>(
                 "SELECT COUNT(*) FROM tx t JOIN batch b ON b.id = t.batch_id WHERE t.state = 'done' AND b.collection_id = @collectionId", new { collectionId });
         }

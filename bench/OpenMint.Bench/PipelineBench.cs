@@ -69,14 +69,14 @@ internal static class PipelineBench
             settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Information";
         }
         // Tenancy before the host starts, so the worker finds the chain at once.
-        var setup = await OpenMintStore.OpenAsync("sqlite:" + path, ct);
+        var setup = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
         var (key, collections) = await TenancyAsync(setup, chain.Deployment, ct);
-        await setup.Db.DisposeAsync();
+        await setup.DisposeAsync();
 
         var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + path, "http://127.0.0.1:0", settings), ct);
         await app.StartAsync(ct);
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        var store = app.Services.GetRequiredService<OpenMintStore>();
+        var store = app.Services.GetRequiredService<OpenMintStorage>();
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", key);
 
@@ -107,7 +107,7 @@ internal static class PipelineBench
         var intakeSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"accepted {requests} in {intakeSeconds:F1} s; waiting for the pipeline");
 
-        await using var c = await store.Db.OpenConnectionAsync(ct);
+        await using var c = await store.Database.OpenConnectionAsync(ct);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(15);
         long pending;
         while ((pending = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mint_request WHERE status = 'pending'")) > 0 && DateTime.UtcNow < deadline)
@@ -268,20 +268,20 @@ internal static class PipelineBench
         return new Reference(optimal, naive);
     }
 
-    internal static async Task<(string Key, Dictionary<string, Collection> Collections)> TenancyAsync(OpenMintStore store, DevChainDeployment d, CancellationToken ct)
+    internal static async Task<(string Key, Dictionary<string, Collection> Collections)> TenancyAsync(OpenMintStorage store, DevChainDeployment d, CancellationToken ct)
     {
         var keyFile = Path.Combine(Path.GetTempPath(), $"openmint-bench-minter-{Guid.NewGuid():N}.key");
         await File.WriteAllTextAsync(keyFile, d.MinterPrivateKey, ct);
-        await store.UpsertChainAsync(new ChainConfig("bench", d.ChainId, [d.RpcUrl], "file:" + keyFile, 0, DateTimeOffset.UtcNow), ct);
+        await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", d.ChainId, [d.RpcUrl], "file:" + keyFile, 0, DateTimeOffset.UtcNow), ct);
         // The benchmark posts 10,000 assets within seconds: the project's per-minute limit is raised for it.
         var project = new Project(UuidV7.New().ToString(), "bench", d.OwnerAddress, 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await store.CreateProjectAsync(project, ct);
-        var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, ct)).Secret;
+        await store.Tenancy.CreateProjectAsync(project, ct);
+        var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, ct)).Secret;
         var collections = new Dictionary<string, Collection>();
         foreach (var kind in Kinds)
         {
             var dc = d[kind];
-            collections[kind] = await store.AddCollectionAsync(new Collection(0, "bench", dc.Address, project.Id,
+            collections[kind] = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", dc.Address, project.Id,
                 dc.Kind == "erc1155" ? CollectionKind.Erc1155 : CollectionKind.Erc721,
                 kind switch { "erc721" => PresetVariant.Erc721V2, "erc721_mint_by_id" => PresetVariant.Erc721MintById, _ => PresetVariant.Erc1155 },
                 null, true, DateTimeOffset.UtcNow), ct);

@@ -53,7 +53,7 @@ internal static class RefreshBench
         try
         {
             var baseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-            var store = app.Services.GetRequiredService<OpenMintStore>();
+            var store = app.Services.GetRequiredService<OpenMintStorage>();
             var owner = EthKey.Random();
             var (collection, ids) = await SeedAsync(store, owner.Address, metadata.BaseUri, tokens, ct);
 
@@ -159,17 +159,17 @@ internal static class RefreshBench
         return count / seconds;
     }
 
-    private static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStore store, string owner, string baseUri, int tokens, CancellationToken ct)
+    private static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStorage store, string owner, string baseUri, int tokens, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
-        await store.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1/"], null, 0, now), ct);
+        await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1/"], null, 0, now), ct);
         // The hourly token limit is raised for the run; requests stay at 5/s, as clients see them.
         var project = new Project("bench", "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
-        await store.CreateProjectAsync(project, ct);
-        var collection = await store.AddCollectionAsync(new Collection(0, "bench", "0x00000000000000000000000000000000000be9c1", project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
+        await store.Tenancy.CreateProjectAsync(project, ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", "0x00000000000000000000000000000000000be9c1", project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
         var ids = Enumerable.Range(1, tokens).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var at = Time.ToWire(now);
-        await store.Db.InTransactionAsync(async (c, tx) =>
+        await store.Database.InTransactionAsync(async (c, tx) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) VALUES (@cid, @tid, @owner, NULL, NULL, @at, @at)",

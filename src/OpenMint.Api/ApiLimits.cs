@@ -3,5 +3,5 @@ namespace OpenMint.Api;
 internal static class ApiLimits
 {
     /// <summary>Largest request body Kestrel accepts; 100 assets × 16 KiB metadata fit with room to spare.</summary>
-    public const long MaxRequestBodyBytes = 2 * 1024 * 1024;
+    public const int MaxRequestBodyBytes = 2 * 1024 * 1024;
 }

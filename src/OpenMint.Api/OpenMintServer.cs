@@ -4,8 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
-using OpenMint.Api;
-using OpenMint.Core.Tenancy;
 using OpenMint.Storage;
 
 namespace OpenMint.Api;
@@ -14,11 +12,13 @@ namespace OpenMint.Api;
 /// <param name="Urls">Where Kestrel listens; loopback by default. Port 0 picks a free port (tests).</param>
 /// <param name="Settings">Configuration overrides (section:key = value), e.g. <c>Pipeline:PollInterval</c>.</param>
 /// <param name="RunWorkers">False for an API-only instance (and for tests that drive workers by hand).</param>
+/// <param name="Clock">The clock every part of the host reads; the system clock unless a test pins one.</param>
 public sealed record ServerOptions(
     string Database,
     string Urls = "http://127.0.0.1:5080",
     IReadOnlyDictionary<string, string?>? Settings = null,
-    bool RunWorkers = true);
+    bool RunWorkers = true,
+    TimeProvider? Clock = null);
 
 /// <summary>Builds the one host every entry point runs: <c>openmint serve</c>, <c>openmint dev</c>, tests and benchmarks.</summary>
 public static class OpenMintServer
@@ -31,6 +31,7 @@ public static class OpenMintServer
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = ApiLimits.MaxRequestBodyBytes;
+            k.ConfigureEndpointDefaults(listen => listen.UseFrameworkErrorBodies());
         });
         if (options.Settings is not null)
         {
@@ -38,18 +39,14 @@ public static class OpenMintServer
         }
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 
-        var store = await OpenMintStore.OpenAsync(options.Database, ct).ConfigureAwait(false);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(store.Db);
-        builder.Services.AddSingleton<ITenancyStore>(store);
-        builder.Services.AddSingleton(TimeProvider.System);
-
-        builder.Services.AddMintingApi(builder.Configuration, store);
-        builder.Services.AddRefreshApi(builder.Configuration, store);
+        var time = options.Clock ?? TimeProvider.System;
+        // First, so the intake writer (a hosted service) stops after everything that feeds it.
+        await builder.Services.AddOpenMintStorageAsync(options.Database, time, ct).ConfigureAwait(false);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddApplicationServices(builder.Configuration);
         if (options.RunWorkers)
         {
-            builder.Services.AddMintPipeline(builder.Configuration, store);
-            builder.Services.AddRefreshWorker(builder.Configuration, store);
+            builder.Services.AddOpenMintWorkers();
         }
 
         var app = builder.Build();

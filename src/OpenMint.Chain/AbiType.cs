@@ -82,22 +82,7 @@ internal sealed class AbiType
         }
         if (s.EndsWith(']'))
         {
-            var open = s.LastIndexOf('[');
-            if (open <= 0)
-            {
-                throw new FormatException($"Bad array type '{s}'.");
-            }
-            var inner = Parse(s[..open]);
-            var lengthText = s[(open + 1)..^1].Trim();
-            if (lengthText.Length == 0)
-            {
-                return new AbiType(AbiKind.Array, -1, inner, []);
-            }
-            if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length <= 0 || length > 1_000_000)
-            {
-                throw new FormatException($"Bad array length in '{s}'.");
-            }
-            return new AbiType(AbiKind.Array, length, inner, []);
+            return ParseArray(s);
         }
         if (s.StartsWith("tuple(", StringComparison.Ordinal))
         {
@@ -111,6 +96,32 @@ internal sealed class AbiType
             }
             return Tuple(SplitList(s[1..^1]).Select(Parse).ToArray());
         }
+        return ParseElementary(s);
+    }
+
+    /// <summary>T[] (dynamic) or T[k]; the last brackets bind outermost, so uint[2][] is a dynamic array of uint[2].</summary>
+    private static AbiType ParseArray(string s)
+    {
+        var open = s.LastIndexOf('[');
+        if (open <= 0)
+        {
+            throw new FormatException($"Bad array type '{s}'.");
+        }
+        var inner = Parse(s[..open]);
+        var lengthText = s[(open + 1)..^1].Trim();
+        if (lengthText.Length == 0)
+        {
+            return new AbiType(AbiKind.Array, -1, inner, []);
+        }
+        if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length <= 0 || length > 1_000_000)
+        {
+            throw new FormatException($"Bad array length in '{s}'.");
+        }
+        return new AbiType(AbiKind.Array, length, inner, []);
+    }
+
+    private static AbiType ParseElementary(string s)
+    {
         switch (s)
         {
             case "address":

@@ -7,7 +7,10 @@ public static class EthAddress
 {
     public const string Zero = "0x0000000000000000000000000000000000000000";
 
-    /// <summary>Accepts "0x" + 40 hex digits in any case; the checksum of mixed-case input is not enforced.</summary>
+    /// <summary>
+    /// Accepts "0x" + 40 hex digits in any case; the checksum of mixed-case input is not enforced. The one
+    /// address check of the API, the CLI and the refresh auth. Input already in lower case is returned as is.
+    /// </summary>
     public static bool TryParse(string? s, out string lower)
     {
         lower = "";
@@ -15,16 +18,31 @@ public static class EthAddress
         {
             return false;
         }
+        var isLower = s[1] == 'x';
         for (var i = 2; i < 42; i++)
         {
-            if (!char.IsAsciiHexDigit(s[i]))
+            var ch = s[i];
+            if (!char.IsAsciiHexDigit(ch))
             {
                 return false;
             }
+            isLower &= ch is not (>= 'A' and <= 'F');
         }
-        lower = "0x" + s[2..].ToLowerInvariant();
+        // Most callers already send lower case: keep their string instead of copying it (intake hot path).
+        lower = isLower ? s : string.Create(42, s, static (span, v) =>
+        {
+            span[0] = '0';
+            span[1] = 'x';
+            for (var i = 2; i < 42; i++)
+            {
+                span[i] = char.ToLowerInvariant(v[i]);
+            }
+        });
         return true;
     }
+
+    /// <summary>True for "0x" + 40 hex digits in any case.</summary>
+    public static bool IsValid(string? s) => TryParse(s, out _);
 
     public static string Parse(string s) =>
         TryParse(s, out var lower) ? lower : throw new FormatException($"'{s}' is not an address: expected 0x followed by 40 hex digits.");

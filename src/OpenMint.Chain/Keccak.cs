@@ -2,17 +2,15 @@ using Org.BouncyCastle.Crypto.Digests;
 
 namespace OpenMint.Chain;
 
-/// <summary>Keccak-256 as Ethereum uses it (the original padding, not FIPS-202 SHA3-256).</summary>
+/// <summary>Keccak-256 as Ethereum uses it (the original padding, not FIPS-202 SHA3-256), by BouncyCastle.</summary>
 public static class Keccak
 {
     public static byte[] Hash(ReadOnlySpan<byte> data)
     {
         var digest = new KeccakDigest(256);
-        // Portable.BouncyCastle 1.8 has no span overloads.
-        var input = data.ToArray();
-        digest.BlockUpdate(input, 0, input.Length);
+        digest.BlockUpdate(data);
         var output = new byte[32];
-        digest.DoFinal(output, 0);
+        digest.DoFinal(output);
         return output;
     }
 

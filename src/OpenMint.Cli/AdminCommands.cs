@@ -336,12 +336,12 @@ internal static class AdminCommands
             : throw new CliException($"--base-uri '{u}' is not an http(s) URL, e.g. https://example.com/metadata/");
 
     private static string ParseAddress(string s, string option) =>
-        Address.TryNormalize(s.Trim(), out var lower) ? lower : throw new CliException($"{option} '{s}' is not an address: 0x followed by 40 hex characters");
+        EthAddress.TryParse(s.Trim(), out var lower) ? lower : throw new CliException($"{option} '{s}' is not an address: 0x followed by 40 hex characters");
 
     private static int Positive(int value, string option) =>
         value > 0 ? value : throw new CliException($"{option} must be a positive number");
 
-    private static async Task<Tenancy.Project> RequireProjectAsync(OpenMintStore store, string id, CancellationToken ct) =>
+    private static async Task<Tenancy.Project> RequireProjectAsync(ITenancyStore store, string id, CancellationToken ct) =>
         await store.GetProjectAsync(id, ct).ConfigureAwait(false)
             ?? throw new CliException($"no project with id '{id}'; see: openmint project list");
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenMint.Core.Tenancy;
 using OpenMint.Storage;
 
 namespace OpenMint.Cli;
@@ -39,17 +40,17 @@ internal static class Cli
     public static JsonNode ToJson(object value) => JsonSerializer.SerializeToNode(value, JsonOptions)!;
 
     /// <summary>Sets <paramref name="run"/> as the command's action with the store opened (and migrated) from <c>--database</c>.</summary>
-    public static Command WithStore(this Command command, Func<ParseResult, OpenMintStore, CancellationToken, Task<CliResult>> run)
+    public static Command WithStore(this Command command, Func<ParseResult, ITenancyStore, CancellationToken, Task<CliResult>> run)
     {
         command.Options.Add(Commands.Database);
         command.Options.Add(Json);
         command.SetAction(async (parse, ct) =>
         {
-            OpenMintStore? store = null;
+            OpenMintStorage? store = null;
             try
             {
-                store = await OpenMintStore.OpenAsync(parse.GetValue(Commands.Database)!, ct).ConfigureAwait(false);
-                var result = await run(parse, store, ct).ConfigureAwait(false);
+                store = await OpenMintStorage.OpenAsync(parse.GetValue(Commands.Database)!, ct).ConfigureAwait(false);
+                var result = await run(parse, store.Tenancy, ct).ConfigureAwait(false);
                 await Write(parse, result).ConfigureAwait(false);
                 return 0;
             }
@@ -67,7 +68,7 @@ internal static class Cli
             {
                 if (store is not null)
                 {
-                    await store.Db.DisposeAsync().ConfigureAwait(false);
+                    await store.DisposeAsync().ConfigureAwait(false);
                 }
             }
         });

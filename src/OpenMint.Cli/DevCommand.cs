@@ -57,11 +57,11 @@ internal static class DevCommand
         await Console.Error.WriteLineAsync("dev: starting Anvil and deploying the presets").ConfigureAwait(false);
         await using var chain = await DevChain.DevChain.StartAsync(new AnvilOptions { BlockTimeSeconds = blockTime, ChainId = chainId }, new PresetDeployOptions(demoMetadata.BaseUri), ct).ConfigureAwait(false);
 
-        var store = await OpenMintStore.OpenAsync(database, ct).ConfigureAwait(false);
+        var store = await OpenMintStorage.OpenAsync(database, ct).ConfigureAwait(false);
         DevInfo info;
-        await using (store.Db.ConfigureAwait(false))
+        await using (store.ConfigureAwait(false))
         {
-            info = await DevBootstrap.ProvisionAsync(store, database, chain.Deployment, stateDir, TimeProvider.System, ct).ConfigureAwait(false);
+            info = await DevBootstrap.ProvisionAsync(store.Tenancy, database, chain.Deployment, stateDir, TimeProvider.System, ct).ConfigureAwait(false);
         }
 
         var app = await OpenMintServer.BuildAsync(new ServerOptions(database, $"http://127.0.0.1:{port}",

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
 
 namespace OpenMint.DevChain;
 
@@ -35,7 +34,7 @@ public static class DevBootstrap
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes the minter key file (0600) under <paramref name="stateDir"/> and fills the store; returns dev.json's content but base_url.</summary>
-    public static async Task<DevInfo> ProvisionAsync(OpenMintStore store, string databaseValue, DevChainDeployment chain, string stateDir, TimeProvider time, CancellationToken ct)
+    public static async Task<DevInfo> ProvisionAsync(ITenancyStore store, string databaseValue, DevChainDeployment chain, string stateDir, TimeProvider time, CancellationToken ct)
     {
         Directory.CreateDirectory(stateDir);
         var keyFile = Path.GetFullPath(Path.Combine(stateDir, MinterKeyFileName));
@@ -90,7 +89,7 @@ public static class DevBootstrap
     public static DevInfo ReadDevJson(string path) =>
         JsonSerializer.Deserialize<DevInfo>(File.ReadAllText(path), Json) ?? throw new InvalidDataException(path + " is empty");
 
-    private static async Task<Project> CreateProjectAsync(OpenMintStore store, string name, string owner, TimeProvider time, CancellationToken ct)
+    private static async Task<Project> CreateProjectAsync(ITenancyStore store, string name, string owner, TimeProvider time, CancellationToken ct)
     {
         var project = new Project(UuidV7.New(time).ToString(), name, owner, Project.DefaultMintLimitPerMinute, Project.DefaultRefreshRequestsPerSecond,
             Project.DefaultRefreshTokensPerHour, Project.DefaultRefreshMaxTokensPerRequest, time.GetUtcNow());
@@ -99,11 +98,11 @@ public static class DevBootstrap
     }
 
     /// <summary>Same shape as the CLI's keys: "sk_om_" + 32 random bytes base64url; only the hash is stored.</summary>
-    private static async Task<string> CreateApiKeyAsync(OpenMintStore store, string projectId, TimeProvider time, CancellationToken ct)
+    private static async Task<string> CreateApiKeyAsync(ITenancyStore store, string projectId, TimeProvider time, CancellationToken ct)
     {
         var secret = "sk_om_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var key = new ApiKey(UuidV7.New(time).ToString(), projectId, secret[..OpenMintStore.ApiKeyPrefixLength], time.GetUtcNow(), null);
-        await store.CreateApiKeyAsync(key, OpenMintStore.HashApiKey(secret), ct).ConfigureAwait(false);
+        var key = new ApiKey(UuidV7.New(time).ToString(), projectId, secret[..ApiKeySecrets.PrefixLength], time.GetUtcNow(), null);
+        await store.CreateApiKeyAsync(key, ApiKeySecrets.Hash(secret), ct).ConfigureAwait(false);
         return secret;
     }
 

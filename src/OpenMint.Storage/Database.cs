@@ -3,10 +3,10 @@ using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using OpenMint.Storage.Postgres;
+using OpenMint.Storage.Sqlite;
 
 namespace OpenMint.Storage;
-
-public enum SqlDialect { Sqlite, Postgres }
 
 /// <summary>
 /// Where the store lives, parsed from the one <c>--database</c> / <c>OPENMINT_DATABASE</c> value:
@@ -14,28 +14,25 @@ public enum SqlDialect { Sqlite, Postgres }
 /// </summary>
 public sealed class Database : IAsyncDisposable
 {
-    private readonly string _connectionString;
-    private readonly NpgsqlDataSource? _postgres;
-
-    private Database(SqlDialect dialect, string connectionString, string display)
+    private Database(SqlDialect dialect, string display, TimeProvider time)
     {
         Dialect = dialect;
-        _connectionString = connectionString;
         Display = display;
-        if (dialect == SqlDialect.Postgres)
-        {
-            _postgres = NpgsqlDataSource.Create(connectionString);
-        }
+        _time = time;
     }
 
+    private readonly TimeProvider _time;
+
+    /// <summary>The dialect's thin part: connection setup, row locking, list parameters, intake statements.</summary>
     public SqlDialect Dialect { get; }
 
     /// <summary>The value as given (for logs and dev.json); never contains a password for SQLite.</summary>
     public string Display { get; }
 
-    public static Database Open(string value)
+    public static Database Open(string value, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        time ??= TimeProvider.System;
         if (value.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
             var path = value["sqlite:".Length..];
@@ -53,33 +50,22 @@ public sealed class Database : IAsyncDisposable
                 Pooling = true,
                 DefaultTimeout = 30, // also the busy timeout: writers wait instead of failing
             }.ToString();
-            return new Database(SqlDialect.Sqlite, cs, value);
+            return new Database(new SqliteDialect(cs), value, time);
         }
         if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
             || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            return new Database(SqlDialect.Postgres, FromPostgresUri(new Uri(value)), value);
+            return new Database(new PostgresDialect(FromPostgresUri(new Uri(value))), value, time);
         }
         if (value.Contains("Host=", StringComparison.OrdinalIgnoreCase))
         {
-            return new Database(SqlDialect.Postgres, value, value);
+            return new Database(new PostgresDialect(value), value, time);
         }
         throw new ArgumentException(
             $"Unrecognised database '{value}'. Use sqlite:<path> (embedded) or a PostgreSQL connection string such as 'Host=127.0.0.1;Port=5432;Database=openmint;Username=openmint'.");
     }
 
-    public async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
-    {
-        if (_postgres is not null)
-        {
-            return await _postgres.OpenConnectionAsync(ct).ConfigureAwait(false);
-        }
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        // Per-connection settings: FULL makes every commit durable before we answer 202.
-        await connection.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;").ConfigureAwait(false);
-        return connection;
-    }
+    public Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => Dialect.OpenConnectionAsync(ct);
 
     /// <summary>Runs <paramref name="work"/> in one store transaction (SQLite: BEGIN IMMEDIATE, so writers never deadlock on upgrade).</summary>
     public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
@@ -97,7 +83,7 @@ public sealed class Database : IAsyncDisposable
     /// <summary>Applies the numbered scripts under Migrations/&lt;dialect&gt;/ not yet applied; returns their names.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct)
     {
-        var folder = Dialect == SqlDialect.Sqlite ? "sqlite" : "postgres";
+        var folder = Dialect.MigrationsFolder;
         var assembly = typeof(Database).Assembly;
         var scripts = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith($"Migrations/{folder}/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
@@ -107,20 +93,12 @@ public sealed class Database : IAsyncDisposable
             .ToList();
 
         await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        if (Dialect == SqlDialect.Sqlite)
-        {
-            await connection.ExecuteAsync("PRAGMA journal_mode=WAL;").ConfigureAwait(false);
-        }
-        else
-        {
-            // One migrator at a time across instances.
-            await connection.ExecuteAsync("SELECT pg_advisory_lock(727274)").ConfigureAwait(false);
-        }
+        await Dialect.BeginMigrationAsync(connection, ct).ConfigureAwait(false);
         try
         {
-            await connection.ExecuteAsync(
-                "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)").ConfigureAwait(false);
-            var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_migration").ConfigureAwait(false)).ToHashSet();
+            await connection.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", cancellationToken: ct)).ConfigureAwait(false);
+            var applied = (await connection.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migration", cancellationToken: ct)).ConfigureAwait(false)).ToHashSet();
             var done = new List<string>();
             foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
             {
@@ -129,7 +107,7 @@ public sealed class Database : IAsyncDisposable
                 await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO schema_migration (version, name, applied_at) VALUES (@v, @n, @a)",
-                    new { v = script.Version, n = script.Name, a = Core.Time.ToWire(DateTimeOffset.UtcNow) }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    new { v = script.Version, n = script.Name, a = Core.Time.ToWire(_time.GetUtcNow()) }, tx, cancellationToken: ct)).ConfigureAwait(false);
                 await tx.CommitAsync(ct).ConfigureAwait(false);
                 done.Add(script.Name);
             }
@@ -137,10 +115,7 @@ public sealed class Database : IAsyncDisposable
         }
         finally
         {
-            if (Dialect == SqlDialect.Postgres)
-            {
-                await connection.ExecuteAsync("SELECT pg_advisory_unlock(727274)").ConfigureAwait(false);
-            }
+            await Dialect.EndMigrationAsync(connection, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -166,22 +141,5 @@ public sealed class Database : IAsyncDisposable
         return b.ToString();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-}
-
-/// <summary>SQL text that differs between the dialects.</summary>
-internal static class SqlList
-{
-    /// <summary>
-    /// "column matches any element of the array parameter": Dapper expands <c>IN @list</c> on SQLite but passes
-    /// arrays to PostgreSQL as one array parameter, which only <c>= ANY(@list)</c> accepts.
-    /// </summary>
-    public static string In(System.Data.Common.DbConnection c, string column, string parameter) =>
-        c is Npgsql.NpgsqlConnection ? $"{column} = ANY({parameter})" : $"{column} IN {parameter}";
+    public ValueTask DisposeAsync() => Dialect.DisposeAsync();
 }

@@ -56,6 +56,45 @@ public sealed class SigningTests
     }
 
     [Fact]
+    public void signatures_are_always_low_s()
+    {
+        // EIP-2: nodes reject s > n/2. About half of raw ECDSA signatures are high-s, so 200 random keys and
+        // hashes would almost surely (1 - 2^-200) include one that needed normalising.
+        for (var i = 0; i < 200; i++)
+        {
+            var key = EthKey.Random();
+            var hash = RandomNumberGenerator.GetBytes(32);
+            var sig = key.Sign(hash);
+            Assert.InRange(sig.S, BigInteger.One, HalfN);
+            Assert.Equal(key.PublicKey, Secp256k1.RecoverPublicKey(hash, sig));
+        }
+    }
+
+    [Fact]
+    public void the_high_s_twin_recovers_the_same_key_with_the_other_recovery_id()
+    {
+        // (r, n - s) is the same signature with R's y negated: recovery (like ecrecover) accepts it with the id flipped.
+        var key = EthKey.FromHex("4646464646464646464646464646464646464646464646464646464646464646");
+        var hash = Keccak.Hash(Encoding.UTF8.GetBytes("high s"));
+        var sig = key.Sign(hash);
+        var twin = new Signature(sig.R, Secp256k1.N - sig.S, 1 - sig.RecoveryId);
+        Assert.True(twin.S > HalfN);
+        Assert.Equal(key.PublicKey, Secp256k1.RecoverPublicKey(hash, twin));
+    }
+
+    [Fact]
+    public void keys_outside_one_to_n_minus_one_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => EthKey.FromBytes(new byte[32]));
+        Assert.Throws<ArgumentException>(() => EthKey.FromHex(Convert.ToHexString(Secp256k1.N.ToByteArray(isUnsigned: true, isBigEndian: true))));
+        Assert.Throws<ArgumentException>(() => EthKey.FromBytes(new byte[31]));
+        Assert.Throws<FormatException>(() => EthKey.FromHex("0x12"));
+        var nMinusOne = EthKey.FromHex(Convert.ToHexString((Secp256k1.N - 1).ToByteArray(isUnsigned: true, isBigEndian: true)));
+        // (n - 1)·G = -G: the generator's x with the other y.
+        Assert.Equal("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", Hex.Encode(nMinusOne.PublicKey.AsSpan(0, 32), prefix: false));
+    }
+
+    [Fact]
     public void eip155_example_signature_recovers_the_sender()
     {
         // EIP-155 text, "Example": signing hash and (r, s, v = 37 → recovery id 0); sender as given by reth's tests.

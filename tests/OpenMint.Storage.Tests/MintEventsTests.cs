@@ -4,7 +4,6 @@ using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
-using OpenMint.TestSupport;
 
 namespace OpenMint.Storage.Tests;
 
@@ -36,40 +35,35 @@ public class MintEventsTests
 
 /// <summary>
 /// The event log on each backend: creation events are stored without their payload and read back with the
-/// payload API.md specifies for <c>imtbl_zkevm_mint_request_updated</c>, unchanged by later status changes.
+/// payload docs/api.md specifies for <c>imtbl_zkevm_mint_request_updated</c>, unchanged by later status changes.
 /// </summary>
-public abstract class MintEventLogTests : IAsyncLifetime
+public abstract class MintEventStoreTests<TBackend>(TBackend backend) : StoreSuite<TBackend>(backend) where TBackend : class, IStoreBackend
 {
-    private OpenMintStore _store = null!;
     private ChainConfig _chain = null!;
     private Project _project = null!;
 
-    protected abstract string DatabaseValue { get; }
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _store = await OpenMintStore.OpenAsync(DatabaseValue, CancellationToken.None);
+        await base.InitializeAsync();
         _chain = new ChainConfig("c-" + Guid.NewGuid().ToString("N")[..8], 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await _store.UpsertChainAsync(_chain, CancellationToken.None);
+        await Store.Tenancy.UpsertChainAsync(_chain, CancellationToken.None);
         _project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await _store.CreateProjectAsync(_project, CancellationToken.None);
+        await Store.Tenancy.CreateProjectAsync(_project, CancellationToken.None);
     }
 
-    public async Task DisposeAsync() => await _store.Db.DisposeAsync();
-
     private async Task<Collection> NewCollectionAsync(CollectionKind kind) =>
-        await _store.AddCollectionAsync(new Collection(0, _chain.Name, "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000",
+        await Store.Tenancy.AddCollectionAsync(new Collection(0, _chain.Name, "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000",
             _project.Id, kind, kind == CollectionKind.Erc721 ? PresetVariant.Erc721V2 : PresetVariant.Erc1155, null, true, DateTimeOffset.UtcNow), CancellationToken.None);
 
     private MintIntake Intake(Collection collection, params MintAsset[] assets) =>
         new(collection, _chain, assets, 1_000_000, assets.Length);
 
     private async Task<List<MintEventRecord>> EventsAsync() =>
-        (await _store.ReadMintEventsAsync(0, 100_000, CancellationToken.None)).Where(e => e.ProjectId == _project.Id).ToList();
+        (await Store.Events.ReadMintEventsAsync(0, 100_000, CancellationToken.None)).Where(e => e.ProjectId == _project.Id).ToList();
 
     private async Task ExecuteAsync(string sql, object args)
     {
-        await using var c = await _store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await Store.Database.OpenConnectionAsync(CancellationToken.None);
         await c.ExecuteAsync(sql, args);
     }
 
@@ -79,15 +73,15 @@ public abstract class MintEventLogTests : IAsyncLifetime
         var erc721 = await NewCollectionAsync(CollectionKind.Erc721);
         var erc1155 = await NewCollectionAsync(CollectionKind.Erc1155);
         const string Owner = "0x00000000000000000000000000000000000000bb";
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(erc721,
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(erc721,
             new MintAsset("q-1", Owner, null, null, "{\"name\":\"x\"}"), new MintAsset("id-2", Owner, "2", null, null)), CancellationToken.None));
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(erc1155,
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(erc1155,
             new MintAsset("e-1", Owner, "5", "12", null)), CancellationToken.None));
 
         var events = await EventsAsync();
         Assert.Equal(3, events.Count);
         Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Seq < p.Second.Seq && p.First.EventId.CompareTo(p.Second.EventId) < 0), "seq and event ids increase together");
-        var byQuantity = await _store.GetMintRequestAsync(erc721.Id, "q-1", CancellationToken.None);
+        var byQuantity = await Store.Minting.GetMintRequestAsync(erc721.Id, "q-1", CancellationToken.None);
         Assert.NotNull(byQuantity);
         var event1 = events.Single(e => e.MintRequestId == byQuantity.Id);
         Assert.Equal(MintStatus.Pending, event1.Status);
@@ -137,15 +131,15 @@ public abstract class MintEventLogTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync(CollectionKind.Erc721);
         const string Owner = "0x00000000000000000000000000000000000000cc";
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "9", null, null)), CancellationToken.None));
-        var first = await _store.GetMintRequestAsync(collection.Id, "again", CancellationToken.None);
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "9", null, null)), CancellationToken.None));
+        var first = await Store.Minting.GetMintRequestAsync(collection.Id, "again", CancellationToken.None);
         var before = Assert.Single(await EventsAsync());
 
-        Assert.IsType<MintIntakeOutcome.Conflict>(await _store.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "10", null, null)), CancellationToken.None));
+        Assert.IsType<MintIntakeOutcome.Conflict>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "10", null, null)), CancellationToken.None));
         await ExecuteAsync("UPDATE mint_request SET status = 'failed', error_message = 'reverted' WHERE id = @id", new { id = first!.Id });
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "10", null, null)), CancellationToken.None));
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, new MintAsset("again", Owner, "10", null, null)), CancellationToken.None));
 
-        var second = await _store.GetMintRequestAsync(collection.Id, "again", CancellationToken.None);
+        var second = await Store.Minting.GetMintRequestAsync(collection.Id, "again", CancellationToken.None);
         Assert.NotEqual(first.Id, second!.Id);
         Assert.Equal("10", second.TokenId);
         var events = await EventsAsync();
@@ -159,25 +153,19 @@ public abstract class MintEventLogTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync(CollectionKind.Erc721);
         const string Owner = "0x00000000000000000000000000000000000000dd";
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(collection, new MintAsset("a", Owner, "1", null, null)), CancellationToken.None));
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, new MintAsset("a", Owner, "1", null, null)), CancellationToken.None));
         // The reference id conflict wins over the token conflict of the same request.
-        var both = Assert.IsType<MintIntakeOutcome.Conflict>(await _store.AcceptMintRequestsAsync(Intake(collection,
+        var both = Assert.IsType<MintIntakeOutcome.Conflict>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection,
             new MintAsset("b", Owner, "1", null, null), new MintAsset("a", Owner, "3", null, null)), CancellationToken.None));
         Assert.Equal("reference_id", both.Field);
-        var token = Assert.IsType<MintIntakeOutcome.Conflict>(await _store.AcceptMintRequestsAsync(Intake(collection,
+        var token = Assert.IsType<MintIntakeOutcome.Conflict>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection,
             new MintAsset("c", Owner, "4", null, null), new MintAsset("d", Owner, "1", null, null)), CancellationToken.None));
         Assert.Equal("there are already mint requests for token_ids: 1", token.Message);
-        Assert.Single((await _store.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items);
+        Assert.Single((await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items);
         Assert.Single(await EventsAsync());
     }
 }
 
-public sealed class SqliteMintEventLogTests : MintEventLogTests
-{
-    protected override string DatabaseValue { get; } = TempSqlite.NewDatabaseValue("mint-events");
-}
+public sealed class SqliteMintEventStoreTests(SqliteBackend backend) : MintEventStoreTests<SqliteBackend>(backend);
 
-public sealed class PostgresMintEventLogTests(PostgresFixture postgres) : MintEventLogTests, IClassFixture<PostgresFixture>
-{
-    protected override string DatabaseValue => postgres.ConnectionString;
-}
+public sealed class PostgresMintEventStoreTests(PostgresBackend backend) : MintEventStoreTests<PostgresBackend>(backend);

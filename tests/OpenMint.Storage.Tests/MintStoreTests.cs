@@ -1,32 +1,32 @@
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
-using OpenMint.TestSupport;
 
 namespace OpenMint.Storage.Tests;
 
-/// <summary>Intake through IMintStore on a real SQLite file: group commit, conflicts across concurrent requests, durability.</summary>
-public sealed class MintStoreTests : IAsyncLifetime
+/// <summary>
+/// Intake through IMintStore, written once and run on each backend: group commit, conflicts across concurrent requests,
+/// refusals that write nothing, durability across reopening, stable pages.
+/// </summary>
+public abstract class MintStoreTests<TBackend>(TBackend backend) : StoreSuite<TBackend>(backend) where TBackend : class, IStoreBackend
 {
-    private readonly string _database = TempSqlite.NewDatabaseValue("mint-store");
-    private OpenMintStore _store = null!;
     private ChainConfig _chain = null!;
     private Project _project = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _store = await OpenMintStore.OpenAsync(_database, CancellationToken.None);
-        _chain = new ChainConfig("c", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await _store.UpsertChainAsync(_chain, CancellationToken.None);
+        await base.InitializeAsync();
+        _chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
+        await Store.Tenancy.UpsertChainAsync(_chain, CancellationToken.None);
         _project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await _store.CreateProjectAsync(_project, CancellationToken.None);
+        await Store.Tenancy.CreateProjectAsync(_project, CancellationToken.None);
     }
 
-    public async Task DisposeAsync() => await _store.Db.DisposeAsync();
-
     private async Task<Collection> NewCollectionAsync(CollectionKind kind = CollectionKind.Erc721) =>
-        await _store.AddCollectionAsync(new Collection(0, "c", "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000",
+        await Store.Tenancy.AddCollectionAsync(new Collection(0, _chain.Name, "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000",
             _project.Id, kind, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), CancellationToken.None);
 
     private MintIntake Intake(Collection collection, long limit, params MintAsset[] assets) =>
@@ -39,10 +39,10 @@ public sealed class MintStoreTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync();
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            Task.Run(() => _store.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset("same"), Asset($"own-{i}")), CancellationToken.None))));
+            Task.Run(() => Store.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset("same"), Asset($"own-{i}")), CancellationToken.None))));
         Assert.Single(outcomes.OfType<MintIntakeOutcome.Accepted>());
         Assert.Equal(19, outcomes.OfType<MintIntakeOutcome.Conflict>().Count(c => c.Field == "reference_id"));
-        var page = await _store.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None);
+        var page = await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None);
         Assert.Equal(2, page.Items.Count); // all or nothing: the losers left no "own-i" rows
     }
 
@@ -51,7 +51,7 @@ public sealed class MintStoreTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync();
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            Task.Run(() => _store.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"r{i}", "42")), CancellationToken.None))));
+            Task.Run(() => Store.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"r{i}", "42")), CancellationToken.None))));
         Assert.Single(outcomes.OfType<MintIntakeOutcome.Accepted>());
         Assert.All(outcomes.OfType<MintIntakeOutcome.Conflict>(), c => Assert.Equal("there are already mint requests for token_ids: 42", c.Message));
     }
@@ -61,7 +61,7 @@ public sealed class MintStoreTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync();
         var missing = collection with { Id = 987_654 }; // violates the collection foreign key
-        var tasks = Enumerable.Range(0, 10).Select(i => Task.Run(() => _store.AcceptMintRequestsAsync(
+        var tasks = Enumerable.Range(0, 10).Select(i => Task.Run(() => Store.Minting.AcceptMintRequestsAsync(
             Intake(i == 5 ? missing : collection, 1_000_000, Asset($"g{i}")), CancellationToken.None))).ToArray();
         await Assert.ThrowsAnyAsync<Exception>(() => tasks[5]);
         for (var i = 0; i < tasks.Length; i++)
@@ -71,8 +71,8 @@ public sealed class MintStoreTests : IAsyncLifetime
                 Assert.IsType<MintIntakeOutcome.Accepted>(await tasks[i]);
             }
         }
-        Assert.Equal(9, (await _store.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items.Count);
-        await using var c = await _store.Db.OpenConnectionAsync(CancellationToken.None);
+        Assert.Equal(9, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items.Count);
+        await using var c = await Store.Database.OpenConnectionAsync(CancellationToken.None);
         Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mint_request WHERE collection_id = 987654"));
         Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mint_event e LEFT JOIN mint_request m ON m.id = e.mint_request_id WHERE m.id IS NULL"));
         Assert.Equal(9, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mint_event e JOIN mint_request m ON m.id = e.mint_request_id WHERE m.collection_id = @id", new { id = collection.Id }));
@@ -82,18 +82,18 @@ public sealed class MintStoreTests : IAsyncLifetime
     public async Task a_refused_request_writes_nothing_and_counts_nothing()
     {
         var collection = await NewCollectionAsync();
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(collection, 3, Asset("a", "1"), Asset("b", "2")), CancellationToken.None));
-        var limited = Assert.IsType<MintIntakeOutcome.RateLimited>(await _store.AcceptMintRequestsAsync(Intake(collection, 3, Asset("c", "3"), Asset("d", "4")), CancellationToken.None));
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 3, Asset("a", "1"), Asset("b", "2")), CancellationToken.None));
+        var limited = Assert.IsType<MintIntakeOutcome.RateLimited>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 3, Asset("c", "3"), Asset("d", "4")), CancellationToken.None));
         if (limited.Quota.Used == 0)
         {
             return; // the minute rolled over between the calls
         }
         Assert.Equal(2, limited.Quota.Used);
         Assert.Equal(1, limited.Quota.Remaining);
-        Assert.IsType<MintIntakeOutcome.Conflict>(await _store.AcceptMintRequestsAsync(Intake(collection, 3, Asset("a", "9")), CancellationToken.None));
-        var accepted = Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(Intake(collection, 3, Asset("e", "5")), CancellationToken.None));
+        Assert.IsType<MintIntakeOutcome.Conflict>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 3, Asset("a", "9")), CancellationToken.None));
+        var accepted = Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 3, Asset("e", "5")), CancellationToken.None));
         Assert.Equal(0, accepted.Quota.Remaining);
-        Assert.Equal(3, (await _store.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items.Count);
+        Assert.Equal(3, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None)).Items.Count);
     }
 
     [Fact]
@@ -101,24 +101,24 @@ public sealed class MintStoreTests : IAsyncLifetime
     {
         var collection = await NewCollectionAsync();
         var metadata = "{\"name\":\"x\"}";
-        Assert.IsType<MintIntakeOutcome.Accepted>(await _store.AcceptMintRequestsAsync(
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Store.Minting.AcceptMintRequestsAsync(
             Intake(collection, 1_000_000, new MintAsset("kept", "0x00000000000000000000000000000000000000bb", "7", null, metadata)), CancellationToken.None));
-        var reopened = await OpenMintStore.OpenAsync(_database, CancellationToken.None);
+        var reopened = await OpenMintStorage.OpenAsync(DatabaseValue, CancellationToken.None);
         try
         {
-            var record = await reopened.GetMintRequestAsync(collection.Id, "kept", CancellationToken.None);
+            var record = await reopened.Minting.GetMintRequestAsync(collection.Id, "kept", CancellationToken.None);
             Assert.NotNull(record);
             Assert.Equal(MintStatus.Pending, record.Status);
             Assert.Equal("7", record.TokenId);
             Assert.False(record.ByQuantity);
             Assert.Equal(metadata, record.MetadataJson);
-            var payload = (await reopened.ReadMintEventsAsync(0, 1000, CancellationToken.None)).Single(e => e.MintRequestId == record.Id).Payload;
+            var payload = (await reopened.Events.ReadMintEventsAsync(0, 1000, CancellationToken.None)).Single(e => e.MintRequestId == record.Id).Payload;
             Assert.Contains("\"reference_id\":\"kept\"", payload, StringComparison.Ordinal);
             Assert.Contains("\"status\":\"pending\"", payload, StringComparison.Ordinal);
         }
         finally
         {
-            await reopened.Db.DisposeAsync();
+            await reopened.DisposeAsync();
         }
     }
 
@@ -128,20 +128,55 @@ public sealed class MintStoreTests : IAsyncLifetime
         var collection = await NewCollectionAsync();
         for (var i = 0; i < 30; i++)
         {
-            await _store.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"r{i:00}")), CancellationToken.None);
+            await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"r{i:00}")), CancellationToken.None);
         }
         var seen = new List<string>();
         string? cursor = null;
         var extra = 0;
         do
         {
-            var page = await _store.ListMintRequestsAsync(collection.Id, MintStatus.Pending, cursor, 7, CancellationToken.None);
+            var page = await Store.Minting.ListMintRequestsAsync(collection.Id, MintStatus.Pending, cursor, 7, CancellationToken.None);
             seen.AddRange(page.Items.Select(r => r.ReferenceId));
             cursor = page.NextCursor;
-            await _store.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"late{extra++}")), CancellationToken.None);
+            await Store.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"late{extra++}")), CancellationToken.None);
         }
         while (cursor is not null);
         Assert.Equal(Enumerable.Range(0, 30).Reverse().Select(i => $"r{i:00}"), seen);
-        Assert.Throws<FormatException>(() => _store.ListMintRequestsAsync(collection.Id, null, "bm90LWEtY3Vyc29y", 7, CancellationToken.None).GetAwaiter().GetResult());
+        Assert.Throws<FormatException>(() => Store.Minting.ListMintRequestsAsync(collection.Id, null, "bm90LWEtY3Vyc29y", 7, CancellationToken.None).GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public async Task disposing_the_store_commits_every_request_already_queued_and_refuses_new_ones()
+    {
+        var collection = await NewCollectionAsync();
+        var storage = await OpenMintStorage.OpenAsync(DatabaseValue, Ct);
+        var queued = Enumerable.Range(0, 40).Select(i => storage.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"q{i}")), Ct)).ToList();
+        await storage.DisposeAsync();
+        Assert.All(queued, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.All(queued, t => Assert.IsType<MintIntakeOutcome.Accepted>(t.Result));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => storage.Minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset("late")), Ct));
+        Assert.Equal(40, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, Ct)).Items.Count);
+    }
+
+    [Fact]
+    public async Task a_host_stopping_drains_the_intake_writer_it_runs_as_a_hosted_service()
+    {
+        var collection = await NewCollectionAsync();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var storage = await builder.Services.AddOpenMintStorageAsync(DatabaseValue, TimeProvider.System, Ct);
+        using var host = builder.Build();
+        await host.StartAsync(Ct);
+        var minting = host.Services.GetRequiredService<IMintStore>();
+        Assert.Same(storage.Minting, minting);
+        var queued = Enumerable.Range(0, 40).Select(i => minting.AcceptMintRequestsAsync(Intake(collection, 1_000_000, Asset($"h{i}")), Ct)).ToList();
+        await host.StopAsync(Ct);
+        Assert.All(queued, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.All(queued, t => Assert.IsType<MintIntakeOutcome.Accepted>(t.Result));
+        Assert.Equal(40, (await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, Ct)).Items.Count);
+        await storage.DisposeAsync();
     }
 }
+
+public sealed class SqliteMintStoreTests(SqliteBackend backend) : MintStoreTests<SqliteBackend>(backend);
+
+public sealed class PostgresMintStoreTests(PostgresBackend backend) : MintStoreTests<PostgresBackend>(backend);

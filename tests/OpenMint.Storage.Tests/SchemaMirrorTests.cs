@@ -15,12 +15,12 @@ public sealed class SchemaMirrorTests(PostgresFixture postgres) : IClassFixture<
     [Fact]
     public async Task every_table_column_and_index_of_sqlite_exists_alike_on_postgresql()
     {
-        var sqlite = await OpenMintStore.OpenAsync(TempSqlite.NewDatabaseValue("schema-mirror"), Ct);
-        var pg = await OpenMintStore.OpenAsync(postgres.ConnectionString, Ct);
+        var sqlite = await OpenMintStorage.OpenAsync(TempSqlite.NewDatabaseValue("schema-mirror"), Ct);
+        var pg = await OpenMintStorage.OpenAsync(postgres.ConnectionString, Ct);
         try
         {
-            await using var s = await sqlite.Db.OpenConnectionAsync(Ct);
-            await using var p = await pg.Db.OpenConnectionAsync(Ct);
+            await using var s = await sqlite.Database.OpenConnectionAsync(Ct);
+            await using var p = await pg.Database.OpenConnectionAsync(Ct);
 
             var sqliteColumns = (await s.QueryAsync<(string Table, string Column, long NotNull, long Pk)>(
                 """
@@ -81,8 +81,8 @@ public sealed class SchemaMirrorTests(PostgresFixture postgres) : IClassFixture<
         }
         finally
         {
-            await sqlite.Db.DisposeAsync();
-            await pg.Db.DisposeAsync();
+            await sqlite.DisposeAsync();
+            await pg.DisposeAsync();
         }
     }
 }

@@ -86,8 +86,29 @@ public class PostgresFixture : IAsyncLifetime
         await admin.OpenAsync().ConfigureAwait(false);
         foreach (var name in _extraDatabases.Prepend(DatabaseName))
         {
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
-            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            await DropAsync(admin, name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drops a test database, retrying a few times: with several suites sharing the server, a backend that is still
+    /// starting up in it (a pool refilling after ClearAllPools) can make one DROP ... WITH (FORCE) fail.
+    /// </summary>
+    private static async Task DropAsync(NpgsqlConnection admin, string name)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
+                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (attempt < 5)
+            {
+                Console.Error.WriteLine($"PostgresFixture: DROP DATABASE {name} failed ({e.SqlState}: {e.MessageText}); retrying");
+                await Task.Delay(200 * attempt).ConfigureAwait(false);
+            }
         }
     }
 

@@ -15,16 +15,21 @@ internal sealed class ApiKeyAuthenticator(ITenancyStore tenancy, TimeProvider ti
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private const int MaxCached = 10_000;
 
+    /// <summary>Why a request has no key at all (for the 401's <c>details</c>), or null when it sent one.</summary>
+    public static string? MissingKeyProblem(HttpRequest request) =>
+        request.Headers[HeaderName].ToString().Length == 0 ? HeaderName + " header is missing" : null;
+
     private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
     public async Task<ApiKey?> AuthenticateAsync(HttpRequest request, CancellationToken ct)
     {
+        // Not trimmed: HTTP already strips spaces and tabs around a field value, so anything else around the
+        // key (VT, FF, U+00A0, U+3000) arrived from the client and makes it a different string, not the key.
         var secret = request.Headers[HeaderName].ToString();
-        if (string.IsNullOrWhiteSpace(secret))
+        if (secret.Length == 0)
         {
             return null;
         }
-        secret = secret.Trim();
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(secret, out var hit) && hit.Until > now)
         {

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
 
 namespace OpenMint.Api.Auth;
 
@@ -16,8 +15,8 @@ public static class ApiKeyIssuer
     public static async Task<IssuedApiKey> IssueAsync(ITenancyStore store, string projectId, TimeProvider time, CancellationToken ct)
     {
         var secret = SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var key = new ApiKey(UuidV7.New(time).ToString(), projectId, secret[..OpenMintStore.ApiKeyPrefixLength], time.GetUtcNow(), null);
-        await store.CreateApiKeyAsync(key, OpenMintStore.HashApiKey(secret), ct).ConfigureAwait(false);
+        var key = new ApiKey(UuidV7.New(time).ToString(), projectId, secret[..ApiKeySecrets.PrefixLength], time.GetUtcNow(), null);
+        await store.CreateApiKeyAsync(key, ApiKeySecrets.Hash(secret), ct).ConfigureAwait(false);
         return new IssuedApiKey(key, secret);
     }
 }

@@ -3,33 +3,33 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 
 namespace OpenMint.Api.Endpoints;
 
-/// <summary>API.md section 3: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
+/// <summary>docs/api.md, assets: reading one token, with the metadata given at mint or fetched by a refresh.</summary>
 public static class AssetsApi
 {
-    private static readonly string[] MetadataStringFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
-
     public static IEndpointRouteBuilder MapAssetsApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/v1/chains/{chain_name}/collections/{contract_address}/nfts/{token_id}", GetAsync);
         return routes;
     }
 
-    internal static async Task<IResult> GetAsync(HttpContext http, string chain_name, string contract_address, string token_id, MintingContext context, IMintStore store, CancellationToken ct)
+    internal static async Task<Results<TokenResult, ApiError>> GetAsync(
+        HttpContext http, string chain_name, string contract_address, string token_id, MintingContext context, IMintStore store, CancellationToken ct)
     {
-        var (target, error) = await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false);
-        if (target is null)
+        if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
-            return error!;
+            return error;
         }
         if (!Uint256.TryCanonicalize(token_id, out var tokenId))
         {
-            return ApiErrors.ValidationError($"token_id: \"{(token_id.Length <= 80 ? token_id : token_id[..80] + "...")}\" is not a uint256 decimal string");
+            return ApiErrors.ValidationError($"token_id: \"{Texts.Shorten(token_id)}\" is not a uint256 decimal string");
         }
         var token = await store.GetTokenAsync(target.Collection.Id, tokenId, ct).ConfigureAwait(false);
         if (token is null)
@@ -39,12 +39,19 @@ public static class AssetsApi
         return new TokenResult(token, target);
     }
 
-    private sealed class TokenResult(TokenRecord token, MintingTarget target) : IResult
+    /// <summary>The 200 token shape, written straight to the response.</summary>
+    internal sealed class TokenResult(TokenRecord token, MintingTarget target) : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
     {
+        public TokenRecord Token => token;
+
+        public int? StatusCode => StatusCodes.Status200OK;
+
+        public string ContentType => "application/json; charset=utf-8";
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = 200;
-            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = ContentType;
             var buffer = new ArrayBufferWriter<byte>(2048);
             using (var w = new Utf8JsonWriter(buffer))
             {
@@ -69,7 +76,7 @@ public static class AssetsApi
                     w.WriteString("contract_address", target.Collection.Address);
                     w.WriteString("token_id", token.TokenId);
                     w.WriteString("owner_address", token.OwnerAddress);
-                    foreach (var field in MetadataStringFields)
+                    foreach (var field in MetadataFields.Strings)
                     {
                         if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
                         {

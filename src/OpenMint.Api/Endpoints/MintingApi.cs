@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -11,19 +11,17 @@ using OpenMint.Api.Auth;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
 
 namespace OpenMint.Api.Endpoints;
 
-/// <summary>API.md section 1: mint requests.</summary>
+/// <summary>docs/api.md, mint requests: create, get by reference id, list.</summary>
 public static class MintingApi
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 200;
 
-    public static IServiceCollection AddMintingApi(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddMintingApi(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IMintStore>(store);
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<MintingContext>();
         return services;
@@ -38,31 +36,25 @@ public static class MintingApi
         return routes;
     }
 
-    internal static async Task<IResult> CreateAsync(HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, CancellationToken ct)
+    internal static async Task<Results<MintAccepted, ApiError>> CreateAsync(
+        HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, TimeProvider time, CancellationToken ct)
     {
-        var (target, error) = await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false);
-        if (target is null)
+        if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
-            return error!;
+            return error;
         }
         if (!target.Collection.MintingEnabled)
         {
-            return ApiErrors.Mint(403, "AUTHENTICATION_ERROR", "API Key is not sponsored");
+            return ApiErrors.NotSponsored(target.Chain.Name, target.Collection.Address);
         }
-
-        var (body, length, bodyError) = await RequestBody.ReadAsync(http.Request, ApiLimits.MaxRequestBodyBytes, ct).ConfigureAwait(false);
-        if (bodyError is not null)
+        if (!(await RequestBody.ReadAsync(http.Request, ApiLimits.MaxRequestBodyBytes, ct).ConfigureAwait(false)).TryGet(out var body, out error))
         {
-            return bodyError;
+            return error;
         }
         MintParseResult parsed;
-        try
+        using (body)
         {
-            parsed = MintRequestParser.Parse(body.AsMemory(0, length), target.Collection.Kind);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(body);
+            parsed = MintRequestParser.Parse(body.Memory, target.Collection.Kind, target.Collection.Variant);
         }
         if (parsed.Error is not null)
         {
@@ -71,19 +63,18 @@ public static class MintingApi
 
         var intake = new MintIntake(target.Collection, target.Chain, parsed.Assets!, target.Project.MintLimitPerMinute, parsed.RateUnits);
         var outcome = await store.AcceptMintRequestsAsync(intake, ct).ConfigureAwait(false);
-        var now = TimeProvider.System.GetUtcNow();
+        var now = time.GetUtcNow();
         switch (outcome)
         {
             case MintIntakeOutcome.Accepted accepted:
                 {
                     var limits = LimitFields(accepted.Quota, now);
                     WriteLimitHeaders(http.Response, limits);
-                    return new AcceptedResult(limits);
+                    return new MintAccepted(limits);
                 }
             case MintIntakeOutcome.RateLimited limited:
                 {
-                    var limits = LimitFields(limited.Quota, now);
-                    WriteLimitHeaders(http.Response, limits);
+                    WriteLimitHeaders(http.Response, LimitFields(limited.Quota, now));
                     var seconds = Math.Max(1, (long)Math.Ceiling((limited.Quota.WindowEnd - now).TotalSeconds));
                     http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                     return ApiErrors.Mint(429, "TOO_MANY_REQUESTS_ERROR", "Too many requests");
@@ -95,12 +86,12 @@ public static class MintingApi
         }
     }
 
-    internal static async Task<IResult> GetAsync(HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, CancellationToken ct)
+    internal static async Task<Results<MintRequestsResult, ApiError>> GetAsync(
+        HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, CancellationToken ct)
     {
-        var (target, error) = await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false);
-        if (target is null)
+        if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
-            return error!;
+            return error;
         }
         var referenceId = RawLastSegment(http);
         var record = await store.GetMintRequestAsync(target.Collection.Id, referenceId, ct).ConfigureAwait(false);
@@ -111,12 +102,12 @@ public static class MintingApi
         return new MintRequestsResult([record], target, null, null);
     }
 
-    internal static async Task<IResult> ListAsync(HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, CancellationToken ct)
+    internal static async Task<Results<MintRequestsResult, ApiError>> ListAsync(
+        HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, CancellationToken ct)
     {
-        var (target, error) = await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false);
-        if (target is null)
+        if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
-            return error!;
+            return error;
         }
         var query = http.Request.Query;
         var pageSize = DefaultPageSize;
@@ -136,15 +127,11 @@ public static class MintingApi
             status = MintStatusNames.Parse(statusText);
         }
         var cursor = query["page_cursor"].ToString();
-        MintRequestPage page;
-        try
-        {
-            page = await store.ListMintRequestsAsync(target.Collection.Id, status, cursor.Length == 0 ? null : cursor, pageSize, ct).ConfigureAwait(false);
-        }
-        catch (FormatException)
+        if (cursor.Length > 0 && !PageCursor.TryDecode(cursor, PageCursor.MintRequestKinds, out _, out _))
         {
             return ApiErrors.ValidationError("page_cursor: not a cursor returned by this API");
         }
+        var page = await store.ListMintRequestsAsync(target.Collection.Id, status, cursor.Length == 0 ? null : cursor, pageSize, ct).ConfigureAwait(false);
         return new MintRequestsResult(page.Items, target, page.PreviousCursor, page.NextCursor);
     }
 
@@ -184,55 +171,6 @@ public static class MintingApi
         response.Headers["imx-mint-requests-retry-after"] = v.RetryAfter;
     }
 
-    /// <summary>The 202 body: the four limit values as strings, written straight to the response.</summary>
-    private sealed class AcceptedResult(LimitValues limits) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = StatusCodes.Status202Accepted;
-            httpContext.Response.ContentType = "application/json; charset=utf-8";
-            var buffer = new ArrayBufferWriter<byte>(256);
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("imx_mint_requests_limit", limits.Limit);
-                w.WriteString("imx_mint_requests_limit_reset", limits.Reset);
-                w.WriteString("imx_remaining_mint_requests", limits.Remaining);
-                w.WriteString("imx_mint_requests_retry_after", limits.RetryAfter);
-                w.WriteEndObject();
-            }
-            httpContext.Response.ContentLength = buffer.WrittenCount;
-            return httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).AsTask();
-        }
-    }
-
-    /// <summary>The read shape shared by get-by-id and list, written straight to the response.</summary>
-    private sealed class MintRequestsResult(IReadOnlyList<MintRequestRecord> items, MintingTarget target, string? previous, string? next) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = 200;
-            httpContext.Response.ContentType = "application/json; charset=utf-8";
-            var buffer = new ArrayBufferWriter<byte>(4096);
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("result");
-                foreach (var r in items)
-                {
-                    WriteMintRequest(w, r, target);
-                }
-                w.WriteEndArray();
-                w.WriteStartObject("page");
-                w.WriteString("previous_cursor", previous);
-                w.WriteString("next_cursor", next);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).ConfigureAwait(false);
-        }
-    }
-
     internal static void WriteMintRequest(Utf8JsonWriter w, MintRequestRecord r, MintingTarget target)
     {
         w.WriteStartObject();
@@ -258,63 +196,5 @@ public static class MintingApi
         w.WriteString("created_at", Time.ToWire(r.CreatedAt));
         w.WriteString("updated_at", Time.ToWire(r.UpdatedAt));
         w.WriteEndObject();
-    }
-}
-
-/// <summary>Reads a request body into a pooled buffer with a size cap, turning every transport-level problem into a 400.</summary>
-internal static class RequestBody
-{
-    /// <summary>
-    /// Bodies over the cap are still read (and dropped) up to this size before answering: a client that is
-    /// still sending would otherwise see a reset connection instead of the 400.
-    /// </summary>
-    public const long DrainLimit = 64L * 1024 * 1024;
-
-    public static async Task<(byte[] Buffer, int Length, IResult? Error)> ReadAsync(HttpRequest request, long cap, CancellationToken ct)
-    {
-        var tooLarge = ApiErrors.ValidationError($"request body is larger than {cap} bytes; send at most {MintRequestParser.MaxAssets} assets with metadata of at most {MintRequestParser.MaxMetadataBytes} bytes each");
-        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false })
-        {
-            sizeFeature.MaxRequestBodySize = DrainLimit;
-        }
-        if (request.ContentLength > DrainLimit)
-        {
-            return ([], 0, tooLarge);
-        }
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, cap) + 1);
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, cap + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                var n = await request.Body.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return (buffer, length, null);
-                }
-                length += n;
-                if (length > cap)
-                {
-                    while (await request.Body.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
-                    {
-                    }
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    return ([], 0, tooLarge);
-                }
-            }
-        }
-        catch (BadHttpRequestException ex)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return ([], 0, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? tooLarge : ApiErrors.ValidationError($"request body could not be read: {ex.Message}"));
-        }
     }
 }

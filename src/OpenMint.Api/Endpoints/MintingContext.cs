@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http;
 using OpenMint.Api.Auth;
+using OpenMint.Core;
+using OpenMint.Chain;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 
@@ -10,7 +12,7 @@ namespace OpenMint.Api.Endpoints;
 internal sealed record MintingTarget(ApiKey Key, ChainConfig Chain, Collection Collection, Project Project);
 
 /// <summary>
-/// Authenticates and resolves <c>/v1/chains/{chain}/collections/{address}</c> in the order of API.md's
+/// Authenticates and resolves <c>/v1/chains/{chain}/collections/{address}</c> in the order of docs/api.md's
 /// table: key (401), path (400/404), ownership (403). Tenancy rows are remembered for two seconds:
 /// operator changes (minting_enabled, limits) take effect within that.
 /// </summary>
@@ -20,16 +22,16 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
     private readonly ConcurrentDictionary<(string, string), (ChainConfig? Chain, Collection? Collection, DateTimeOffset Until)> _collections = new();
     private readonly ConcurrentDictionary<string, (Project? Project, DateTimeOffset Until)> _projects = new(StringComparer.Ordinal);
 
-    public async Task<(MintingTarget? Target, IResult? Error)> ResolveAsync(HttpRequest request, string chainName, string contractAddress, CancellationToken ct)
+    public async Task<Checked<MintingTarget>> ResolveAsync(HttpRequest request, string chainName, string contractAddress, CancellationToken ct)
     {
         var key = await auth.AuthenticateAsync(request, ct).ConfigureAwait(false);
         if (key is null)
         {
-            return (null, ApiErrors.Unauthorised());
+            return ApiErrors.Unauthorised(ApiKeyAuthenticator.MissingKeyProblem(request));
         }
-        if (!Address.TryNormalize(contractAddress, out var address))
+        if (!EthAddress.TryParse(contractAddress, out var address))
         {
-            return (null, ApiErrors.ValidationError($"contract_address: \"{Shorten(contractAddress)}\" is not an address (0x followed by 40 hex characters)"));
+            return ApiErrors.ValidationError($"contract_address: \"{Texts.Shorten(contractAddress)}\" is not an address (0x followed by 40 hex characters)");
         }
         var now = time.GetUtcNow();
         if (!_collections.TryGetValue((chainName, address), out var entry) || entry.Until <= now)
@@ -49,15 +51,15 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
         }
         if (entry.Chain is null)
         {
-            return (null, ApiErrors.NotFound($"chain {Shorten(chainName)} not found"));
+            return ApiErrors.NotFound($"chain {Texts.Shorten(chainName)} not found");
         }
         if (entry.Collection is null)
         {
-            return (null, ApiErrors.NotFound($"collection {address} not found on chain {chainName}"));
+            return ApiErrors.NotFound($"collection {address} not found on chain {chainName}");
         }
         if (entry.Collection.ProjectId != key.ProjectId)
         {
-            return (null, ApiErrors.Mint(403, "AUTHENTICATION_ERROR", "API Key is not allowed to access this collection"));
+            return ApiErrors.Mint(403, "AUTHENTICATION_ERROR", "API Key is not allowed to access this collection");
         }
         if (!_projects.TryGetValue(key.ProjectId, out var p) || p.Until <= now)
         {
@@ -66,10 +68,8 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
         }
         if (p.Project is null)
         {
-            return (null, ApiErrors.Unauthorised());
+            return ApiErrors.Unauthorised();
         }
-        return (new MintingTarget(key, entry.Chain, entry.Collection, p.Project), null);
+        return new MintingTarget(key, entry.Chain, entry.Collection, p.Project);
     }
-
-    private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "...";
 }

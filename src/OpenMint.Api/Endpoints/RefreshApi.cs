@@ -1,23 +1,21 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Refresh;
+using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
-using OpenMint.Storage;
+using OpenMint.Core.RateLimits;
 
 namespace OpenMint.Api.Endpoints;
 
 /// <summary>
-/// API.md section 2: metadata refreshes. The path names no chain, so a refresh's collection is found by
+/// docs/api.md, metadata refreshes. The path names no chain, so a refresh's collection is found by
 /// address among every chain's collections; when the signer owns several (the same address on two chains),
 /// the oldest registered one is refreshed.
 /// </summary>
@@ -26,26 +24,10 @@ public static partial class RefreshApi
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
 
-    private static readonly JsonSerializerOptions Wire = new() { PropertyNamingPolicy = null };
-
-    public static IServiceCollection AddRefreshApi(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
+    public static IServiceCollection AddRefreshApi(this IServiceCollection services)
     {
-        var options = configuration.GetSection(RefreshOptions.Section).Get<RefreshOptions>() ?? new RefreshOptions();
-        options.Validate();
-        services.AddSingleton(options);
-        services.AddSingleton<IRefreshStore>(store);
         services.AddSingleton<RefreshSignal>();
-        services.AddSingleton(sp => new RefreshAuth(options, sp.GetRequiredService<TimeProvider>()));
-        return services;
-    }
-
-    public static IServiceCollection AddRefreshWorker(this IServiceCollection services, IConfiguration configuration, OpenMintStore store)
-    {
-        services.AddSingleton(sp => new MetadataFetcher(sp.GetRequiredService<RefreshOptions>(), sp.GetRequiredService<TimeProvider>()));
-        // eth_call goes to the operator's own RPC endpoint (often loopback), so it does not pass the SSRF guard.
-        services.AddSingleton(sp => new BaseUriResolver(store, new HttpClient(), sp.GetRequiredService<RefreshOptions>()));
-        services.AddSingleton<RefreshProcessor>();
-        services.AddHostedService<RefreshWorkerService>();
+        services.AddSingleton(sp => new RefreshAuth(sp.GetRequiredService<RefreshOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ISignatureLedger>()));
         return services;
     }
 
@@ -59,26 +41,58 @@ public static partial class RefreshApi
         return routes;
     }
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex AddressPattern();
+    private static ApiError Unauthorised(string problem) => ApiErrors.Refresh(401, "unauthorised_request", "invalid signature headers", problem);
+    private static ApiError Forbidden() => ApiErrors.Refresh(403, "authentication_error", "the signer does not own this collection's project");
+    private static ApiError Invalid(string message) => ApiErrors.Refresh(400, "validation_error", message);
+    private static ApiError NotFound(string message) => ApiErrors.Refresh(404, "resource_not_found", message);
 
-    private static IResult Unauthorised(string problem) => ApiErrors.Refresh(401, "unauthorised_request", "invalid signature headers", problem);
-    private static IResult Forbidden() => ApiErrors.Refresh(403, "authentication_error", "the signer does not own this collection's project");
-    private static IResult Invalid(string message) => ApiErrors.Refresh(400, "validation_error", message);
-    private static IResult NotFound(string message) => ApiErrors.Refresh(404, "resource_not_found", message);
-
-    internal static async Task<IResult> CreateAsync(
-        HttpContext http, RefreshAuth auth, IRefreshStore refreshes, OpenMintStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
+    internal static async Task<Results<Accepted<RefreshCreated>, ApiError>> CreateAsync(
+        HttpContext http, RefreshAuth auth, IRefreshStore refreshes, ITenancyStore tenancy, IRateWindowStore store, RefreshSignal signal, TimeProvider time, CancellationToken ct)
     {
-        var caller = auth.Authenticate(http.Request);
+        var caller = await auth.AuthenticateOnceAsync(http.Request, ct).ConfigureAwait(false);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);
         }
+        if (!(await ReadCreateRequestAsync(http.Request, ct).ConfigureAwait(false)).TryGet(out var request, out var invalid))
+        {
+            return invalid;
+        }
+        if (!(await FindOwnedCollectionAsync(refreshes, request.Address, caller.Address!, ct).ConfigureAwait(false)).TryGet(out var collection, out var refusal))
+        {
+            return refusal;
+        }
+        var project = await tenancy.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
+        if (project is null)
+        {
+            return NotFound("collection not found");
+        }
+        if (request.TokenIds.Count > project.RefreshMaxTokensPerRequest)
+        {
+            return Invalid($"token_ids: maximum number of items is {project.RefreshMaxTokensPerRequest}");
+        }
+
+        var now = time.GetUtcNow();
+        if (!(await ConsumeLimitsAsync(http, store, project, request.TokenIds.Count, now, ct).ConfigureAwait(false)).TryGet(out var tokens, out var limited))
+        {
+            return limited;
+        }
+
+        var job = await refreshes.CreateRefreshAsync(new NewRefresh(UuidV7.New(time), collection, request.TokenIds, now), ct).ConfigureAwait(false);
+        signal.Notify();
+        AddLimitHeaders(http, tokens);
+        return TypedResults.Accepted((string?)null, new RefreshCreated(job.RefreshId.ToString("D")));
+    }
+
+    private sealed record CreateRequest(string Address, List<string> TokenIds);
+
+    /// <summary>The create body: <c>{"collection_address": "0x..", "token_ids": ["1", ...]}</c>, ids canonical and distinct.</summary>
+    private static async Task<Checked<CreateRequest>> ReadCreateRequestAsync(HttpRequest httpRequest, CancellationToken ct)
+    {
         JsonDocument body;
         try
         {
-            body = await JsonDocument.ParseAsync(http.Request.Body, default, ct).ConfigureAwait(false);
+            body = await JsonDocument.ParseAsync(httpRequest.Body, default, ct).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -89,12 +103,15 @@ public static partial class RefreshApi
         {
             return Invalid("request body must be a JSON object: {\"collection_address\": \"0x..\", \"token_ids\": [\"1\"]}");
         }
+        if (JsonText.FindInvalidString(body.RootElement) is { } badText)
+        {
+            return Invalid($"{badText.TrimStart('/')}: not valid text (a lone UTF-16 surrogate escape or invalid UTF-8)");
+        }
         if (!body.RootElement.TryGetProperty("collection_address", out var addressElement) || addressElement.ValueKind != JsonValueKind.String
-            || !AddressPattern().IsMatch(addressElement.GetString()!))
+            || !JsonText.TryGetString(addressElement, out var addressText) || !EthAddress.TryParse(addressText, out var address))
         {
             return Invalid("collection_address: must be 0x followed by 40 hex digits");
         }
-        var address = addressElement.GetString()!.ToLowerInvariant();
         if (!body.RootElement.TryGetProperty("token_ids", out var idsElement) || idsElement.ValueKind != JsonValueKind.Array)
         {
             return Invalid("token_ids: must be an array of decimal token id strings");
@@ -107,10 +124,10 @@ public static partial class RefreshApi
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in idsElement.EnumerateArray())
         {
-            var raw = item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText();
-            if (item.ValueKind != JsonValueKind.String || !TokenIds.TryCanonical(raw, out var id))
+            var raw = JsonText.Describe(item);
+            if (item.ValueKind != JsonValueKind.String || !Uint256.TryCanonicalize(raw, out var id))
             {
-                return Invalid($"token_ids: invalid token id {Shorten(raw)}: must be a decimal uint256 string");
+                return Invalid($"token_ids: invalid token id {Texts.Shorten(raw ?? "null")}: must be a decimal uint256 string");
             }
             if (!seen.Add(id))
             {
@@ -119,53 +136,35 @@ public static partial class RefreshApi
             tokenIds.Add(id);
         }
 
-        var (collection, refusal) = await FindOwnedCollectionAsync(refreshes, address, caller.Address!, ct).ConfigureAwait(false);
-        if (collection is null)
-        {
-            return refusal!;
-        }
-        var project = await store.GetProjectAsync(collection.ProjectId, ct).ConfigureAwait(false);
-        if (project is null)
-        {
-            return NotFound("collection not found");
-        }
-        if (tokenIds.Count > project.RefreshMaxTokensPerRequest)
-        {
-            return Invalid($"token_ids: maximum number of items is {project.RefreshMaxTokensPerRequest}");
-        }
+        return new CreateRequest(address, tokenIds);
+    }
 
-        var now = time.GetUtcNow();
+    /// <summary>Requests per second, then tokens per hour; either refusal is a 429 with the hour's headers.</summary>
+    private static async Task<Checked<RateDecision>> ConsumeLimitsAsync(HttpContext http, IRateWindowStore store, Project project, int tokenCount, DateTimeOffset now, CancellationToken ct)
+    {
         var requests = await store.TryConsumeRateAsync($"refresh-req:{project.Id}", project.RefreshRequestsPerSecond, TimeSpan.FromSeconds(1), 1, now, ct).ConfigureAwait(false);
         if (!requests.Allowed)
         {
             var hour = await store.PeekRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), now, ct).ConfigureAwait(false);
             return LimitExceeded(http, hour);
         }
-        var tokens = await store.TryConsumeRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), tokenIds.Count, now, ct).ConfigureAwait(false);
-        if (!tokens.Allowed)
-        {
-            return LimitExceeded(http, tokens);
-        }
-
-        var job = await refreshes.CreateRefreshAsync(new NewRefresh(UuidV7.New(time), collection, tokenIds, now), ct).ConfigureAwait(false);
-        signal.Notify();
-        AddLimitHeaders(http, tokens);
-        return Results.Json(new { refresh_id = job.RefreshId.ToString("D") }, Wire, statusCode: 202);
+        var tokens = await store.TryConsumeRateAsync($"refresh-tokens:{project.Id}", project.RefreshTokensPerHour, TimeSpan.FromHours(1), tokenCount, now, ct).ConfigureAwait(false);
+        return tokens.Allowed ? tokens : LimitExceeded(http, tokens);
     }
 
     /// <summary>No collection with the address: 404. Collections exist but the signer owns none: 403.</summary>
-    private static async Task<(RefreshCollection? Collection, IResult? Refusal)> FindOwnedCollectionAsync(IRefreshStore refreshes, string address, string signer, CancellationToken ct)
+    private static async Task<Checked<RefreshCollection>> FindOwnedCollectionAsync(IRefreshStore refreshes, string address, string signer, CancellationToken ct)
     {
         var found = await refreshes.FindCollectionsByAddressAsync(address, ct).ConfigureAwait(false);
         if (found.Count == 0)
         {
-            return (null, NotFound($"collection {address} not found"));
+            return NotFound($"collection {address} not found");
         }
         var owned = found.FirstOrDefault(c => string.Equals(c.OwnerAddress, signer, StringComparison.OrdinalIgnoreCase));
-        return owned is null ? (null, Forbidden()) : (owned, null);
+        return owned is null ? Forbidden() : owned;
     }
 
-    private static IResult LimitExceeded(HttpContext http, RateDecision hour)
+    private static ApiError LimitExceeded(HttpContext http, RateDecision hour)
     {
         AddLimitHeaders(http, hour);
         return ApiErrors.Refresh(429, "refresh_limit_exceeded", "Refresh limit exceeded");
@@ -178,177 +177,109 @@ public static partial class RefreshApi
         http.Response.Headers["x-imx-refresh-limit-reset"] = hour.WindowEnd.ToString(CultureInfo.InvariantCulture);
     }
 
-    internal static async Task<IResult> GetAsync(string refreshId, HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
+    internal static async Task<Results<Ok<RefreshView>, ApiError>> GetAsync(string refreshId, HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
     {
         var caller = auth.Authenticate(http.Request);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);
         }
-        var (job, refusal) = await FindOwnedRefreshAsync(refreshes, refreshId, caller.Address!, ct).ConfigureAwait(false);
-        if (job is null)
+        if (!(await FindOwnedRefreshAsync(refreshes, refreshId, caller.Address!, ct).ConfigureAwait(false)).TryGet(out var job, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
-        return Results.Json(new
-        {
-            refresh_id = job.RefreshId.ToString("D"),
-            status = StatusName(job.Status),
-            collection_address = job.CollectionAddress,
-            started_at = WireTime(job.StartedAt),
-            completed_at = WireTime(job.CompletedAt),
-            summary = new { succeeded = job.Succeeded, failed = job.Failed, pending = job.Pending },
-        }, Wire);
+        return TypedResults.Ok(RefreshView.From(job));
     }
 
-    internal static async Task<IResult> ErrorsAsync(string refreshId, HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
+    internal static async Task<Results<Ok<RefreshListPage<RefreshErrorView>>, ApiError>> ErrorsAsync(
+        string refreshId, HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
     {
         var caller = auth.Authenticate(http.Request);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);
         }
-        if (!TryPaging(http.Request, 'e', out var pageSize, out var after, out var problem))
+        if (!Paging(http.Request, PageCursor.RefreshErrors).TryGet(out var paging, out var problem))
         {
-            return Invalid(problem!);
+            return problem;
         }
-        var (job, refusal) = await FindOwnedRefreshAsync(refreshes, refreshId, caller.Address!, ct).ConfigureAwait(false);
-        if (job is null)
+        if (!(await FindOwnedRefreshAsync(refreshes, refreshId, caller.Address!, ct).ConfigureAwait(false)).TryGet(out var job, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
-        var page = await refreshes.ListRefreshErrorsAsync(job.Seq, after, pageSize, ct).ConfigureAwait(false);
-        return Results.Json(new
-        {
-            result = page.Items.Select(e => new
-            {
-                token_id = e.TokenId,
-                collection_address = e.CollectionAddress,
-                client_token_metadata_url = e.Url,
-                client_response_status_code = e.StatusCode,
-                client_response_body = e.Body,
-                error_code = e.ErrorCode,
-                created_at = Time.ToWire(e.CreatedAt),
-            }),
-            cursor = page.Items.Count == 0 ? (http.Request.Query["cursor"].ToString() ?? "") : EncodeCursor('e', page.Items[^1].Id),
-            remaining = page.HasMore ? 1 : 0,
-        }, Wire);
+        var page = await refreshes.ListRefreshErrorsAsync(job.Seq, paging.Position, paging.PageSize, ct).ConfigureAwait(false);
+        return TypedResults.Ok(new RefreshListPage<RefreshErrorView>(
+            page.Items.Select(RefreshErrorView.From).ToList(),
+            page.Items.Count == 0 ? http.Request.Query["cursor"].ToString() : PageCursor.Encode(PageCursor.RefreshErrors, page.Items[^1].Id),
+            page.HasMore ? 1 : 0));
     }
 
-    internal static async Task<IResult> ListAsync(HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
+    internal static async Task<Results<Ok<RefreshListPage<RefreshListItem>>, ApiError>> ListAsync(
+        HttpContext http, RefreshAuth auth, IRefreshStore refreshes, CancellationToken ct)
     {
         var caller = auth.Authenticate(http.Request);
         if (!caller.IsAuthenticated)
         {
             return Unauthorised(caller.Problem!);
         }
-        if (!TryPaging(http.Request, 'r', out var pageSize, out var before, out var problem))
+        if (!Paging(http.Request, PageCursor.Refreshes).TryGet(out var paging, out var problem))
         {
-            return Invalid(problem!);
+            return problem;
         }
         string? address = null;
         var filter = http.Request.Query["collection_address"].ToString();
         if (filter.Length > 0)
         {
-            if (!AddressPattern().IsMatch(filter))
+            if (!EthAddress.IsValid(filter))
             {
                 return Invalid("collection_address: must be 0x followed by 40 hex digits");
             }
             address = filter.ToLowerInvariant();
-            var (_, refusal) = await FindOwnedCollectionAsync(refreshes, address, caller.Address!, ct).ConfigureAwait(false);
-            if (refusal is not null)
+            if (!(await FindOwnedCollectionAsync(refreshes, address, caller.Address!, ct).ConfigureAwait(false)).TryGet(out _, out var refusal))
             {
                 return refusal;
             }
         }
-        var page = await refreshes.ListRefreshesAsync(caller.Address!, address, before, pageSize, ct).ConfigureAwait(false);
-        return Results.Json(new
-        {
-            result = page.Items.Select(j => new
-            {
-                refresh_id = j.RefreshId.ToString("D"),
-                status = StatusName(j.Status),
-                collection_address = j.CollectionAddress,
-                started_at = WireTime(j.StartedAt),
-                completed_at = WireTime(j.CompletedAt),
-            }),
-            cursor = page.Items.Count == 0 ? (http.Request.Query["cursor"].ToString() ?? "") : EncodeCursor('r', page.Items[^1].Seq),
-            remaining = page.HasMore ? 1 : 0,
-        }, Wire);
+        var page = await refreshes.ListRefreshesAsync(caller.Address!, address, paging.Position, paging.PageSize, ct).ConfigureAwait(false);
+        return TypedResults.Ok(new RefreshListPage<RefreshListItem>(
+            page.Items.Select(RefreshListItem.From).ToList(),
+            page.Items.Count == 0 ? http.Request.Query["cursor"].ToString() : PageCursor.Encode(PageCursor.Refreshes, page.Items[^1].Seq),
+            page.HasMore ? 1 : 0));
     }
 
     /// <summary>Unknown or malformed id: 404. Someone else's refresh: 403.</summary>
-    private static async Task<(RefreshJob? Job, IResult? Refusal)> FindOwnedRefreshAsync(IRefreshStore refreshes, string refreshId, string signer, CancellationToken ct)
+    private static async Task<Checked<RefreshJob>> FindOwnedRefreshAsync(IRefreshStore refreshes, string refreshId, string signer, CancellationToken ct)
     {
         if (!Guid.TryParse(refreshId, out var id))
         {
-            return (null, NotFound($"refresh {Shorten(refreshId)} not found"));
+            return NotFound($"refresh {Texts.Shorten(refreshId)} not found");
         }
         var job = await refreshes.GetRefreshAsync(id, ct).ConfigureAwait(false);
         if (job is null)
         {
-            return (null, NotFound($"refresh {id:D} not found"));
+            return NotFound($"refresh {id:D} not found");
         }
-        return string.Equals(job.OwnerAddress, signer, StringComparison.OrdinalIgnoreCase) ? (job, null) : (null, Forbidden());
+        return string.Equals(job.OwnerAddress, signer, StringComparison.OrdinalIgnoreCase) ? job : Forbidden();
     }
 
-    private static bool TryPaging(HttpRequest request, char kind, out int pageSize, out long? position, out string? problem)
+    private readonly record struct PageRequest(int PageSize, long? Position);
+
+    /// <summary><c>page_size</c> and <c>cursor</c> of both list endpoints; a cursor of another list (or none of ours) is a 400.</summary>
+    private static Checked<PageRequest> Paging(HttpRequest request, char kind)
     {
-        pageSize = DefaultPageSize;
-        position = null;
-        problem = null;
+        var pageSize = DefaultPageSize;
         var size = request.Query["page_size"].ToString();
         if (size.Length > 0 && (!int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > MaxPageSize))
         {
-            problem = $"page_size: must be 1..{MaxPageSize}";
-            return false;
+            return Invalid($"page_size: must be 1..{MaxPageSize}");
         }
         var cursor = request.Query["cursor"].ToString();
-        if (cursor.Length > 0)
+        if (cursor.Length == 0)
         {
-            if (!TryDecodeCursor(cursor, kind, out var value))
-            {
-                problem = "cursor: not a cursor this endpoint returned";
-                return false;
-            }
-            position = value;
+            return new PageRequest(pageSize, null);
         }
-        return true;
+        return PageCursor.TryDecode(cursor, kind.ToString(), out _, out var position)
+            ? new PageRequest(pageSize, position)
+            : Invalid("cursor: not a cursor this endpoint returned");
     }
-
-    /// <summary>Opaque to clients: base64url of "kind:position" (a refresh seq or an error row id).</summary>
-    private static string EncodeCursor(char kind, long position) =>
-        Base64Url.EncodeToString(Encoding.ASCII.GetBytes($"{kind}:{position.ToString(CultureInfo.InvariantCulture)}"));
-
-    private static bool TryDecodeCursor(string cursor, char kind, out long position)
-    {
-        position = 0;
-        if (cursor.Length > 64)
-        {
-            return false;
-        }
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(cursor);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-        var text = Encoding.ASCII.GetString(bytes);
-        return text.Length > 2 && text[0] == kind && text[1] == ':'
-            && long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out position);
-    }
-
-    private static string StatusName(RefreshStatus status) => status switch
-    {
-        RefreshStatus.Queued => "queued",
-        RefreshStatus.InProgress => "in_progress",
-        _ => "completed",
-    };
-
-    private static string? WireTime(DateTimeOffset? value) => value is null ? null : Time.ToWire(value.Value);
-
-    private static string Shorten(string? value) => value is null ? "null" : value.Length > 80 ? value[..80] + "..." : value;
 }

@@ -18,18 +18,22 @@ internal sealed record RefreshCaller(string? Address, string? Problem)
 /// <c>x-imx-eth-timestamp</c> string; the recovered signer must be <c>x-imx-eth-address</c> and the timestamp
 /// within <see cref="RefreshOptions.TimestampToleranceSeconds"/> of server time.
 /// </summary>
-internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider time)
+internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider time, ISignatureLedger ledger)
 {
     public const string AddressHeader = "x-imx-eth-address";
     public const string SignatureHeader = "x-imx-eth-signature";
     public const string TimestampHeader = "x-imx-eth-timestamp";
 
-    [GeneratedRegex("^0x[0-9a-fA-F]{40}$")]
-    private static partial Regex AddressPattern();
-
     // r (64 hex) s (64 hex) v (2 hex: 00/01, or 1b/1c as wallets write it).
     [GeneratedRegex("^0x[0-9a-fA-F]{128}(00|01|1[bB]|1[cC])$")]
     private static partial Regex SignaturePattern();
+
+    /// <summary>secp256k1 n/2, 64 lower-case hex digits: s above it is the malleated twin of a valid signature.</summary>
+    private const string HalfOrder = "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
+
+    /// <summary>For a signature that matched <see cref="SignaturePattern"/>: s (hex 66..130) compared as fixed-width hex.</summary>
+    internal static bool IsHighS(string signature) =>
+        string.Compare(signature.Substring(66, 64), HalfOrder, StringComparison.OrdinalIgnoreCase) > 0;
 
     private DateTimeOffset Now => options.AuthClockUnixSeconds is { } pinned ? DateTimeOffset.FromUnixTimeSeconds(pinned) : time.GetUtcNow();
 
@@ -42,13 +46,17 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
         {
             return new(null, "missing x-imx-eth-address, x-imx-eth-signature or x-imx-eth-timestamp header");
         }
-        if (!AddressPattern().IsMatch(address))
+        if (!EthAddress.IsValid(address))
         {
             return new(null, "x-imx-eth-address is not an address");
         }
         if (!SignaturePattern().IsMatch(signature))
         {
             return new(null, "x-imx-eth-signature must be 0x + r (64 hex) + s (64 hex) + v (00, 01, 1b or 1c)");
+        }
+        if (IsHighS(signature))
+        {
+            return new(null, "x-imx-eth-signature has s above n/2 (EIP-2): sign again, wallets produce low-s signatures");
         }
         if (timestamp.Length > 12 || !timestamp.All(char.IsAsciiDigit)
             || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
@@ -65,6 +73,29 @@ internal sealed partial class RefreshAuth(RefreshOptions options, TimeProvider t
             return new(null, "x-imx-eth-signature was not made by x-imx-eth-address");
         }
         return new(signer.ToLowerInvariant(), null);
+    }
+
+    /// <summary>
+    /// <see cref="Authenticate"/> for a call that creates something (POST): the signature is also spent in the
+    /// store's ledger, so replaying it (here or on another instance) within its window is refused. Reads may reuse it.
+    /// </summary>
+    public async Task<RefreshCaller> AuthenticateOnceAsync(HttpRequest request, CancellationToken ct)
+    {
+        var caller = Authenticate(request);
+        if (!caller.IsAuthenticated)
+        {
+            return caller;
+        }
+        var signature = request.Headers[SignatureHeader].ToString().Trim().ToLowerInvariant();
+        // 1b/1c and 00/01 spell the same recovery id: one ledger entry for both spellings.
+        signature = signature[..^2] + (signature[^2..] is "1b" or "00" ? "00" : "01");
+        var timestamp = long.Parse(request.Headers[TimestampHeader].ToString().Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(timestamp + options.TimestampToleranceSeconds + 1);
+        if (!await ledger.TryUseAsync(signature, expires, Now, ct).ConfigureAwait(false))
+        {
+            return new(null, "x-imx-eth-signature was already used for a POST: each creating call needs a new signature (sign a new timestamp)");
+        }
+        return caller;
     }
 
     // Recovery costs milliseconds of CPU, and clients send the same (timestamp, signature) pair on every call

@@ -5,7 +5,7 @@ using OpenMint.Core.Refresh;
 namespace OpenMint.Api.Refresh;
 
 /// <summary>Hosts the refresh fetch loop; should the loop itself ever fault, it is started again after a pause.</summary>
-internal sealed partial class RefreshWorkerService(RefreshProcessor processor, ILogger<RefreshWorkerService> logger) : BackgroundService
+internal sealed partial class RefreshWorkerService(RefreshProcessor processor, TimeProvider time, ILogger<RefreshWorkerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -20,7 +20,7 @@ internal sealed partial class RefreshWorkerService(RefreshProcessor processor, I
                 LoopFaulted(logger, ex);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -30,7 +30,7 @@ public abstract record MintIntakeOutcome
     /// <summary>Nothing stored: the per-minute limit would be exceeded.</summary>
     public sealed record RateLimited(MintQuota Quota) : MintIntakeOutcome;
 
-    /// <summary>Nothing stored: a 409 of API.md (message and the field/values of <c>details</c>).</summary>
+    /// <summary>Nothing stored: a 409 of docs/api.md (message and the field/values of <c>details</c>).</summary>
     public sealed record Conflict(string Message, string Field, IReadOnlyList<string> Values) : MintIntakeOutcome;
 }
 

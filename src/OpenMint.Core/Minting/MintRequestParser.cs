@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using OpenMint.Chain;
 using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Minting;
@@ -20,13 +21,14 @@ public static class MintRequestParser
     public const int MaxReferenceIdLength = 256;
     public const int MaxMetadataBytes = 16 * 1024;
 
-    private static readonly string[] StringMetadataFields = ["name", "description", "image", "external_url", "animation_url", "youtube_url"];
-    private static readonly string[] DisplayTypes = ["number", "boost_percentage", "boost_number", "date"];
+    /// <summary>2^128: V1 and V2 presets mint by quantity from here on, and <c>mintBatch</c> reverts at or above it.</summary>
+    public const string ByQuantityThreshold = "340282366920938463463374607431768211456";
 
-    public static MintParseResult Parse(ReadOnlySpan<byte> body, CollectionKind kind) => Parse(body.ToArray(), kind);
+    public static MintParseResult Parse(ReadOnlySpan<byte> body, CollectionKind kind, PresetVariant variant = PresetVariant.Unknown) => Parse(body.ToArray(), kind, variant);
 
     /// <summary>Parses <paramref name="body"/> in place (the caller may reuse the buffer once this returns).</summary>
-    public static MintParseResult Parse(ReadOnlyMemory<byte> body, CollectionKind kind)
+    /// <param name="variant">The collection's preset: decides which token ids can be minted (by quantity or by id).</param>
+    public static MintParseResult Parse(ReadOnlyMemory<byte> body, CollectionKind kind, PresetVariant variant = PresetVariant.Unknown)
     {
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
@@ -43,11 +45,18 @@ public static class MintRequestParser
         }
         using (doc)
         {
-            return Parse(doc.RootElement, kind);
+            // A lone surrogate escape cannot become a .NET string, and lookups that unescape a property name to
+            // compare it throw on one. Only a body with a \u escape can hold one: a vectorized search, and the
+            // walk of every string only for those bodies, so such a body is refused wherever the escape sits.
+            if (body.Span.IndexOf("\\u"u8) >= 0 && JsonText.FindInvalidString(doc.RootElement) is { } bad)
+            {
+                return MintParseResult.Fail($"request body has an error: {bad}: not valid text (a lone UTF-16 surrogate escape such as \\ud800)");
+            }
+            return Parse(doc.RootElement, kind, variant);
         }
     }
 
-    private static MintParseResult Parse(JsonElement root, CollectionKind kind)
+    private static MintParseResult Parse(JsonElement root, CollectionKind kind, PresetVariant variant)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -71,15 +80,22 @@ public static class MintRequestParser
             return MintParseResult.Fail("request body has an error: doesn't match schema: /assets: minimum number of items is 1");
         }
 
+        return ParseAssets(assets, count, kind, variant);
+    }
+
+    /// <summary>Every asset, then the checks across assets (duplicates, ERC1155 amount sums); all or nothing.</summary>
+    private static MintParseResult ParseAssets(JsonElement assets, int count, CollectionKind kind, PresetVariant variant)
+    {
         var result = new List<MintAsset>(count);
         var referenceIds = new HashSet<string>(count, StringComparer.Ordinal);
         var tokenIds = new HashSet<string>(count, StringComparer.Ordinal);
         var compact = new MetadataWriter();
         long byQuantity = 0;
+        HashSet<string>? repeated = null;
         var index = 0;
         foreach (var item in assets.EnumerateArray())
         {
-            var error = ParseAsset(item, index, kind, compact, out var asset);
+            var error = ParseAsset(item, index, kind, variant, compact, out var asset);
             if (error is not null)
             {
                 return MintParseResult.Fail(error);
@@ -92,18 +108,47 @@ public static class MintRequestParser
             {
                 byQuantity++;
             }
-            else if (!tokenIds.Add(asset.TokenId) && kind == CollectionKind.Erc721)
+            else if (!tokenIds.Add(asset.TokenId))
             {
-                return MintParseResult.Fail($"duplicated token id: {asset.TokenId}");
+                if (kind == CollectionKind.Erc721)
+                {
+                    return MintParseResult.Fail($"duplicated token id: {asset.TokenId}");
+                }
+                (repeated ??= []).Add(asset.TokenId);
             }
             result.Add(asset);
             index++;
+        }
+        if (repeated is not null && CheckAmountSums(result, repeated) is { } overflow)
+        {
+            return MintParseResult.Fail(overflow);
         }
         // The limit counts distinct token ids: many copies of one ERC1155 id count once.
         return new MintParseResult(result, null, tokenIds.Count + byQuantity);
     }
 
-    private static string? ParseAsset(JsonElement item, int index, CollectionKind kind, MetadataWriter compact, out MintAsset? asset)
+    /// <summary>ERC1155 amounts of one token id are minted together: their sum must still be a uint256.</summary>
+    private static string? CheckAmountSums(List<MintAsset> assets, HashSet<string> repeated)
+    {
+        var sums = new Dictionary<string, System.Numerics.BigInteger>(StringComparer.Ordinal);
+        for (var i = 0; i < assets.Count; i++)
+        {
+            var a = assets[i];
+            if (a.TokenId is null || a.Amount is null || !repeated.Contains(a.TokenId))
+            {
+                continue;
+            }
+            var sum = sums.GetValueOrDefault(a.TokenId) + Uint256.ToBigInteger(a.Amount);
+            if (sum > Uint256.Max)
+            {
+                return $"request body has an error: {new AssetPath(i)}/amount: the amounts of token id {a.TokenId} in this request add up to more than 2^256-1";
+            }
+            sums[a.TokenId] = sum;
+        }
+        return null;
+    }
+
+    private static string? ParseAsset(JsonElement item, int index, CollectionKind kind, PresetVariant variant, MetadataWriter compact, out MintAsset? asset)
     {
         asset = null;
         // Where an error points; only formatted when there is one.
@@ -112,75 +157,15 @@ public static class MintRequestParser
         {
             return $"request body has an error: doesn't match schema: {at}: value must be an object";
         }
-
-        if (!TryGetString(item, "reference_id", at, required: true, out var referenceId, out var error))
+        var error = ParseOwnerAndReference(item, at, out var referenceId, out var owner);
+        if (error is not null)
         {
             return error;
         }
-        if (referenceId!.Length is 0 or > MaxReferenceIdLength)
-        {
-            return $"request body has an error: doesn't match schema: {at}/reference_id: length must be between 1 and {MaxReferenceIdLength} characters";
-        }
-
-        if (!TryGetString(item, "owner_address", at, required: true, out var ownerRaw, out error))
+        error = ParseTokenAndAmount(item, at, kind, variant, out var tokenId, out var amount);
+        if (error is not null)
         {
             return error;
-        }
-        if (!Address.TryNormalize(ownerRaw, out var owner))
-        {
-            return $"request body has an error: doesn't match schema: {at}/owner_address: \"{Truncate(ownerRaw!)}\" is not an address (0x followed by 40 hex characters)";
-        }
-
-        if (!TryGetString(item, "token_id", at, required: false, out var tokenRaw, out error))
-        {
-            return error;
-        }
-        string? tokenId = null;
-        if (tokenRaw is not null)
-        {
-            if (!Uint256.TryCanonicalize(tokenRaw, out var canonical))
-            {
-                return $"request body has an error: doesn't match schema: {at}/token_id: \"{Truncate(tokenRaw)}\" is not a uint256 decimal string (digits only, at most 2^256-1)";
-            }
-            tokenId = canonical;
-        }
-
-        if (!TryGetString(item, "amount", at, required: false, out var amountRaw, out error))
-        {
-            return error;
-        }
-        string? amount = null;
-        if (amountRaw is not null)
-        {
-            if (!Uint256.TryCanonicalize(amountRaw, out var canonical))
-            {
-                return $"request body has an error: doesn't match schema: {at}/amount: \"{Truncate(amountRaw)}\" is not a uint256 decimal string (digits only, at most 2^256-1)";
-            }
-            amount = canonical;
-        }
-
-        if (kind == CollectionKind.Erc721)
-        {
-            if (amount is not null && amount != "1")
-            {
-                return "amount is only relevant for ERC1155 collections, it must be absent or \"1\" for ERC721 collections";
-            }
-            amount = null;
-        }
-        else
-        {
-            if (tokenId is null)
-            {
-                return $"request body has an error: {at}/token_id: token_id is required for ERC1155 collections";
-            }
-            if (amount is null)
-            {
-                return $"request body has an error: {at}/amount: amount is required for ERC1155 collections";
-            }
-            if (amount == "0")
-            {
-                return $"request body has an error: {at}/amount: amount must be greater than 0";
-            }
         }
 
         string? metadata = null;
@@ -197,7 +182,99 @@ public static class MintRequestParser
             }
         }
 
-        asset = new MintAsset(referenceId, owner, tokenId, amount, metadata);
+        asset = new MintAsset(referenceId!, owner!, tokenId, amount, metadata);
+        return null;
+    }
+
+    private static string? ParseOwnerAndReference(JsonElement item, AssetPath at, out string? referenceId, out string? owner)
+    {
+        owner = null;
+        if (!TryGetString(item, "reference_id", at, required: true, out referenceId, out var error))
+        {
+            return error;
+        }
+        if (referenceId!.Length is 0 or > MaxReferenceIdLength)
+        {
+            return $"request body has an error: doesn't match schema: {at}/reference_id: length must be between 1 and {MaxReferenceIdLength} characters";
+        }
+        if (JsonText.HasControlCharacter(referenceId))
+        {
+            // NUL and friends cannot travel back in a path to read the request by id.
+            return $"request body has an error: doesn't match schema: {at}/reference_id: must not contain control characters";
+        }
+
+        if (!TryGetString(item, "owner_address", at, required: true, out var ownerRaw, out error))
+        {
+            return error;
+        }
+        if (!EthAddress.TryParse(ownerRaw, out var lower))
+        {
+            return $"request body has an error: doesn't match schema: {at}/owner_address: \"{Truncate(ownerRaw!)}\" is not an address (0x followed by 40 hex characters)";
+        }
+        if (lower == EthAddress.Zero)
+        {
+            return $"request body has an error: {at}/owner_address: the zero address cannot receive a token (the mint would revert)";
+        }
+        owner = lower;
+        return null;
+    }
+
+    private static string? ParseTokenAndAmount(JsonElement item, AssetPath at, CollectionKind kind, PresetVariant variant, out string? tokenId, out string? amount)
+    {
+        amount = null;
+        var error = ParseUint256(item, "token_id", at, out tokenId);
+        if (error is not null)
+        {
+            return error;
+        }
+        error = ParseUint256(item, "amount", at, out amount);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (kind == CollectionKind.Erc721)
+        {
+            if (amount is not null && amount != "1")
+            {
+                return "amount is only relevant for ERC1155 collections, it must be absent or \"1\" for ERC721 collections";
+            }
+            amount = null;
+            if (tokenId is null && variant == PresetVariant.Erc721MintById)
+            {
+                return $"request body has an error: {at}/token_id: token_id is required for this collection (ImmutableERC721MintByID has no mint by quantity)";
+            }
+            if (tokenId is not null && variant is PresetVariant.Erc721V2 or PresetVariant.Erc721V1 && Uint256.Compare(tokenId, ByQuantityThreshold) >= 0)
+            {
+                return $"request body has an error: {at}/token_id: must be below 2^128 ({ByQuantityThreshold}) on this collection: ids from there on are minted by quantity";
+            }
+            return null;
+        }
+        if (tokenId is null)
+        {
+            return $"request body has an error: {at}/token_id: token_id is required for ERC1155 collections";
+        }
+        if (amount is null)
+        {
+            return $"request body has an error: {at}/amount: amount is required for ERC1155 collections";
+        }
+        if (amount == "0")
+        {
+            return $"request body has an error: {at}/amount: amount must be greater than 0";
+        }
+        return null;
+    }
+
+    private static string? ParseUint256(JsonElement item, string field, AssetPath at, out string? canonical)
+    {
+        canonical = null;
+        if (!TryGetString(item, field, at, required: false, out var raw, out var error))
+        {
+            return error;
+        }
+        if (raw is not null && !Uint256.TryCanonicalize(raw, out canonical))
+        {
+            return $"request body has an error: doesn't match schema: {at}/{field}: \"{Truncate(raw)}\" is not a uint256 decimal string (digits only, at most 2^256-1)";
+        }
         return null;
     }
 
@@ -208,7 +285,11 @@ public static class MintRequestParser
         {
             return $"request body has an error: doesn't match schema: {at}: value must be an object or null";
         }
-        foreach (var field in StringMetadataFields)
+        if (JsonText.FindInvalidString(meta) is { } bad)
+        {
+            return $"request body has an error: {at}{bad}: not valid text (a lone UTF-16 surrogate escape such as \\ud800)";
+        }
+        foreach (var field in MetadataFields.Strings)
         {
             if (meta.TryGetProperty(field, out var v) && v.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
             {
@@ -240,7 +321,7 @@ public static class MintRequestParser
                 return $"request body has an error: doesn't match schema: {here}/value: value must be a string, number or boolean";
             }
             if (attribute.TryGetProperty("display_type", out var display) && display.ValueKind != JsonValueKind.Null
-                && (display.ValueKind != JsonValueKind.String || Array.IndexOf(DisplayTypes, display.GetString()) < 0))
+                && (display.ValueKind != JsonValueKind.String || !MetadataFields.DisplayTypes.Contains(display.GetString())))
             {
                 return $"request body has an error: doesn't match schema: {here}/display_type: value must be one of \"number\", \"boost_percentage\", \"boost_number\", \"date\" or null";
             }
@@ -266,7 +347,11 @@ public static class MintRequestParser
             error = $"request body has an error: doesn't match schema: {at}/{name}: value must be a string";
             return false;
         }
-        value = element.GetString();
+        if (!JsonText.TryGetString(element, out value))
+        {
+            error = $"request body has an error: {at}/{name}: not valid text (a lone UTF-16 surrogate escape such as \\ud800)";
+            return false;
+        }
         return true;
     }
 
@@ -284,35 +369,6 @@ public static class MintRequestParser
     private readonly record struct AttributePath(MetadataPath Metadata, int Index)
     {
         public override string ToString() => Metadata + "/attributes/" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Compact metadata JSON, one buffer and writer reused for every asset of a request.</summary>
-    private sealed class MetadataWriter
-    {
-        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
-        private Utf8JsonWriter? _writer;
-
-        public bool TryWrite(JsonElement element, int maxBytes, out string? json)
-        {
-            _buffer.ResetWrittenCount();
-            if (_writer is null)
-            {
-                _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            }
-            else
-            {
-                _writer.Reset(_buffer);
-            }
-            element.WriteTo(_writer);
-            _writer.Flush();
-            if (_buffer.WrittenCount > maxBytes)
-            {
-                json = null;
-                return false;
-            }
-            json = Encoding.UTF8.GetString(_buffer.WrittenSpan);
-            return true;
-        }
     }
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";

@@ -65,15 +65,9 @@ public interface IPipelineStore
     Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct);
 
     /// <summary>
-    /// In one store transaction: assigns <paramref name="nonce"/> (which must be the lease's next nonce),
-    /// writes the batch, the tx and its first signed attempt, and links the batch's requests.
-    /// Returns the ids written, or null (nothing written) when the lease, nonce or a request changed meanwhile.
-    /// </summary>
-    Task<RecordedTx?> RecordTxAsync(string chain, string signer, string instance, long nonce, MintBatch batch, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
-
-    /// <summary>
-    /// <see cref="RecordTxAsync"/> for several txs with consecutive nonces (the first must be the lease's next
-    /// nonce), all or nothing, in one store transaction. Returns the ids in order, or null when nothing was written.
+    /// In one store transaction, all or nothing: assigns consecutive nonces to <paramref name="txs"/> (the first must be
+    /// the lease's next nonce), writes each tx's batch, the tx and its first signed attempt, and links the batches' requests.
+    /// Returns the ids in order, or null (nothing written) when the lease, nonce or a request changed meanwhile.
     /// </summary>
     Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct);
 

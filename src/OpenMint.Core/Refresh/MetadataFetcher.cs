@@ -1,9 +1,9 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using OpenMint.Core.Net;
 
 namespace OpenMint.Core.Refresh;
 
@@ -29,7 +29,7 @@ public sealed class MetadataFetcher : IDisposable
     {
         _options = options;
         _time = time;
-        var guard = new AddressGuard(options);
+        var guard = new AddressGuard(options.AddressPolicy());
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = guard.ConnectAsync,
@@ -94,81 +94,18 @@ public sealed class MetadataFetcher : IDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(_options.AttemptTimeout);
-        HttpResponseMessage? response = null;
         int? status = null;
         try
         {
-            var current = uri;
-            for (var hop = 0; ; hop++)
+            var (response, refused) = await FollowRedirectsAsync(uri, deadline.Token).ConfigureAwait(false);
+            if (response is null)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, current);
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-                var code = (int)response.StatusCode;
-                if (code is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
-                {
-                    response.Dispose();
-                    response = null;
-                    var next = location.IsAbsoluteUri ? location : new Uri(current, location);
-                    if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"redirect to a non-http(s) URL: {next.Scheme}:"));
-                    }
-                    if (hop >= _options.MaxRedirects)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"more than {_options.MaxRedirects} redirects"));
-                    }
-                    current = next;
-                    continue;
-                }
-                break;
+                return refused!;
             }
-            status = (int)response.StatusCode;
-            if (status is 429 or 503)
+            using (response)
             {
-                var retryAfter = RetryAfter(response);
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body), retryAfter);
-            }
-            if (status != 200)
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, body));
-            }
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            if (!IsJsonMediaType(mediaType))
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
-            }
-            if (response.Content.Headers.ContentLength > _options.MaxBodyBytes)
-            {
-                var body = await ReadCappedTextAsync(response, deadline.Token).ConfigureAwait(false);
-                return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, body));
-            }
-            var (bytes, length, complete) = await ReadUpToAsync(response, _options.MaxBodyBytes, deadline.Token).ConfigureAwait(false);
-            try
-            {
-                if (!complete)
-                {
-                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
-                }
-                try
-                {
-                    using var doc = JsonDocument.Parse(bytes.AsMemory(0, length));
-                    if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                    {
-                        return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
-                    }
-                    return new(FetchResult.Ok(doc.RootElement.GetRawText()));
-                }
-                catch (JsonException)
-                {
-                    return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(bytes, length)));
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
+                status = (int)response.StatusCode;
+                return await ReadAnswerAsync(response, status.Value, deadline.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -184,9 +121,67 @@ public sealed class MetadataFetcher : IDisposable
         {
             return new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, status, Describe(ex)));
         }
-        finally
+    }
+
+    /// <summary>The first non-redirect answer (headers read), or why the redirect chain was refused.</summary>
+    private async Task<(HttpResponseMessage? Response, Attempt? Refused)> FollowRedirectsAsync(Uri uri, CancellationToken ct)
+    {
+        var current = uri;
+        for (var hop = 0; ; hop++)
         {
-            response?.Dispose();
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            if (code is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+            {
+                return (response, null);
+            }
+            response.Dispose();
+            var next = location.IsAbsoluteUri ? location : new Uri(current, location);
+            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            {
+                return (null, new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"redirect to a non-http(s) URL: {next.Scheme}:")));
+            }
+            if (hop >= _options.MaxRedirects)
+            {
+                return (null, new(FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, code, $"more than {_options.MaxRedirects} redirects")));
+            }
+            current = next;
+        }
+    }
+
+    /// <summary>Classifies an answer: retryable status, other non-200, not JSON, too large, not an object, or the metadata.</summary>
+    private async Task<Attempt> ReadAnswerAsync(HttpResponseMessage response, int status, CancellationToken ct)
+    {
+        if (status is 429 or 503)
+        {
+            var retryAfter = RetryAfter(response);
+            return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)), retryAfter);
+        }
+        if (status != 200)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.InvalidResponseStatusCode, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)));
+        }
+        if (!IsJsonMediaType(response.Content.Headers.ContentType?.MediaType) || response.Content.Headers.ContentLength > _options.MaxBodyBytes)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, await ReadCappedTextAsync(response, ct).ConfigureAwait(false)));
+        }
+        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var read = await CappedReader.ReadAsync(stream, _options.MaxBodyBytes, 16 * 1024, ct).ConfigureAwait(false);
+        if (!read.Complete)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(read.Memory);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                ? new(FetchResult.Ok(doc.RootElement.GetRawText()))
+                : new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
+        }
+        catch (JsonException)
+        {
+            return new(FetchResult.Fail(RefreshErrorCodes.UnableToDecodeResponse, status, Capped(read)));
         }
     }
 
@@ -195,7 +190,7 @@ public sealed class MetadataFetcher : IDisposable
         && (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
-    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    private TimeSpan RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
         if (header?.Delta is { } delta)
@@ -204,7 +199,7 @@ public sealed class MetadataFetcher : IDisposable
         }
         if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
+            var wait = date - _time.GetUtcNow();
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         }
         return TimeSpan.Zero;
@@ -219,7 +214,7 @@ public sealed class MetadataFetcher : IDisposable
             inner = inner.InnerException;
         }
         var message = inner == ex ? ex.Message : $"{ex.Message} ({inner.Message})";
-        return message.Length > 512 ? message[..512] : message;
+        return Texts.Cut(message, 512);
     }
 
     private async Task<string?> ReadCappedTextAsync(HttpResponseMessage response, CancellationToken ct)
@@ -230,15 +225,9 @@ public sealed class MetadataFetcher : IDisposable
         }
         try
         {
-            var (bytes, length, _) = await ReadUpToAsync(response, _options.StoredBodyBytes, ct).ConfigureAwait(false);
-            try
-            {
-                return Capped(bytes, length);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-            }
+            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            using var read = await CappedReader.ReadAsync(stream, _options.StoredBodyBytes, 16 * 1024, ct).ConfigureAwait(false);
+            return Capped(read);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
@@ -246,47 +235,7 @@ public sealed class MetadataFetcher : IDisposable
         }
     }
 
-    private string Capped(byte[] bytes, int length) => Encoding.UTF8.GetString(bytes, 0, Math.Min(length, _options.StoredBodyBytes));
-
-    /// <summary>Reads at most <paramref name="max"/> bytes; <c>complete</c> is false when more were on the way.</summary>
-    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadUpToAsync(HttpResponseMessage response, int max, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, 16 * 1024));
-        var length = 0;
-        try
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length > max)
-                    {
-                        return (buffer, length, false);
-                    }
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                    buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                var read = await stream.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max + 1) - length), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return (buffer, length, true);
-                }
-                length += read;
-                if (length > max)
-                {
-                    return (buffer, length, false);
-                }
-            }
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
+    private string Capped(PooledBytes read) => Encoding.UTF8.GetString(read.Buffer, 0, Math.Min(read.Length, _options.StoredBodyBytes));
 
     public void Dispose() => _http.Dispose();
 }

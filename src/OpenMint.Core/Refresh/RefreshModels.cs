@@ -1,6 +1,6 @@
 namespace OpenMint.Core.Refresh;
 
-/// <summary>The error codes of API.md section 2, exactly as they travel.</summary>
+/// <summary>The metadata refresh error codes of docs/api.md, exactly as they travel.</summary>
 public static class RefreshErrorCodes
 {
     public const string UnableToRetrieveMetadata = "unable_to_retrieve_metadata";

@@ -8,7 +8,7 @@ public sealed class RefreshOptions
     /// <summary>How far <c>x-imx-eth-timestamp</c> may be from server time, either way.</summary>
     public int TimestampToleranceSeconds { get; set; } = 300;
 
-    /// <summary>Pins the clock the auth check uses (unix seconds). Tests only: lets the API.md vector verify.</summary>
+    /// <summary>Pins the clock the auth check uses (unix seconds). Tests only: lets the signing test vector of docs/api.md verify.</summary>
     public long? AuthClockUnixSeconds { get; set; }
 
     /// <summary>Fetch from private, loopback, link-local, CGNAT and ULA addresses too. Off in production.</summary>
@@ -61,30 +61,30 @@ public sealed class RefreshOptions
     /// <summary>Deadline of the eth_call reading baseURI()/uri(id) when a refresh starts.</summary>
     public TimeSpan RpcTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Throws with the setting to fix when a value cannot work.</summary>
-    public void Validate()
+    /// <summary>Every problem with these values, each naming the setting to fix and an example value; empty when they can work.</summary>
+    public IEnumerable<string> Validate()
     {
-        static void Require(bool ok, string message)
+        if (TimestampToleranceSeconds <= 0) yield return "Refresh:TimestampToleranceSeconds must be > 0, e.g. 300 (the default)";
+        if (MaxConcurrency is <= 0 or > 4096) yield return "Refresh:MaxConcurrency must be 1..4096, e.g. 256 (the default)";
+        if (MaxConnectionsPerOrigin is <= 0 or > 1024) yield return "Refresh:MaxConnectionsPerOrigin must be 1..1024, e.g. 64 (the default)";
+        if (AttemptTimeout <= TimeSpan.Zero) yield return "Refresh:AttemptTimeout must be positive, e.g. 00:00:03 (the default)";
+        if (MaxRetries is < 0 or > 10) yield return "Refresh:MaxRetries must be 0..10, e.g. 2 (the default)";
+        if (MaxBodyBytes <= 0) yield return "Refresh:MaxBodyBytes must be > 0, e.g. 1048576 (the default)";
+        if (StoredBodyBytes is < 0 or > 65536) yield return "Refresh:StoredBodyBytes must be 0..65536, e.g. 2048 (the default)";
+        if (ClaimBatchSize <= 0) yield return "Refresh:ClaimBatchSize must be > 0, e.g. 512 (the default)";
+        if (ClaimLease <= AttemptTimeout * (MaxRetries + 1) + RetryAfterCap * MaxRetries)
         {
-            if (!ok)
-            {
-                throw new InvalidOperationException(message);
-            }
+            yield return "Refresh:ClaimLease must outlast every attempt and retry of one token "
+                + "(Refresh:AttemptTimeout × (Refresh:MaxRetries + 1) + Refresh:RetryAfterCap × Refresh:MaxRetries), e.g. 00:02:00 (the default)";
         }
-        Require(TimestampToleranceSeconds > 0, "Refresh:TimestampToleranceSeconds must be > 0 (default 300).");
-        Require(MaxConcurrency is > 0 and <= 4096, "Refresh:MaxConcurrency must be 1..4096 (default 256).");
-        Require(MaxConnectionsPerOrigin is > 0 and <= 1024, "Refresh:MaxConnectionsPerOrigin must be 1..1024 (default 64).");
-        Require(AttemptTimeout > TimeSpan.Zero, "Refresh:AttemptTimeout must be positive (default 00:00:03).");
-        Require(MaxRetries is >= 0 and <= 10, "Refresh:MaxRetries must be 0..10 (default 2).");
-        Require(MaxBodyBytes > 0, "Refresh:MaxBodyBytes must be > 0 (default 1048576).");
-        Require(StoredBodyBytes is >= 0 and <= 65536, "Refresh:StoredBodyBytes must be 0..65536 (default 2048).");
-        Require(ClaimBatchSize > 0, "Refresh:ClaimBatchSize must be > 0 (default 512).");
-        Require(ClaimLease > AttemptTimeout * (MaxRetries + 1) + RetryAfterCap * MaxRetries,
-            "Refresh:ClaimLease must outlast every attempt and retry of one token (default 00:02:00).");
-        Require(PollInterval > TimeSpan.Zero, "Refresh:PollInterval must be positive (default 00:00:00.5).");
+        if (PollInterval <= TimeSpan.Zero) yield return "Refresh:PollInterval must be positive, e.g. 00:00:00.5 (the default)";
+        if (RpcTimeout <= TimeSpan.Zero) yield return "Refresh:RpcTimeout must be positive, e.g. 00:00:10 (the default)";
         foreach (var e in AllowedEndpoints)
         {
-            Require(System.Net.IPEndPoint.TryParse(e, out var ep) && ep.Port > 0, $"Refresh:AllowedEndpoints entry '{e}' must be ip:port, e.g. 10.0.0.5:8080.");
+            if (!System.Net.IPEndPoint.TryParse(e, out var ep) || ep.Port == 0)
+            {
+                yield return $"Refresh:AllowedEndpoints entry '{e}' must be ip:port, e.g. 10.0.0.5:8080";
+            }
         }
     }
 }

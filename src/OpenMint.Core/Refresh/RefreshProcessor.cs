@@ -27,7 +27,7 @@ public sealed class RefreshProcessor(
         RefreshLog.Started(logger, Owner, options.MaxConcurrency, options.MaxConnectionsPerOrigin);
         var queue = Channel.CreateBounded<ClaimedToken>(new BoundedChannelOptions(options.ClaimBatchSize) { SingleWriter = true });
         var outcomes = Channel.CreateUnbounded<TokenOutcome>(new UnboundedChannelOptions { SingleReader = true });
-        using var flushDeadline = new CancellationTokenSource();
+        using var flushDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         var writer = WriteOutcomesAsync(outcomes.Reader, flushDeadline.Token);
         var fetchers = Enumerable.Range(0, options.MaxConcurrency).Select(_ => FetchLoopAsync(queue.Reader, outcomes.Writer, stop)).ToList();
         try
@@ -110,22 +110,22 @@ public sealed class RefreshProcessor(
                 break;
             }
             started++;
-            try
+            switch (await resolver.ResolveAsync(refresh, stop).ConfigureAwait(false))
             {
-                var baseUri = await resolver.ResolveAsync(refresh, stop).ConfigureAwait(false);
-                await store.MarkRefreshStartedAsync(refresh.Seq, Owner, baseUri, time.GetUtcNow(), stop).ConfigureAwait(false);
-                RefreshLog.RefreshBegan(logger, refresh.RefreshId, baseUri);
-            }
-            catch (BaseUriUnavailableException ex)
-            {
-                RefreshLog.BaseUriUnavailable(logger, refresh.RefreshId, ex.Message);
-                await store.FailRefreshAtStartAsync(refresh.Seq, Owner, RefreshErrorCodes.UnableToRetrieveMetadata, "", Cap(ex.Message), time.GetUtcNow(), stop).ConfigureAwait(false);
+                case BaseUriResolution.Resolved resolved:
+                    await store.MarkRefreshStartedAsync(refresh.Seq, Owner, resolved.BaseUri, time.GetUtcNow(), stop).ConfigureAwait(false);
+                    RefreshLog.RefreshBegan(logger, refresh.RefreshId, resolved.BaseUri);
+                    break;
+                case BaseUriResolution.Unavailable unavailable:
+                    RefreshLog.BaseUriUnavailable(logger, refresh.RefreshId, unavailable.Reason);
+                    await store.FailRefreshAtStartAsync(refresh.Seq, Owner, RefreshErrorCodes.UnableToRetrieveMetadata, "", Cap(unavailable.Reason), time.GetUtcNow(), stop).ConfigureAwait(false);
+                    break;
             }
         }
         return started;
     }
 
-    private string Cap(string text) => text.Length > options.StoredBodyBytes ? text[..options.StoredBodyBytes] : text;
+    private string Cap(string text) => Texts.Cut(text, options.StoredBodyBytes);
 
     private async Task FetchLoopAsync(ChannelReader<ClaimedToken> queue, ChannelWriter<TokenOutcome> outcomes, CancellationToken stop)
     {

@@ -3,28 +3,9 @@ using System.Numerics;
 
 namespace OpenMint.Core.Refresh;
 
-/// <summary>Token ids as the refresh API takes them and the token table keys them: canonical decimal uint256.</summary>
+/// <summary>Token ids of a refresh (canonical decimal uint256, parsed by <see cref="OpenMint.Chain.Uint256"/>) as metadata URLs.</summary>
 public static class TokenIds
 {
-    private static readonly BigInteger MaxUint256 = (BigInteger.One << 256) - 1;
-
-    /// <summary>Digits only, at most uint256; <paramref name="canonical"/> drops leading zeros.</summary>
-    public static bool TryCanonical(string? value, out string canonical)
-    {
-        canonical = "";
-        if (string.IsNullOrEmpty(value) || value.Length > 78 || !value.All(char.IsAsciiDigit))
-        {
-            return false;
-        }
-        var n = BigInteger.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
-        if (n > MaxUint256)
-        {
-            return false;
-        }
-        canonical = n.ToString(CultureInfo.InvariantCulture);
-        return true;
-    }
-
     /// <summary>
     /// The token's metadata URL: an ERC1155-style <c>{id}</c> in the base is replaced by the id as 64 lower-case
     /// hex digits (EIP-1155); otherwise the decimal id is appended.

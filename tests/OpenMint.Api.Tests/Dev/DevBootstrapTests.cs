@@ -23,8 +23,8 @@ public sealed class DevBootstrapTests(AnvilFixture anvil) : IClassFixture<AnvilF
         var ct = CancellationToken.None;
         var database = TempSqlite.NewDatabaseValue("dev");
         var stateDir = Path.Combine(Path.GetTempPath(), "openmint-dev-" + Guid.NewGuid().ToString("N"));
-        var store = await OpenMintStore.OpenAsync(database, ct);
-        var provisioned = await DevBootstrap.ProvisionAsync(store, database, anvil.Deployment, stateDir, TimeProvider.System, ct);
+        var store = await OpenMintStorage.OpenAsync(database, ct);
+        var provisioned = await DevBootstrap.ProvisionAsync(store.Tenancy, database, anvil.Deployment, stateDir, TimeProvider.System, ct);
 
         var app = await OpenMintServer.BuildAsync(new ServerOptions(database, "http://127.0.0.1:0", RunWorkers: false), ct);
         await using (app)
@@ -46,20 +46,20 @@ public sealed class DevBootstrapTests(AnvilFixture anvil) : IClassFixture<AnvilF
             Assert.Equal(info.ChainId, long.Parse((await RawRpc.CallAsync(new Uri(info.RpcUrl), "eth_chainId")).GetString()![2..], System.Globalization.NumberStyles.HexNumber));
             Assert.Equal(database, info.Database);
 
-            Assert.Equal(info.ProjectId, (await store.FindApiKeyAsync(info.ApiKey, ct))!.ProjectId);
-            var other = await store.FindApiKeyAsync(info.OtherProjectApiKey, ct);
+            Assert.Equal(info.ProjectId, (await store.Tenancy.FindApiKeyAsync(info.ApiKey, ct))!.ProjectId);
+            var other = await store.Tenancy.FindApiKeyAsync(info.OtherProjectApiKey, ct);
             Assert.NotNull(other);
             Assert.NotEqual(info.ProjectId, other.ProjectId);
-            Assert.Equal(info.OwnerAddress, (await store.GetProjectAsync(info.ProjectId, ct))!.OwnerAddress);
+            Assert.Equal(info.OwnerAddress, (await store.Tenancy.GetProjectAsync(info.ProjectId, ct))!.OwnerAddress);
 
-            var chain = (await store.GetChainAsync(info.ChainName, ct))!;
+            var chain = (await store.Tenancy.GetChainAsync(info.ChainName, ct))!;
             Assert.Equal([info.RpcUrl], chain.RpcUrls);
             Assert.StartsWith("file:", chain.MinterKeyRef, StringComparison.Ordinal);
             var keyFile = chain.MinterKeyRef![5..];
             Assert.Equal(DevAccounts.MinterPrivateKey, (await File.ReadAllTextAsync(keyFile)).Trim());
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
 
-            var collections = await store.ListCollectionsAsync(info.ProjectId, ct);
+            var collections = await store.Tenancy.ListCollectionsAsync(info.ProjectId, ct);
             Assert.Equal(6, collections.Count);
             foreach (var (name, collectionAddress) in info.Collections)
             {
@@ -77,7 +77,7 @@ public sealed class DevBootstrapTests(AnvilFixture anvil) : IClassFixture<AnvilF
             }
             await app.StopAsync(ct);
         }
-        await store.Db.DisposeAsync();
+        await store.DisposeAsync();
 
         // Keys live in files, never in the store.
         var dbBytes = Convert.ToHexStringLower(await File.ReadAllBytesAsync(database["sqlite:".Length..]));

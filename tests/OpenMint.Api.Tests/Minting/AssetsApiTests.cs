@@ -14,7 +14,7 @@ public sealed class AssetsApiTests(MintingServerFixture server) : IClassFixture<
     public async Task a_known_token_is_served_with_its_metadata_flat_on_result()
     {
         var now = DateTimeOffset.UtcNow;
-        await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+        await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
         {
             await c.ExecuteAsync("INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) SELECT id, '42', '0x00000000000000000000000000000000000000aa', @m, NULL, @now, @now FROM collection WHERE address = @a",
                 new { m = "{\"name\":\"Sword\",\"image\":\"https://x/42.png\",\"attributes\":[{\"trait_type\":\"power\",\"value\":9}]}", now = Time.ToWire(now), a = server.Erc721.ToLowerInvariant() });

@@ -61,10 +61,10 @@ public sealed class CliTests : IDisposable
 
         var key = await JsonOkAsync("key", "create", "--project", projectId);
         var secret = (string)key["secret"]!;
-        var store = await OpenMintStore.OpenAsync(_database, CancellationToken.None);
+        var store = await OpenMintStorage.OpenAsync(_database, CancellationToken.None);
         try
         {
-            Assert.Equal((string?)key["id"], (await store.FindApiKeyAsync(secret, CancellationToken.None))?.Id);
+            Assert.Equal((string?)key["id"], (await store.Tenancy.FindApiKeyAsync(secret, CancellationToken.None))?.Id);
             var listed = (await JsonOkAsync("key", "list", "--project", projectId)).AsArray();
             Assert.DoesNotContain(secret, listed.ToJsonString(), StringComparison.Ordinal);
 
@@ -76,16 +76,16 @@ public sealed class CliTests : IDisposable
             var updated = await JsonOkAsync("collection", "update", "--chain", "anvil", "--address", "0x00000000000000000000000000000000000000c1", "--minting-enabled", "false", "--base-uri", "");
             Assert.False((bool)updated["minting_enabled"]!);
             Assert.Null(updated["base_uri_override"]);
-            var stored = await store.GetCollectionAsync("anvil", "0x00000000000000000000000000000000000000c1", CancellationToken.None);
+            var stored = await store.Tenancy.GetCollectionAsync("anvil", "0x00000000000000000000000000000000000000c1", CancellationToken.None);
             Assert.False(stored!.MintingEnabled);
             Assert.Single((await JsonOkAsync("collection", "list", "--project", projectId)).AsArray());
 
             Assert.True((bool)(await JsonOkAsync("key", "revoke", (string)key["id"]!))["revoked"]!);
-            Assert.Null(await store.FindApiKeyAsync(secret, CancellationToken.None));
+            Assert.Null(await store.Tenancy.FindApiKeyAsync(secret, CancellationToken.None));
         }
         finally
         {
-            await store.Db.DisposeAsync();
+            await store.DisposeAsync();
         }
     }
 

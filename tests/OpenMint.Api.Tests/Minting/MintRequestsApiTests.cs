@@ -37,7 +37,7 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
 
     private async Task<long> CountRequestsAsync(string address, string? referenceLike = null)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         return await c.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM mint_request m JOIN collection c ON c.id = m.collection_id WHERE c.address = @address AND (@like IS NULL OR m.reference_id LIKE @like)",
             new { address = address.ToLowerInvariant(), like = referenceLike });
@@ -95,13 +95,13 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
         var prefix = Unique("evt");
         var response = await server.PostAssetsAsync(server.Erc721, [Asset(prefix + "-a"), Asset(prefix + "-b"), Asset(prefix + "-c")]);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         var rows = (await c.QueryAsync<(long Id, string Status, long ByQuantity)>(
             "SELECT id, status, by_quantity FROM mint_request WHERE reference_id LIKE @p ORDER BY id", new { p = prefix + "%" })).ToList();
         Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.Equal("pending", r.Status));
         Assert.All(rows, r => Assert.Equal(1, r.ByQuantity));
-        var events = await server.Store.ReadMintEventsAsync(0, int.MaxValue, CancellationToken.None);
+        var events = await server.Store.Events.ReadMintEventsAsync(0, int.MaxValue, CancellationToken.None);
         foreach (var row in rows)
         {
             var payload = events.Single(e => e.MintRequestId == row.Id && e.Status == MintStatus.Pending).Payload;
@@ -147,7 +147,7 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
     {
         var address = await server.NewCollectionAsync(server.Project.Id, CollectionKind.Erc721);
         Assert.Equal(HttpStatusCode.Accepted, (await server.PostAssetsAsync(address, [Asset("s1"), Asset("s2")])).StatusCode);
-        await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+        await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
         {
             await c.ExecuteAsync("UPDATE mint_request SET status = 'failed', error_message = 'boom' WHERE reference_id = 's1' AND collection_id = (SELECT id FROM collection WHERE address = @a)", new { a = address.ToLowerInvariant() });
         }
@@ -265,10 +265,11 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
     public async Task uint256_max_is_accepted_and_leading_zeros_are_stripped()
     {
         var reference = Unique("max");
-        var max = "000" + OpenMint.Core.Minting.Uint256.MaxDecimal;
-        Assert.Equal(HttpStatusCode.Accepted, (await server.PostAssetsAsync(server.Erc721, [Asset(reference, tokenId: max)])).StatusCode);
-        var r = (await JsonAsync(await server.SendAsync(HttpMethod.Get, $"{MintPath(server.Erc721)}/{reference}", server.Key)))["result"]![0]!;
-        Assert.Equal(OpenMint.Core.Minting.Uint256.MaxDecimal, (string?)r["token_id"]);
+        var max = "000" + OpenMint.Chain.Uint256.MaxDecimal;
+        // On ERC1155: an ERC721 V1/V2 preset takes ids below 2^128 only (from there on it mints by quantity).
+        Assert.Equal(HttpStatusCode.Accepted, (await server.PostAssetsAsync(server.Erc1155, [Asset(reference, tokenId: max, amount: "1")])).StatusCode);
+        var r = (await JsonAsync(await server.SendAsync(HttpMethod.Get, $"{MintPath(server.Erc1155)}/{reference}", server.Key)))["result"]![0]!;
+        Assert.Equal(OpenMint.Chain.Uint256.MaxDecimal, (string?)r["token_id"]);
     }
 
     [Fact]
@@ -403,8 +404,8 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
         await AssertErrorAsync(await server.SendAsync(HttpMethod.Get, MintPath(server.Erc721) + "/x", "short"), HttpStatusCode.Unauthorized, "UNAUTHORISED_REQUEST", Message);
         await AssertErrorAsync(await server.SendAsync(HttpMethod.Get, $"/v1/chains/{ChainName}/collections/{server.Erc721}/nfts/1", null), HttpStatusCode.Unauthorized, "UNAUTHORISED_REQUEST", Message);
 
-        var issued = await OpenMint.Api.Auth.ApiKeyIssuer.IssueAsync(server.Store, server.Project.Id, TimeProvider.System, CancellationToken.None);
-        Assert.True(await server.Store.RevokeApiKeyAsync(issued.Key.Id, CancellationToken.None));
+        var issued = await OpenMint.Api.Auth.ApiKeyIssuer.IssueAsync(server.Store.Tenancy, server.Project.Id, TimeProvider.System, CancellationToken.None);
+        Assert.True(await server.Store.Tenancy.RevokeApiKeyAsync(issued.Key.Id, CancellationToken.None));
         await AssertErrorAsync(await server.PostAssetsAsync(server.Erc721, [Asset(Unique("rev"))], issued.Secret), HttpStatusCode.Unauthorized, "UNAUTHORISED_REQUEST", Message);
     }
 
@@ -494,7 +495,7 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
 
     private async Task SetStatusAsync(string address, string reference, string status)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         var n = await c.ExecuteAsync("UPDATE mint_request SET status = @status, error_message = CASE WHEN @status = 'failed' THEN 'failed for the test' END WHERE reference_id = @reference AND collection_id = (SELECT id FROM collection WHERE address = @a)",
             new { status, reference, a = address.ToLowerInvariant() });
         Assert.Equal(1, n);
@@ -502,7 +503,7 @@ public sealed class MintRequestsApiTests(MintingServerFixture server) : IClassFi
 
     private async Task InsertTokenAsync(string address, string tokenId, string? metadata)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         await c.ExecuteAsync("INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) SELECT id, @tokenId, '0x00000000000000000000000000000000000000aa', @metadata, NULL, @now, @now FROM collection WHERE address = @a",
             new { tokenId, metadata, now = OpenMint.Core.Time.ToWire(DateTimeOffset.UtcNow), a = address.ToLowerInvariant() });
     }

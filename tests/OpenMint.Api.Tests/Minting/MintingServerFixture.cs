@@ -21,7 +21,7 @@ public sealed class MintingServerFixture : IAsyncLifetime
     public const long ChainId = 31337;
 
     public WebApplication App { get; private set; } = null!;
-    public OpenMintStore Store { get; private set; } = null!;
+    public OpenMintStorage Store { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
     public string DatabasePath { get; } = Path.Combine(Path.GetTempPath(), $"openmint-api-{Guid.NewGuid():N}.db");
@@ -40,14 +40,14 @@ public sealed class MintingServerFixture : IAsyncLifetime
         App = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + DatabasePath, "http://127.0.0.1:0", RunWorkers: false), ct);
         await App.StartAsync(ct);
         BaseUrl = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        Store = App.Services.GetRequiredService<OpenMintStore>();
+        Store = App.Services.GetRequiredService<OpenMintStorage>();
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
 
-        await Store.UpsertChainAsync(new ChainConfig(ChainName, ChainId, ["http://127.0.0.1:1"], "env:UNUSED_KEY", 0, DateTimeOffset.UtcNow), ct);
+        await Store.Tenancy.UpsertChainAsync(new ChainConfig(ChainName, ChainId, ["http://127.0.0.1:1"], "env:UNUSED_KEY", 0, DateTimeOffset.UtcNow), ct);
         Project = await NewProjectAsync(100_000);
-        Key = (await ApiKeyIssuer.IssueAsync(Store, Project.Id, TimeProvider.System, ct)).Secret;
+        Key = (await ApiKeyIssuer.IssueAsync(Store.Tenancy, Project.Id, TimeProvider.System, ct)).Secret;
         var other = await NewProjectAsync(2000);
-        OtherProjectKey = (await ApiKeyIssuer.IssueAsync(Store, other.Id, TimeProvider.System, ct)).Secret;
+        OtherProjectKey = (await ApiKeyIssuer.IssueAsync(Store.Tenancy, other.Id, TimeProvider.System, ct)).Secret;
 
         Erc721 = await NewCollectionAsync(Project.Id, CollectionKind.Erc721);
         Erc1155 = await NewCollectionAsync(Project.Id, CollectionKind.Erc1155);
@@ -58,7 +58,7 @@ public sealed class MintingServerFixture : IAsyncLifetime
     public async Task<Project> NewProjectAsync(int mintLimit)
     {
         var p = new Project(UuidV7.New().ToString(), "p-" + Guid.NewGuid().ToString("N")[..6], "0x" + new string('a', 40), mintLimit, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.CreateProjectAsync(p, CancellationToken.None);
+        await Store.Tenancy.CreateProjectAsync(p, CancellationToken.None);
         return p;
     }
 
@@ -66,12 +66,12 @@ public sealed class MintingServerFixture : IAsyncLifetime
     public async Task<string> NewCollectionAsync(string projectId, CollectionKind kind, bool mintingEnabled = true)
     {
         var address = "0x" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
-        await Store.AddCollectionAsync(new Collection(0, ChainName, address, projectId, kind,
+        await Store.Tenancy.AddCollectionAsync(new Collection(0, ChainName, address, projectId, kind,
             kind == CollectionKind.Erc1155 ? PresetVariant.Erc1155 : PresetVariant.Erc721V2, null, mintingEnabled, DateTimeOffset.UtcNow), CancellationToken.None);
         return address;
     }
 
-    public async Task<string> NewKeyAsync(string projectId) => (await ApiKeyIssuer.IssueAsync(Store, projectId, TimeProvider.System, CancellationToken.None)).Secret;
+    public async Task<string> NewKeyAsync(string projectId) => (await ApiKeyIssuer.IssueAsync(Store.Tenancy, projectId, TimeProvider.System, CancellationToken.None)).Secret;
 
     public static string MintPath(string address, string chain = ChainName) => $"/v1/chains/{chain}/collections/{address}/nfts/mint-requests";
 
@@ -124,7 +124,7 @@ public sealed class MintingServerFixture : IAsyncLifetime
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        await Store.Db.DisposeAsync();
+        await Store.DisposeAsync();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             try

@@ -48,16 +48,16 @@ public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture
         var (b, urlB) = await StartAsync(db);
         try
         {
-            var store = a.Services.GetRequiredService<OpenMintStore>();
-            await store.UpsertChainAsync(new ChainConfig("anvil", 31337, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UtcNow), Ct);
+            var store = a.Services.GetRequiredService<OpenMintStorage>();
+            await store.Tenancy.UpsertChainAsync(new ChainConfig("anvil", 31337, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UtcNow), Ct);
             var tenants = new List<(string Key, string Address)>();
             for (var p = 0; p < 6; p++)
             {
                 var project = new Project(UuidV7.New().ToString(), "p" + p, "0x" + new string('1', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-                await store.CreateProjectAsync(project, Ct);
-                var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, Ct)).Secret;
+                await store.Tenancy.CreateProjectAsync(project, Ct);
+                var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, Ct)).Secret;
                 var address = "0x" + Guid.NewGuid().ToString("N") + "00000000";
-                await store.AddCollectionAsync(new Collection(0, "anvil", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721MintById, null, true, DateTimeOffset.UtcNow), Ct);
+                await store.Tenancy.AddCollectionAsync(new Collection(0, "anvil", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721MintById, null, true, DateTimeOffset.UtcNow), Ct);
                 tenants.Add((key, address));
             }
             var failures = new List<string>();
@@ -93,7 +93,7 @@ public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture
             Assert.True(failures.Count == 0, string.Join("\n", failures.Take(5)) + $" ({failures.Count} failures)");
             Assert.Single(tokenRace, s => s == HttpStatusCode.Accepted);
             Assert.All(tokenRace.Where(s => s != HttpStatusCode.Accepted), s => Assert.Equal(HttpStatusCode.Conflict, s));
-            await using var c = await store.Db.OpenConnectionAsync(Ct);
+            await using var c = await store.Database.OpenConnectionAsync(Ct);
             var ids = (await Dapper.SqlMapper.QueryAsync<long>(c, "SELECT id FROM mint_request ORDER BY id")).ToList();
             Assert.Equal(121, ids.Count);
             Assert.Equal(ids.Count, ids.Distinct().Count());

@@ -31,9 +31,9 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
     public async Task kill_9_at_any_point_and_restart_loses_nothing_and_mints_nothing_twice()
     {
         var db = TempSqlite.NewDatabaseValue("crash");
-        var store = await OpenMintStore.OpenAsync(db, Ct);
+        var store = await OpenMintStorage.OpenAsync(db, Ct);
         var tenancy = await PipelineTenancy.CreateAsync(store, anvil.Deployment);
-        var chain = (await store.GetChainAsync(PipelineTenancy.ChainName, Ct))!;
+        var chain = (await store.Tenancy.GetChainAsync(PipelineTenancy.ChainName, Ct))!;
         var expected = new List<(string Collection, string Ref, string Owner, string? TokenId)>();
         var round = 0;
 
@@ -50,7 +50,7 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
                     assets.Add(new MintAsset($"r{round}-{name}-{i}", Owners[i % Owners.Length], tokenId, null, null));
                     expected.Add((name, $"r{round}-{name}-{i}", Owners[i % Owners.Length], tokenId));
                 }
-                Assert.IsType<MintIntakeOutcome.Accepted>(await store.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, 1_000_000, assets.Count), Ct));
+                Assert.IsType<MintIntakeOutcome.Accepted>(await store.Minting.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, 1_000_000, assets.Count), Ct));
             }
         }
 
@@ -92,7 +92,7 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         var seen = new HashSet<(string, string)>();
         foreach (var (name, reference, owner, tokenId) in expected)
         {
-            var r = (await store.GetMintRequestAsync(tenancy.Collections[name].Id, reference, Ct))!;
+            var r = (await store.Minting.GetMintRequestAsync(tenancy.Collections[name].Id, reference, Ct))!;
             Assert.True(r.Status == MintStatus.Succeeded, $"{reference}: {r.Status} {r.ErrorMessage}");
             Assert.True(seen.Add((name, r.TokenId!)), $"token {r.TokenId} of {name} assigned twice");
             if (tokenId is not null)
@@ -112,9 +112,9 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         Assert.Equal(expected.Count, await ScalarAsync(store, "SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
     }
 
-    private static async Task<long> ScalarAsync(OpenMintStore store, string sql)
+    private static async Task<long> ScalarAsync(OpenMintStorage store, string sql)
     {
-        await using var c = await store.Db.OpenConnectionAsync(Ct);
+        await using var c = await store.Database.OpenConnectionAsync(Ct);
         return await c.ExecuteScalarAsync<long>(sql);
     }
 

@@ -169,7 +169,7 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
             {
                 await Task.Delay(50);
             }
-            await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+            await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
             {
                 var hash = await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT hash FROM tx_attempt ORDER BY id DESC LIMIT 1");
                 await rpc.CallAsync("anvil_dropTransaction", hash);

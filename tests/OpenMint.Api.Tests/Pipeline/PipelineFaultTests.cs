@@ -107,7 +107,7 @@ internal static class Faults
         {
             Assert.Equal(g.Count(), (int)await rpc.BalanceOfAsync(server.Address(g.Key.Collection), g.Key.Owner));
         }
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         var events = (await c.QueryAsync<string>("SELECT r.reference_id FROM mint_event e JOIN mint_request r ON r.id = e.mint_request_id WHERE e.status = 'succeeded'")).ToList();
         foreach (var p in posted)
         {
@@ -117,7 +117,7 @@ internal static class Faults
 
     public static async Task<List<string>> StoredRawAsync(PipelineServer server)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         return (await c.QueryAsync<byte[]>("SELECT raw FROM tx_attempt ORDER BY id")).Select(b => "0x" + Convert.ToHexStringLower(b)).ToList();
     }
 }
@@ -309,7 +309,7 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
 
     private static async Task<List<string>> MinedHashesAsync(PipelineServer server)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         return (await c.QueryAsync<string>("SELECT mined_hash FROM tx ORDER BY nonce")).ToList();
     }
 }
@@ -332,7 +332,7 @@ public class PipelineInsufficientFundsTests(AnvilFixture anvil) : IClassFixture<
         {
             posted = await Faults.PostMixAsync(server, "nofunds");
             await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM signer_lease WHERE paused_reason IS NOT NULL") == 1, "the signer to pause");
-            await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+            await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
             {
                 var signer = await c.ExecuteScalarAsync<string>("SELECT signer_address FROM signer_lease");
                 Assert.Equal(minter, signer, ignoreCase: true);
@@ -376,7 +376,7 @@ public class PipelineReorgTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx WHERE state = 'mined'") == 1, "the mint tx mined");
         Assert.Equal("pending", (string?)(await server.GetAsync(p.Collection, p.Ref))["status"]);
         string hash;
-        await using (var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None))
+        await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
         {
             hash = (await c.ExecuteScalarAsync<string>("SELECT mined_hash FROM tx"))!;
         }

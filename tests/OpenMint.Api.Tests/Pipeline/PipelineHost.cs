@@ -30,16 +30,16 @@ internal sealed class PipelineTenancy
     public required Project Project { get; init; }
     public required IReadOnlyDictionary<string, Collection> Collections { get; init; }
 
-    public static async Task<PipelineTenancy> CreateAsync(OpenMintStore store, DevChainDeployment deployment, int confirmations = 0, int mintLimit = 1_000_000,
+    public static async Task<PipelineTenancy> CreateAsync(OpenMintStorage store, DevChainDeployment deployment, int confirmations = 0, int mintLimit = 1_000_000,
         IReadOnlyList<string>? rpcUrls = null)
     {
         var ct = CancellationToken.None;
         var keyFile = Path.Combine(Path.GetDirectoryName(TempSqlite.NewPath())!, $"minter-{Guid.NewGuid():N}.key");
         await File.WriteAllTextAsync(keyFile, deployment.MinterPrivateKey + "\n", ct);
-        await store.UpsertChainAsync(new ChainConfig(ChainName, deployment.ChainId, rpcUrls ?? [deployment.RpcUrl], "file:" + keyFile, confirmations, DateTimeOffset.UtcNow), ct);
+        await store.Tenancy.UpsertChainAsync(new ChainConfig(ChainName, deployment.ChainId, rpcUrls ?? [deployment.RpcUrl], "file:" + keyFile, confirmations, DateTimeOffset.UtcNow), ct);
         var project = new Project(UuidV7.New().ToString(), "pipeline", deployment.OwnerAddress, mintLimit, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await store.CreateProjectAsync(project, ct);
-        var key = (await ApiKeyIssuer.IssueAsync(store, project.Id, TimeProvider.System, ct)).Secret;
+        await store.Tenancy.CreateProjectAsync(project, ct);
+        var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, ct)).Secret;
         var collections = new Dictionary<string, Collection>();
         foreach (var c in deployment.Collections)
         {
@@ -50,7 +50,7 @@ internal sealed class PipelineTenancy
                 "ImmutableERC1155" => PresetVariant.Erc1155,
                 _ => PresetVariant.Erc721V2,
             };
-            collections[c.Name] = await store.AddCollectionAsync(new Collection(0, ChainName, c.Address, project.Id,
+            collections[c.Name] = await store.Tenancy.AddCollectionAsync(new Collection(0, ChainName, c.Address, project.Id,
                 c.Kind == "erc1155" ? CollectionKind.Erc1155 : CollectionKind.Erc721, variant, null, c.MintingEnabled, DateTimeOffset.UtcNow), ct);
         }
         return new PipelineTenancy { Key = key, Project = project, Collections = collections };
@@ -61,7 +61,7 @@ internal sealed class PipelineTenancy
 internal sealed class PipelineServer : IAsyncDisposable
 {
     public required WebApplication App { get; init; }
-    public required OpenMintStore Store { get; init; }
+    public required OpenMintStorage Store { get; init; }
     public required HttpClient Http { get; init; }
     public required PipelineTenancy Tenancy { get; init; }
 
@@ -90,16 +90,16 @@ internal sealed class PipelineServer : IAsyncDisposable
         var tenancy = shared;
         if (tenancy is null)
         {
-            var setupStore = await OpenMintStore.OpenAsync(db, ct);
+            var setupStore = await OpenMintStorage.OpenAsync(db, ct);
             tenancy = await PipelineTenancy.CreateAsync(setupStore, deployment, confirmations, rpcUrls: rpcUrls);
-            await setupStore.Db.DisposeAsync();
+            await setupStore.DisposeAsync();
         }
         var app = await OpenMintServer.BuildAsync(new ServerOptions(db, "http://127.0.0.1:0", merged), ct);
         await app.StartAsync(ct);
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", tenancy.Key);
-        return new PipelineServer { App = app, Store = app.Services.GetRequiredService<OpenMintStore>(), Http = http, Tenancy = tenancy };
+        return new PipelineServer { App = app, Store = app.Services.GetRequiredService<OpenMintStorage>(), Http = http, Tenancy = tenancy };
     }
 
     public string Address(string collection) => Tenancy.Collections[collection].Address;
@@ -135,7 +135,7 @@ internal sealed class PipelineServer : IAsyncDisposable
 
     public async Task<long> ScalarAsync(string sql, object? args = null)
     {
-        await using var c = await Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await Store.Database.OpenConnectionAsync(CancellationToken.None);
         return await c.ExecuteScalarAsync<long>(sql, args);
     }
 

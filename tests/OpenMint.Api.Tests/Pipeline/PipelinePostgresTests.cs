@@ -165,7 +165,7 @@ public class PipelinePostgresTests(AnvilFixture anvil, PostgresFixture postgres)
     private async Task AssertNoncesUsedOnceAsync(PipelineServer server, IReadOnlySet<string> hashes)
     {
         using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         var txs = (await c.QueryAsync<(long Nonce, string State, string? Hash)>("SELECT nonce, state, mined_hash FROM tx ORDER BY nonce")).ToList();
         Assert.All(txs, t => Assert.Equal("done", t.State));
         Assert.Equal(txs.Count, txs.Select(t => t.Nonce).Distinct().Count());
@@ -180,7 +180,7 @@ public class PipelinePostgresTests(AnvilFixture anvil, PostgresFixture postgres)
 
     private static async Task<IEnumerable<string>> LeaseOwnersAsync(PipelineServer server)
     {
-        await using var c = await server.Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None);
         return (await c.QueryAsync<string?>("SELECT owner_instance FROM signer_lease")).OfType<string>().ToList();
     }
 }

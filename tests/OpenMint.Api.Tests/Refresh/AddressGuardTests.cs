@@ -1,4 +1,5 @@
 using System.Net;
+using OpenMint.Core.Net;
 using OpenMint.Core.Refresh;
 
 namespace OpenMint.Api.Tests.Refresh;
@@ -29,7 +30,7 @@ public sealed class AddressGuardTests
     [InlineData("64:ff9b::a9fe:a9fe")]
     public void non_public_addresses_are_refused_by_default(string address)
     {
-        var guard = new AddressGuard(new RefreshOptions());
+        var guard = new AddressGuard(new RefreshOptions().AddressPolicy());
         Assert.False(guard.IsAllowed(IPAddress.Parse(address), 80));
     }
 
@@ -40,22 +41,22 @@ public sealed class AddressGuardTests
     [InlineData("8.8.8.8")]
     [InlineData("2606:4700::1111")]
     public void public_addresses_are_allowed(string address) =>
-        Assert.True(new AddressGuard(new RefreshOptions()).IsAllowed(IPAddress.Parse(address), 443));
+        Assert.True(new AddressGuard(new RefreshOptions().AddressPolicy()).IsAllowed(IPAddress.Parse(address), 443));
 
     [Fact]
     public void operator_switches_open_exactly_what_they_name()
     {
-        var loopback = new AddressGuard(new RefreshOptions { AllowLoopback = true });
+        var loopback = new AddressGuard(new RefreshOptions { AllowLoopback = true }.AddressPolicy());
         Assert.True(loopback.IsAllowed(IPAddress.Loopback, 8080));
         Assert.True(loopback.IsAllowed(IPAddress.IPv6Loopback, 8080));
         Assert.False(loopback.IsAllowed(IPAddress.Parse("10.0.0.1"), 8080));
         Assert.False(loopback.IsAllowed(IPAddress.Parse("169.254.169.254"), 80));
 
-        var all = new AddressGuard(new RefreshOptions { AllowPrivateAddresses = true });
+        var all = new AddressGuard(new RefreshOptions { AllowPrivateAddresses = true }.AddressPolicy());
         Assert.True(all.IsAllowed(IPAddress.Parse("10.0.0.1"), 8080));
         Assert.False(all.IsAllowed(IPAddress.Any, 8080));
 
-        var endpoint = new AddressGuard(new RefreshOptions { AllowedEndpoints = ["127.0.0.1:5000"] });
+        var endpoint = new AddressGuard(new RefreshOptions { AllowedEndpoints = ["127.0.0.1:5000"] }.AddressPolicy());
         Assert.True(endpoint.IsAllowed(IPAddress.Loopback, 5000));
         Assert.False(endpoint.IsAllowed(IPAddress.Loopback, 5001));
     }

@@ -136,7 +136,7 @@ public sealed class RefreshFetchTests : IAsyncLifetime
         var project = await _host.AddProjectAsync();
         var collection = await _host.AddCollectionAsync(project, _metadata.Base + "ok/");
         await _host.AddTokensAsync(collection, ["42"]);
-        var key = await OpenMint.Api.Auth.ApiKeyIssuer.IssueAsync(_host.Store, project.Id, TimeProvider.System, CancellationToken.None);
+        var key = await OpenMint.Api.Auth.ApiKeyIssuer.IssueAsync(_host.Store.Tenancy, project.Id, TimeProvider.System, CancellationToken.None);
         async Task<JsonElement> ReadAssetAsync()
         {
             var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_host.BaseAddress, $"/v1/chains/testchain/collections/{collection.Address}/nfts/42"));

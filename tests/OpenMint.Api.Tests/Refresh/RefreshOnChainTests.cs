@@ -20,7 +20,7 @@ public sealed class RefreshOnChainTests(AnvilFixture anvil) : IClassFixture<Anvi
             ["Refresh:AllowedEndpoints:0"] = $"127.0.0.1:{metadata.Port}",
             ["Refresh:PollInterval"] = "00:00:00.100",
         });
-        await host.Store.UpsertChainAsync(new ChainConfig("anvil", anvil.Deployment.ChainId, [anvil.RpcUrl.ToString()], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
+        await host.Store.Tenancy.UpsertChainAsync(new ChainConfig("anvil", anvil.Deployment.ChainId, [anvil.RpcUrl.ToString()], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
         var project = await host.AddProjectAsync();
         var preset = anvil.Deployment["erc721"];
         var collection = await host.AddCollectionAsync(project, baseUriOverride: null, address: preset.Address, chain: "anvil");
@@ -47,7 +47,7 @@ public sealed class RefreshOnChainTests(AnvilFixture anvil) : IClassFixture<Anvi
     public async Task a_collection_whose_contract_cannot_answer_fails_its_tokens_without_stalling()
     {
         await using var host = await RefreshTestHost.StartAsync(new Dictionary<string, string?> { ["Refresh:PollInterval"] = "00:00:00.100" });
-        await host.Store.UpsertChainAsync(new ChainConfig("anvil", anvil.Deployment.ChainId, [anvil.RpcUrl.ToString()], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
+        await host.Store.Tenancy.UpsertChainAsync(new ChainConfig("anvil", anvil.Deployment.ChainId, [anvil.RpcUrl.ToString()], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
         var project = await host.AddProjectAsync();
         // An address with no code: eth_call returns empty data, which is not a string.
         var collection = await host.AddCollectionAsync(project, baseUriOverride: null, address: "0x00000000000000000000000000000000000c0de0", chain: "anvil");

@@ -22,28 +22,32 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     private WebApplication? _app;
 
-    private RefreshTestHost(string databasePath, IReadOnlyDictionary<string, string?> settings)
+    private readonly TimeProvider? _clock;
+
+    private RefreshTestHost(string databasePath, IReadOnlyDictionary<string, string?> settings, TimeProvider? clock)
     {
         DatabasePath = databasePath;
         Settings = settings;
+        _clock = clock;
     }
 
     public string DatabasePath { get; }
     public IReadOnlyDictionary<string, string?> Settings { get; }
-    public OpenMintStore Store => _app!.Services.GetRequiredService<OpenMintStore>();
+    public OpenMintStorage Store => _app!.Services.GetRequiredService<OpenMintStorage>();
     public Uri BaseAddress { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public static async Task<RefreshTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool runWorkers = true, string? databasePath = null)
+    /// <param name="clock">The clock the host reads (rate windows, auth timestamps); the system clock when null.</param>
+    public static async Task<RefreshTestHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool runWorkers = true, string? databasePath = null, TimeProvider? clock = null)
     {
-        var host = new RefreshTestHost(databasePath ?? Path.Combine(Path.GetTempPath(), $"openmint-refresh-{Guid.NewGuid():N}.db"), settings);
+        var host = new RefreshTestHost(databasePath ?? Path.Combine(Path.GetTempPath(), $"openmint-refresh-{Guid.NewGuid():N}.db"), settings, clock);
         await host.StartServerAsync(runWorkers);
         return host;
     }
 
     private async Task StartServerAsync(bool runWorkers)
     {
-        _app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + DatabasePath, "http://127.0.0.1:0", Settings, runWorkers), CancellationToken.None);
+        _app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + DatabasePath, "http://127.0.0.1:0", Settings, runWorkers, _clock), CancellationToken.None);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
@@ -67,19 +71,19 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     public async Task<Project> AddProjectAsync(string owner = OwnerAddress, int tokensPerHour = Project.DefaultRefreshTokensPerHour, int requestsPerSecond = Project.DefaultRefreshRequestsPerSecond, int maxPerRequest = Project.DefaultRefreshMaxTokensPerRequest)
     {
-        if (await Store.GetChainAsync("testchain", CancellationToken.None) is null)
+        if (await Store.Tenancy.GetChainAsync("testchain", CancellationToken.None) is null)
         {
-            await Store.UpsertChainAsync(new ChainConfig("testchain", 31337, ["http://127.0.0.1:1/"], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
+            await Store.Tenancy.UpsertChainAsync(new ChainConfig("testchain", 31337, ["http://127.0.0.1:1/"], null, 0, DateTimeOffset.UtcNow), CancellationToken.None);
         }
         var project = new Project($"p-{Guid.NewGuid():N}", "refresh tests", owner, 2000, requestsPerSecond, tokensPerHour, maxPerRequest, DateTimeOffset.UtcNow);
-        await Store.CreateProjectAsync(project, CancellationToken.None);
+        await Store.Tenancy.CreateProjectAsync(project, CancellationToken.None);
         return project;
     }
 
     public async Task<Collection> AddCollectionAsync(Project project, string? baseUriOverride, string? address = null, string chain = "testchain", CollectionKind kind = CollectionKind.Erc721)
     {
         address ??= "0x" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + "00000000";
-        return await Store.AddCollectionAsync(new Collection(0, chain, address, project.Id, kind, kind == CollectionKind.Erc1155 ? PresetVariant.Erc1155 : PresetVariant.Erc721V2,
+        return await Store.Tenancy.AddCollectionAsync(new Collection(0, chain, address, project.Id, kind, kind == CollectionKind.Erc1155 ? PresetVariant.Erc1155 : PresetVariant.Erc721V2,
             baseUriOverride, true, DateTimeOffset.UtcNow), CancellationToken.None);
     }
 
@@ -87,7 +91,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
     public async Task AddTokensAsync(Collection collection, IEnumerable<string> tokenIds)
     {
         var now = Time.ToWire(DateTimeOffset.UtcNow);
-        await Store.Db.InTransactionAsync(async (c, tx) =>
+        await Store.Database.InTransactionAsync(async (c, tx) =>
         {
             await c.ExecuteAsync(
                 "INSERT INTO token (collection_id, token_id, owner_address, metadata, metadata_synced_at, created_at, updated_at) VALUES (@cid, @tid, @owner, @meta, NULL, @now, @now)",
@@ -97,7 +101,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
 
     public async Task<(string? Metadata, string? SyncedAt)> ReadTokenAsync(Collection collection, string tokenId)
     {
-        await using var c = await Store.Db.OpenConnectionAsync(CancellationToken.None);
+        await using var c = await Store.Database.OpenConnectionAsync(CancellationToken.None);
         var row = await c.QuerySingleAsync<(string?, string?)>("SELECT metadata, metadata_synced_at FROM token WHERE collection_id = @cid AND token_id = @tid", new { cid = collection.Id, tid = tokenId });
         return row;
     }
@@ -106,7 +110,7 @@ public sealed class RefreshTestHost : IAsyncDisposable
     public HttpRequestMessage Signed(HttpMethod method, string path, string keyHex = OwnerKeyHex, long? timestamp = null, object? body = null)
     {
         var key = EthKey.FromHex(keyHex);
-        var ts = (timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds()).ToString(CultureInfo.InvariantCulture);
+        var ts = (timestamp ?? (method == HttpMethod.Post ? FreshTimestamp(keyHex) : DateTimeOffset.UtcNow.ToUnixTimeSeconds())).ToString(CultureInfo.InvariantCulture);
         var request = new HttpRequestMessage(method, new Uri(BaseAddress, path));
         request.Headers.Add("x-imx-eth-address", EthAddress.ToChecksum(key.Address));
         request.Headers.Add("x-imx-eth-timestamp", ts);
@@ -116,6 +120,25 @@ public sealed class RefreshTestHost : IAsyncDisposable
             request.Content = JsonContent.Create(body);
         }
         return request;
+    }
+
+    private readonly HashSet<(string Key, long Timestamp)> _postTimestamps = [];
+
+    /// <summary>
+    /// A timestamp this key has not signed a POST with yet: a signature creates at most one refresh, and signatures
+    /// are deterministic, so two POSTs in one second step back a second (well inside the 300 s window).
+    /// </summary>
+    private long FreshTimestamp(string keyHex)
+    {
+        lock (_postTimestamps)
+        {
+            var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            while (!_postTimestamps.Add((keyHex, ts)))
+            {
+                ts--;
+            }
+            return ts;
+        }
     }
 
     public async Task<(HttpResponseMessage Response, JsonElement Body)> SendAsync(HttpRequestMessage request)

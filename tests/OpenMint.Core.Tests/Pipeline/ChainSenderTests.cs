@@ -40,7 +40,7 @@ public class ChainSenderTests
         Assert.Equal((first + 3).ToString(), records[1].TokenId);
         Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM token"));
         Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
-        Assert.Equal(B, (await h.Store.GetTokenAsync(h.Collection.Id, records[1].TokenId!, Ct))!.OwnerAddress);
+        Assert.Equal(B, (await h.Store.Minting.GetTokenAsync(h.Collection.Id, records[1].TokenId!, Ct))!.OwnerAddress);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public class ChainSenderTests
         h.Node.ExtraGas = 0; // cheaper again: the limit stays
         h.Time.Advance(h.Options.BumpAfter + TimeSpan.FromSeconds(1));
         await sender.TickAsync(Ct);
-        await using var c = await h.Store.Db.OpenConnectionAsync(Ct);
+        await using var c = await h.Store.Database.OpenConnectionAsync(Ct);
         var limits = (await c.QueryAsync<long>("SELECT gas_limit FROM tx_attempt ORDER BY id")).ToList();
         Assert.Equal(3, limits.Count);
         Assert.Equal((long)Math.Ceiling(100_000 * h.Options.GasLimitMargin), limits[0]);

@@ -53,10 +53,10 @@ public class ConfirmerTests
         {
             Assert.True(await parts.Confirmer.ConfirmAsync(Assert.Single(await h.OpenTxsAsync()), 1, block, Ct));
         }
-        Assert.Empty(await h.Store.ListQueuedAsync(h.Collection.Id, 10, Ct));
+        Assert.Empty(await h.Store.Pipeline.ListQueuedAsync(h.Collection.Id, 10, Ct));
         await parts.Confirmer.ConfirmAsync(Assert.Single(await h.OpenTxsAsync()), 1, block, Ct);
         Assert.Empty(await h.OpenTxsAsync());
-        Assert.Single(await h.Store.ListQueuedAsync(h.Collection.Id, 10, Ct));
+        Assert.Single(await h.Store.Pipeline.ListQueuedAsync(h.Collection.Id, 10, Ct));
         Assert.Equal(MintStatus.Pending, (await h.GetAsync("ref-1")).Status);
     }
 

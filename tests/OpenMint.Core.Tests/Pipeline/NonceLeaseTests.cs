@@ -64,7 +64,7 @@ public class NonceLeaseTests
         var parts = h.Parts();
         await h.LeaseAsync(parts);
         // The stored next nonce moved under this sender (it believes 0).
-        Assert.True(await h.Store.SetNextNonceAsync(h.Chain.Name, h.Node.Address, "i1", 5, Ct));
+        Assert.True(await h.Store.Pipeline.SetNextNonceAsync(h.Chain.Name, h.Node.Address, "i1", 5, Ct));
         await h.AcceptAsync(A);
         Assert.Null(await parts.Nonces.WriteAheadAsync([await h.PreparedAsync()], new Fees(1, 3), Ct));
         Assert.True(parts.Nonces.SyncNeeded);

@@ -1,0 +1,47 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace OpenMint.Api;
+
+/// <summary>
+/// An error answer in the contract's wire shape (built by <see cref="ApiErrors"/>, the one place that maps
+/// errors to the wire): the error member of every handler's <c>Results&lt;...&gt;</c> union.
+/// </summary>
+public sealed class ApiError(int statusCode, JsonObject body) : IResult, IStatusCodeHttpResult, IValueHttpResult<JsonObject>, IValueHttpResult
+{
+    public int StatusCode => statusCode;
+
+    public JsonObject Value => body;
+
+    int? IStatusCodeHttpResult.StatusCode => statusCode;
+
+    object? IValueHttpResult.Value => body;
+
+    public Task ExecuteAsync(HttpContext httpContext) => TypedResults.Json(body, statusCode: statusCode).ExecuteAsync(httpContext);
+}
+
+/// <summary>A value a handler needs (a resolved tenancy, a read body, a page position), or the error answer that refuses the request.</summary>
+internal readonly struct Checked<T>
+{
+    private readonly T? _value;
+    private readonly ApiError? _error;
+
+    private Checked(T? value, ApiError? error)
+    {
+        _value = value;
+        _error = error;
+    }
+
+    public static implicit operator Checked<T>(T value) => new(value, null);
+
+    public static implicit operator Checked<T>(ApiError error) => new(default, error);
+
+    public bool TryGet([MaybeNullWhen(false)] out T value, [NotNullWhen(false)] out ApiError? error)
+    {
+        value = _value;
+        error = _error;
+        return error is null;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using OpenMint.Core.Minting;
+
+namespace OpenMint.Storage.Minting;
+
+/// <summary>
+/// Group commit: concurrent create requests queue here and one writer loop stores as many as are waiting in a
+/// single transaction (each inside its own savepoint), so one durable commit answers many requests.
+/// Nobody is answered before the commit that holds their rows has returned.
+/// A hosted service: started with the host (or by <see cref="OpenMintStorage.OpenAsync"/>); on stop it takes no new
+/// work and finishes everything already queued before it returns, so no accepted request is lost.
+/// </summary>
+internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
+{
+    /// <summary>Most requests one group commit takes together, and most assets.</summary>
+    private const int GroupMaxRequests = 64;
+    private const int GroupMaxAssets = 6400;
+
+    private readonly Channel<IntakeWork> _queue = Channel.CreateUnbounded<IntakeWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Database _db;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private Task? _loop;
+    private IntakeStatements? _statements;
+
+    internal IntakeWriter(Database db, TimeProvider time)
+    {
+        _db = db;
+        _time = time;
+    }
+
+    /// <summary>Queues <paramref name="work"/>; false once the writer is stopping.</summary>
+    internal bool TryEnqueue(IntakeWork work) => _queue.Writer.TryWrite(work);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _loop ??= RunAsync();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Closes the queue and waits until every queued request is committed (or has failed) and answered.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        Task loop;
+        lock (_gate)
+        {
+            // Never started: still drain what was queued.
+            loop = _loop ??= RunAsync();
+        }
+        await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private async Task RunAsync()
+    {
+        // Leave the caller's thread (StartAsync returns at once).
+        await Task.Yield();
+        var reader = _queue.Reader;
+        var group = new List<IntakeWork>(GroupMaxRequests);
+        try
+        {
+            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                group.Clear();
+                var assets = 0;
+                while (group.Count < GroupMaxRequests && assets < GroupMaxAssets && reader.TryRead(out var work))
+                {
+                    if (work.Ct.IsCancellationRequested)
+                    {
+                        work.Done.TrySetCanceled(work.Ct);
+                        continue;
+                    }
+                    group.Add(work);
+                    assets += work.Records.Length;
+                }
+                if (group.Count > 0)
+                {
+                    await CommitGroupAsync(group).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            if (_statements is not null)
+            {
+                await _statements.DisposeAsync().ConfigureAwait(false);
+                _statements = null;
+            }
+        }
+    }
+
+    private async Task CommitGroupAsync(List<IntakeWork> group)
+    {
+        // The clients may give up while we write; the group commits regardless (their rows are valid intake).
+        var ct = CancellationToken.None;
+        var outcomes = new MintIntakeOutcome?[group.Count];
+        try
+        {
+            // One connection with prepared statements lives as long as the writer loop; it is rebuilt after any failure.
+            _statements ??= await _db.Dialect.OpenIntakeAsync(_time, ct).ConfigureAwait(false);
+            var writer = _statements;
+            await using var tx = await writer.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await writer.BeginAsync(tx, ct).ConfigureAwait(false);
+            for (var i = 0; i < group.Count; i++)
+            {
+                outcomes[i] = await AcceptInSavepointAsync(writer, group[i], ct).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            if (_statements is not null)
+            {
+                await _statements.DisposeAsync().ConfigureAwait(false);
+                _statements = null;
+            }
+            foreach (var work in group)
+            {
+                work.Done.TrySetException(ex);
+            }
+            return;
+        }
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (outcomes[i] is { } outcome)
+            {
+                group[i].Done.TrySetResult(outcome);
+            }
+        }
+    }
+
+    /// <summary>One request in its own savepoint; null when it failed (its caller already has the exception).</summary>
+    private async Task<MintIntakeOutcome?> AcceptInSavepointAsync(IntakeStatements writer, IntakeWork work, CancellationToken ct)
+    {
+        await writer.ExecuteAsync("SAVEPOINT intake", ct).ConfigureAwait(false);
+        try
+        {
+            var outcome = await IntakeTransaction.AcceptFastAsync(writer, work, ct).ConfigureAwait(false);
+            if (outcome is null)
+            {
+                // A reference id is taken: undo the fast path's writes and decide with every lookup.
+                await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
+                outcome = await IntakeTransaction.AcceptAsync(writer, _db.Dialect, work, ct).ConfigureAwait(false);
+            }
+            await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
+            return outcome;
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
+        {
+            // One bad request must not sink the others in its group.
+            await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
+            await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
+            work.Done.TrySetException(ex);
+            return null;
+        }
+    }
+}

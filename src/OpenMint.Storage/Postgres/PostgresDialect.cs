@@ -1,0 +1,46 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+using OpenMint.Core.Minting;
+using OpenMint.Storage.Minting;
+
+namespace OpenMint.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL's part: one pooled <see cref="NpgsqlDataSource"/>, advisory locks (migrations; intake's transaction-scoped
+/// lock), <c>FOR UPDATE SKIP LOCKED</c> row picking, arrays passed as one parameter (<c>= ANY</c>), multi-row VALUES intake.
+/// </summary>
+internal sealed class PostgresDialect(string connectionString) : SqlDialect
+{
+    /// <summary>Held by the one migrator at a time across instances.</summary>
+    private const long MigrationLock = 727274;
+
+    private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+
+    public override string MigrationsFolder => "postgres";
+
+    internal override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) =>
+        await _source.OpenConnectionAsync(ct).ConfigureAwait(false);
+
+    internal override Task BeginMigrationAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLock }, cancellationToken: ct));
+
+    internal override Task EndMigrationAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = MigrationLock }, cancellationToken: ct));
+
+    internal override string SkipLocked(string? alias = null) => alias is null ? " FOR UPDATE SKIP LOCKED" : $" FOR UPDATE OF {alias} SKIP LOCKED";
+
+    internal override string ForUpdate => " FOR UPDATE";
+
+    /// <summary>Dapper passes an array to Npgsql as one array parameter, which only <c>= ANY(@list)</c> accepts.</summary>
+    internal override string In(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    internal override object Bool(bool value) => value;
+
+    internal override object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds) => null;
+
+    internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct) =>
+        new PostgresIntakeStatements(await OpenConnectionAsync(ct).ConfigureAwait(false), time);
+
+    public override ValueTask DisposeAsync() => _source.DisposeAsync();
+}

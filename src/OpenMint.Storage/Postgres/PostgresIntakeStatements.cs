@@ -1,0 +1,132 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using OpenMint.Core.Minting;
+using OpenMint.Storage.Minting;
+
+namespace OpenMint.Storage.Postgres;
+
+/// <summary>
+/// Intake on PostgreSQL: id lists as array parameters, rows as prepared multi-row VALUES of up to
+/// <see cref="ChunkRows"/> rows, and a transaction-scoped advisory lock per group.
+/// </summary>
+internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
+{
+    private const int ChunkRows = 100;
+
+    /// <summary>Taken by each group's transaction; released by its commit or rollback.</summary>
+    private const string IntakeLockSql = "SELECT pg_advisory_xact_lock(727275)";
+
+    public override async Task BeginAsync(DbTransaction tx, CancellationToken ct)
+    {
+        await base.BeginAsync(tx, ct).ConfigureAwait(false);
+        // Instances sharing one PostgreSQL take turns, as SQLite's single writer does: ids (MAX + 1) stay unique
+        // and increasing in commit order, and each group's duplicate checks see the rows the others committed.
+        await ExecuteAsync(IntakeLockSql, ct).ConfigureAwait(false);
+    }
+
+    public override async Task<List<ExistingReference>> ExistingReferencesAsync(long collectionId, IntakeWork work, CancellationToken ct)
+    {
+        var rows = await Connection.QueryAsync<(long Id, string ReferenceId, string Status)>(new CommandDefinition(
+            "SELECT id, reference_id, status FROM mint_request WHERE collection_id = @collectionId AND reference_id = ANY(@referenceIds)",
+            new { collectionId, referenceIds = work.ReferenceIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => new ExistingReference(r.Id, r.ReferenceId, MintStatusNames.Parse(r.Status))).ToList();
+    }
+
+    public override async Task<(List<RequestedToken> Requested, List<string> Minted)> ExistingTokensAsync(long collectionId, IntakeWork work, CancellationToken ct)
+    {
+        var requested = new List<RequestedToken>();
+        var minted = new List<string>();
+        var rows = await Connection.QueryAsync<(string, string)>(new CommandDefinition(
+            """
+            SELECT token_id, status FROM mint_request WHERE collection_id = @collectionId AND token_id = ANY(@tokenIds) AND status IN ('pending', 'succeeded')
+            UNION ALL
+            SELECT token_id, 'minted' FROM token WHERE collection_id = @collectionId AND token_id = ANY(@tokenIds)
+            """,
+            new { collectionId, tokenIds = work.CheckedTokenIds }, Transaction, cancellationToken: ct)).ConfigureAwait(false);
+        foreach (var (tokenId, status) in rows)
+        {
+            AddRow(requested, minted, tokenId, status);
+        }
+        return (requested, minted);
+    }
+
+    public override async Task<int> InsertAsync(IntakeWork work, long firstId, CancellationToken ct)
+    {
+        const int Columns = 10;
+        var records = work.Records;
+        var inserted = 0;
+        for (var offset = 0; offset < records.Length; offset += ChunkRows)
+        {
+            var rows = Math.Min(ChunkRows, records.Length - offset);
+            var (command, p) = Command("insert-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
+                "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) VALUES ",
+                rows, Columns, "'pending'", 9) + " ON CONFLICT DO NOTHING", rows * Columns);
+            for (var i = 0; i < rows; i++)
+            {
+                var r = records[offset + i];
+                var b = i * Columns;
+                p[b].Value = firstId + offset + i;
+                p[b + 1].Value = r.CollectionId;
+                p[b + 2].Value = r.ProjectId;
+                p[b + 3].Value = r.ReferenceId;
+                p[b + 4].Value = r.OwnerAddress;
+                p[b + 5].Value = (object?)r.TokenId ?? DBNull.Value;
+                p[b + 6].Value = r.ByQuantity;
+                p[b + 7].Value = (object?)r.Amount ?? DBNull.Value;
+                p[b + 8].Value = (object?)r.MetadataJson ?? DBNull.Value;
+                p[b + 9].Value = Core.Time.ToWire(r.CreatedAt);
+            }
+            inserted += await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        return inserted;
+    }
+
+    public override async Task AppendCreationEventsAsync(string projectId, long firstId, int count, CancellationToken ct)
+    {
+        const int Columns = 5;
+        var createdAt = Core.Time.ToWire(Time.GetUtcNow());
+        var ids = NewEventIds(count).ToArray();
+        for (var offset = 0; offset < count; offset += ChunkRows)
+        {
+            var rows = Math.Min(ChunkRows, count - offset);
+            var (command, p) = Command("event-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
+                "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
+            for (var i = 0; i < rows; i++)
+            {
+                var b = i * Columns;
+                p[b].Value = ids[offset + i].ToString();
+                p[b + 1].Value = projectId;
+                p[b + 2].Value = firstId + offset + i;
+                p[b + 3].Value = "pending";
+                p[b + 4].Value = createdAt;
+            }
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>"prefix (@p0,..),(..)"; <paramref name="literal"/> goes before the column at <paramref name="repeatLast"/>, which is written twice (created_at = updated_at).</summary>
+    private static string MultiRowSql(string prefix, int rows, int columns, string? literal, int repeatLast)
+    {
+        var sb = new StringBuilder(prefix);
+        for (var r = 0; r < rows; r++)
+        {
+            sb.Append(r == 0 ? "(" : ",(");
+            for (var c = 0; c < columns; c++)
+            {
+                var name = "@p" + (r * columns + c).ToString(CultureInfo.InvariantCulture);
+                if (literal is not null && c == repeatLast)
+                {
+                    sb.Append(literal).Append(',').Append(name).Append(',').Append(name);
+                }
+                else
+                {
+                    sb.Append(name);
+                }
+                sb.Append(c == columns - 1 ? ")" : ",");
+            }
+        }
+        return sb.ToString();
+    }
+}

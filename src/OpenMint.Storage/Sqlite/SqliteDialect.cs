@@ -1,0 +1,97 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using OpenMint.Core.Minting;
+using OpenMint.Storage.Minting;
+
+namespace OpenMint.Storage.Sqlite;
+
+/// <summary>SQLite's part: PRAGMAs per connection, WAL, <c>IN</c> lists, no row locks (one writer at a time), json_each intake.</summary>
+internal sealed class SqliteDialect(string connectionString) : SqlDialect
+{
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public override string MigrationsFolder => "sqlite";
+
+    internal override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        // Per-connection settings: FULL makes every commit durable before we answer 202.
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", cancellationToken: ct)).ConfigureAwait(false);
+        return connection;
+    }
+
+    internal override Task BeginMigrationAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: ct));
+
+    internal override Task EndMigrationAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
+
+    internal override string SkipLocked(string? alias = null) => "";
+
+    internal override string ForUpdate => "";
+
+    /// <summary>Dapper expands <c>IN @list</c> into one parameter per element.</summary>
+    internal override string In(string column, string parameter) => $"{column} IN {parameter}";
+
+    internal override object Bool(bool value) => value ? 1 : 0;
+
+    /// <summary>The rows, reference ids and checked token ids as JSON arrays, serialised on the caller's thread so the single writer only binds them.</summary>
+    internal override object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds) =>
+        new SqliteIntakeJson(RowsJson(records), JsonArray(referenceIds), JsonArray(checkedTokenIds));
+
+    internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct)
+    {
+        var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        // Six indexes on mint_request: a larger page cache keeps their hot pages in memory.
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA cache_size = -65536", cancellationToken: ct)).ConfigureAwait(false);
+        return new SqliteIntakeStatements(connection, time);
+    }
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>[reference, owner, token, by_quantity, amount, metadata] per row.</summary>
+    private static string RowsJson(MintRequestRecord[] records)
+    {
+        var buffer = new ArrayBufferWriter<byte>(records.Length * 256);
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            w.WriteStartArray();
+            foreach (var r in records)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(r.ReferenceId);
+                w.WriteStringValue(r.OwnerAddress);
+                w.WriteStringValue(r.TokenId);
+                w.WriteNumberValue(r.ByQuantity ? 1 : 0);
+                w.WriteStringValue(r.Amount);
+                w.WriteStringValue(r.MetadataJson);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string JsonArray(string[] values)
+    {
+        var buffer = new ArrayBufferWriter<byte>(values.Length * 16 + 2);
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            w.WriteStartArray();
+            foreach (var v in values)
+            {
+                w.WriteStringValue(v);
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
+
+/// <summary>JSON arrays that SQLite unpacks with json_each: the rows, the reference ids, the checked token ids.</summary>
+internal sealed record SqliteIntakeJson(string Rows, string ReferenceIds, string TokenIds);

@@ -1,0 +1,296 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dapper;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Pipeline;
+using OpenMint.Core.Tenancy;
+
+namespace OpenMint.Storage.Tests;
+
+/// <summary>
+/// The pipeline's store, written once and run on each backend (tiny sealed subclasses below): the lease and the
+/// write-ahead of signed txs. Tests share one database per class on PostgreSQL, so each uses its own chain name.
+/// </summary>
+public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuite<TBackend>(backend) where TBackend : class, IStoreBackend
+{
+    protected static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()); // the store keeps microseconds
+    protected const string Signer = "0x00000000000000000000000000000000000000aa";
+    [Fact]
+    public async Task one_instance_holds_a_signer_lease_until_it_expires()
+    {
+        var c = Unique("c");
+        var a = await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromSeconds(10), Ct);
+        Assert.NotNull(a);
+        Assert.Null(a.NextNonce);
+        Assert.Null(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(5), TimeSpan.FromSeconds(10), Ct));
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0.AddSeconds(5), TimeSpan.FromSeconds(10), Ct)); // heartbeat
+        Assert.Null(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(12), TimeSpan.FromSeconds(10), Ct));
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(16), TimeSpan.FromSeconds(10), Ct));
+        Assert.Null(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0.AddSeconds(17), TimeSpan.FromSeconds(10), Ct));
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, "0x00000000000000000000000000000000000000bb", "a", T0.AddSeconds(17), TimeSpan.FromSeconds(10), Ct));
+    }
+
+    [Fact]
+    public async Task a_lease_keeps_its_next_nonce_and_pause_reason_across_holders_and_a_release_frees_it()
+    {
+        var c = Unique("c");
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromSeconds(10), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 41, Ct));
+        Assert.False(await Store.Pipeline.SetNextNonceAsync(c, Signer, "b", 99, Ct));
+        await Store.Pipeline.SetSignerNoticeAsync(c, Signer, "paused for a test", T0, Ct);
+        await Store.Pipeline.ReleaseLeaseAsync(c, Signer, "b", Ct); // not the holder: nothing changes
+        Assert.Null(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(1), TimeSpan.FromSeconds(10), Ct));
+        await Store.Pipeline.ReleaseLeaseAsync(c, Signer, "a", Ct);
+        var b = await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(1), TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(41, b!.NextNonce);
+        Assert.Equal("paused for a test", b.PausedReason);
+        Assert.Equal(T0.AddSeconds(11), b.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task signed_txs_are_written_ahead_only_with_the_lease_the_next_nonce_and_unclaimed_requests()
+    {
+        var (chain, collection, ids) = await QueueAsync(4);
+        var c = chain.Name;
+
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 7, Ct));
+        // Wrong first nonce, or another instance: nothing is written.
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(6, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "b", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
+        // An expired lease: nothing is written either.
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0.AddMinutes(2), Ct));
+
+        var recorded = await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1)), new NewTx(8, Batch(collection, ids[2..]), Attempt(2))], T0, Ct);
+        Assert.Equal(2, recorded!.Count);
+        Assert.Empty(await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct));
+        var open = await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct);
+        Assert.Equal(new long[] { 7, 8 }, open.Select(t => t.Nonce));
+        Assert.All(open, t => Assert.Null(Assert.Single(t.Attempts).BroadcastAt));
+        Assert.Equal(9, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
+
+        // A request already in a batch cannot be claimed again: all or nothing.
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(9, Batch(collection, ids[..1]), Attempt(3))], T0, Ct));
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tx WHERE chain_name = @c", new { c }));
+        Assert.Equal(9, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
+
+        // Abandoned (nonce used elsewhere): the requests are queued again.
+        await Store.Pipeline.AbandonTxAsync(open[0].Id, "nonce 7 was used by another transaction", T0, Ct);
+        Assert.Equal(ids[..2], (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id));
+    }
+
+    [Fact]
+    public async Task a_tx_reads_back_with_its_bytes_fees_and_attempts_and_completes_once()
+    {
+        var (chain, collection, ids) = await QueueAsync(3);
+        var c = chain.Name;
+        Assert.Equal([collection.Id], await Store.Pipeline.ListQueuedCollectionsAsync(c, Ct));
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var batch = Batch(collection, ids);
+        var raw = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+        var first = new NewAttempt(AttemptKind.Mint, raw, Hash(10), 1_500_000_000, System.Numerics.BigInteger.Parse("30000000000000000000000", System.Globalization.CultureInfo.InvariantCulture), 123_456);
+        var recorded = (await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(0, batch, first)], T0, Ct))![0];
+        Assert.Empty(await Store.Pipeline.ListQueuedCollectionsAsync(c, Ct));
+
+        await Store.Pipeline.MarkBroadcastAsync(recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(1), Ct);
+        await Store.Pipeline.MarkBroadcastAsync(recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(2), Ct); // first acknowledgement stays
+        var bumped = first with { Raw = [1, 2, 3], Hash = Hash(11), MaxPriorityFeePerGas = 1_650_000_000, GasLimit = 130_000 };
+        var bumpId = await Store.Pipeline.AddAttemptAsync(recorded.TxId, bumped, T0.AddSeconds(3), Ct);
+        await Store.Pipeline.MarkBroadcastAsync(bumpId, SendOutcome.Unknown, false, T0.AddSeconds(3), Ct);
+
+        var tx = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
+        Assert.Equal((recorded.TxId, 0L, TxState.Pending, MintMethod.ByQuantity), (tx.Id, tx.Nonce, tx.State, tx.Method));
+        Assert.Equal(batch.Calldata(), tx.Calldata);
+        Assert.Equal(ids, tx.Entries.SelectMany(e => e.RequestIds));
+        Assert.Equal(2, tx.Attempts.Count);
+        var (a0, a1) = (tx.Attempts[0], tx.Attempts[1]);
+        Assert.Equal(raw, a0.Raw);
+        Assert.Equal((Hash(10), first.MaxPriorityFeePerGas, first.MaxFeePerGas, 123_456L), (a0.Hash, a0.MaxPriorityFeePerGas, a0.MaxFeePerGas, a0.GasLimit));
+        Assert.Equal(T0.AddSeconds(1), a0.BroadcastAt);
+        Assert.Equal("Accepted", a0.Outcome);
+        Assert.Equal(new byte[] { 1, 2, 3 }, a1.Raw);
+        Assert.Equal((bumpId, (System.Numerics.BigInteger)1_650_000_000, 130_000L), (a1.Id, a1.MaxPriorityFeePerGas, a1.GasLimit));
+        Assert.Null(a1.BroadcastAt);
+        Assert.Equal("Unknown", a1.Outcome);
+
+        await Store.Pipeline.MarkMinedAsync(tx.Id, Hash(11), 5_000_000_000, T0, Ct);
+        var mined = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
+        Assert.Equal((TxState.Mined, Hash(11), 5_000_000_000L), (mined.State, mined.MinedHash, mined.MinedBlock));
+        await Store.Pipeline.MarkUnminedAsync(tx.Id, T0, Ct);
+        Assert.Equal(TxState.Pending, Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct)).State);
+
+        await Store.Pipeline.SetTxNoticeAsync(tx.Id, "fee cap reached", T0, Ct);
+        Assert.All(await Requests(collection, ids), r => Assert.Equal("fee cap reached", r.ErrorMessage));
+        await Store.Pipeline.SetTxNoticeAsync(tx.Id, null, T0, Ct);
+
+        var tokens = ids.Select((id, i) => new TokenAssignment(id, (1000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        await Store.Pipeline.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(4), null, Ct);
+        await Store.Pipeline.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(5), null, Ct); // twice: no change
+        Assert.Empty(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
+        Assert.Equal([bumpId], (await Store.Pipeline.ListDoneAttemptsFromNonceAsync(c, Signer, 0, Ct)).Select(a => a.Id)); // the version that was mined
+        Assert.Empty(await Store.Pipeline.ListDoneAttemptsFromNonceAsync(c, Signer, 1, Ct));
+        var done = await Requests(collection, ids);
+        Assert.All(done, r => Assert.Equal((MintStatus.Succeeded, Hash(11), (string?)null), (r.Status, r.TransactionHash, r.ErrorMessage)));
+        Assert.Equal(["1000", "1001", "1002"], done.Select(r => r.TokenId));
+        var token = await Store.Minting.GetTokenAsync(collection.Id, "1001", Ct);
+        Assert.Equal(("0x" + new string('a', 40), "{\"name\":\"r2\"}"), (token!.OwnerAddress, token.MetadataJson));
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM mint_event WHERE project_id = @p AND status = 'succeeded'", new { p = collection.ProjectId }));
+    }
+
+    [Fact]
+    public async Task failing_a_tx_or_queued_requests_records_the_reason_once()
+    {
+        var (chain, collection, ids) = await QueueAsync(4);
+        var c = chain.Name;
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 3, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(3, Batch(collection, ids[..2]), Attempt(20))], T0, Ct))![0];
+
+        await Store.Pipeline.FailQueuedAsync([ids[2], ids[0]], "transaction failed to build: execution reverted: nope", collection, chain, T0, Ct);
+        await Store.Pipeline.FailTxAsync(recorded.TxId, Hash(20), "execution reverted: boom", collection, chain, T0, Ct);
+        await Store.Pipeline.FailTxAsync(recorded.TxId, Hash(20), "again", collection, chain, T0, Ct);
+
+        var rows = await Requests(collection, ids);
+        Assert.Equal([MintStatus.Failed, MintStatus.Failed, MintStatus.Failed, MintStatus.Pending], rows.Select(r => r.Status));
+        Assert.Equal(["execution reverted: boom", "execution reverted: boom", "transaction failed to build: execution reverted: nope", null], rows.Select(r => r.ErrorMessage));
+        Assert.Equal([Hash(20), Hash(20), null, null], rows.Select(r => r.TransactionHash));
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM mint_event WHERE project_id = @p AND status = 'failed'", new { p = collection.ProjectId }));
+
+        // A pause shows on every pending request of the chain, and is cleared from them on resume.
+        await Store.Pipeline.SetSignerNoticeAsync(c, Signer, "minting on chain paused", T0, Ct);
+        Assert.Equal("minting on chain paused", (await Requests(collection, ids))[3].ErrorMessage);
+        await Store.Pipeline.SetSignerNoticeAsync(c, Signer, null, T0, Ct);
+        Assert.Null((await Requests(collection, ids))[3].ErrorMessage);
+    }
+
+    [Fact]
+    public async Task two_store_instances_racing_for_the_same_signer_lease_never_both_hold_it()
+    {
+        await using var other = await OpenMintStorage.OpenAsync(DatabaseValue, Ct);
+        var c = Unique("race");
+        var lease = TimeSpan.FromSeconds(10);
+
+        // Many signers at once, each first taken by both instances in the same instant, then again once expired.
+        var signers = Enumerable.Range(0, 24).Select(i => "0x" + i.ToString("x40", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        foreach (var at in new[] { T0, T0 + lease + TimeSpan.FromSeconds(1) })
+        {
+            var rounds = await Task.WhenAll(signers.Select(async s =>
+            {
+                var both = await Task.WhenAll(
+                    Task.Run(() => Store.Pipeline.TryAcquireLeaseAsync(c, s, "a", at, lease, Ct)),
+                    Task.Run(() => other.Pipeline.TryAcquireLeaseAsync(c, s, "b", at, lease, Ct)));
+                return both.Count(l => l is not null);
+            }));
+            Assert.All(rounds, won => Assert.Equal(1, won));
+        }
+
+        // Two loops on the real clock with a lease shorter than their pauses: the lease changes hands, and the
+        // intervals [now, expiry) that the two instances were granted never overlap.
+        var grants = new ConcurrentBag<(string Owner, DateTimeOffset From, DateTimeOffset Until)>();
+        var shortLease = TimeSpan.FromMilliseconds(40);
+        var stopwatch = Stopwatch.StartNew();
+        async Task LoopAsync(OpenMintStorage store, string owner, int seed)
+        {
+            var random = new Random(seed);
+            while (stopwatch.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (await store.Pipeline.TryAcquireLeaseAsync(c, Signer, owner, now, shortLease, Ct) is not null)
+                {
+                    grants.Add((owner, now, now + shortLease));
+                }
+                await Task.Delay(random.Next(0, 70));
+            }
+        }
+        await Task.WhenAll(Task.Run(() => LoopAsync(Store, "a", 1)), Task.Run(() => LoopAsync(other, "b", 2)));
+        var a = grants.Where(g => g.Owner == "a").ToList();
+        var b = grants.Where(g => g.Owner == "b").ToList();
+        Assert.NotEmpty(a);
+        Assert.NotEmpty(b);
+        foreach (var x in a)
+        {
+            Assert.DoesNotContain(b, y => y.From < x.Until && x.From < y.Until);
+        }
+    }
+
+    protected async Task<(ChainConfig Chain, Collection Collection, List<long> Ids)> QueueAsync(int count)
+    {
+        var chain = new ChainConfig(Unique("c"), 1, ["http://127.0.0.1:1"], null, 0, T0);
+        await Store.Tenancy.UpsertChainAsync(chain, Ct);
+        var project = Unique("p");
+        await Store.Tenancy.CreateProjectAsync(new Project(project, "p", "0x" + new string('1', 40), 2000, 5, 30000, 1000, T0), Ct);
+        var address = "0x" + Guid.NewGuid().ToString("N") + "cccccccc";
+        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, address, project, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, T0), Ct);
+        // Rows as intake leaves them, written directly: these tests are about the pipeline's queries only.
+        await using (var connection = await Store.Database.OpenConnectionAsync(Ct))
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO mint_request (collection_id, project_id, reference_id, owner_address, by_quantity, metadata, status, created_at, updated_at)
+                    VALUES (@id, @project, @reference, @owner, @byQuantity, @metadata, 'pending', @now, @now)
+                    """,
+                    new
+                    {
+                        id = collection.Id, project, reference = $"r{i}", owner = "0x" + new string('a', 40), metadata = $"{{\"name\":\"r{i}\"}}",
+                        byQuantity = Store.Database.Dialect.Bool(true), now = OpenMint.Core.Time.ToWire(T0),
+                    });
+            }
+        }
+        var ids = (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id).ToList();
+        Assert.Equal(count, ids.Count);
+        return (chain, collection, ids);
+    }
+
+    protected static MintBatch Batch(Collection collection, IEnumerable<long> requestIds) =>
+        new(collection.Id, collection.Address, MintMethod.ByQuantity, [new MintEntry("0x" + new string('a', 40), requestIds.ToList(), null, null)], 100_000);
+
+    protected NewAttempt Attempt(int n) => new(AttemptKind.Mint, [(byte)n], Hash(n), 1, 2, 100_000);
+
+    /// <summary>A tx hash unique to this test (hashes are unique in the store, and PostgreSQL tests share a database).</summary>
+    protected string Hash(int n) => "0x" + _hashSalt + n.ToString("x56", System.Globalization.CultureInfo.InvariantCulture);
+
+    private readonly string _hashSalt = Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The requests QueueAsync made (reference ids r1..rN, in id order).</summary>
+    private async Task<List<MintRequestRecord>> Requests(Collection collection, IReadOnlyList<long> ids)
+    {
+        var result = new List<MintRequestRecord>();
+        for (var i = 1; i <= ids.Count; i++)
+        {
+            result.Add((await Store.Minting.GetMintRequestAsync(collection.Id, $"r{i}", Ct))!);
+        }
+        Assert.Equal(ids, result.Select(r => r.Id));
+        return result;
+    }
+}
+
+public sealed class SqlitePipelineStoreTests(SqliteBackend backend) : PipelineStoreTests<SqliteBackend>(backend);
+
+public sealed class PostgresPipelineStoreTests(PostgresBackend backend) : PipelineStoreTests<PostgresBackend>(backend)
+{
+    [Fact]
+    public async Task a_contender_does_not_wait_behind_a_transaction_that_has_the_lease_row_locked()
+    {
+        var c = Unique("c");
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromSeconds(1), Ct));
+        await using (var holder = await Store.Database.OpenConnectionAsync(Ct))
+        {
+            await using var tx = await holder.BeginTransactionAsync(Ct);
+            // As a holder's write-ahead transaction does (RecordTxsAsync moves next_nonce under the row's lock).
+            await holder.ExecuteAsync("UPDATE signer_lease SET next_nonce = 5 WHERE chain_name = @c", new { c }, tx);
+            // The lease has expired, but its row is locked: the contender gets nothing now instead of waiting.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            Assert.Null(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(5), TimeSpan.FromSeconds(10), timeout.Token));
+            await tx.RollbackAsync(Ct);
+        }
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(5), TimeSpan.FromSeconds(10), Ct));
+    }
+}

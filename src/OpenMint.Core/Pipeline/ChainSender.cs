@@ -38,6 +38,12 @@ internal sealed class ChainSender
 
     public string Signer => _context.Address;
 
+    /// <summary>
+    /// True after a tick that sent txs on a chain without a trusted block schedule (automine: they are mined as they
+    /// arrive): the next tick comes after a tenth of the poll interval, to reconcile them and send what queued meanwhile.
+    /// </summary>
+    public bool WantsQuickTick { get; private set; }
+
     /// <summary>One round; returns true when it holds the lease.</summary>
     public async Task<bool> TickAsync(CancellationToken ct)
     {
@@ -62,6 +68,7 @@ internal sealed class ChainSender
 
     private async Task RoundAsync(SignerLease lease, CancellationToken ct)
     {
+        WantsQuickTick = false;
         if (_nonces.SyncNeeded)
         {
             await _nonces.SyncAsync(lease, ct).ConfigureAwait(false);
@@ -139,6 +146,7 @@ internal sealed class ChainSender
             return;
         }
         _clock.Busy();
+        WantsQuickTick = !_clock.Scheduled;
         var fees = await _bumper.MarketFeesAsync(block, ct).ConfigureAwait(false);
         // Write ahead in groups: one store transaction (one fsync) for several signed txs, then their broadcasts.
         foreach (var group in prepared.Chunk(_context.Options.WriteAheadGroup))

@@ -28,6 +28,7 @@ public sealed partial class PipelineWorker(
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var quick = false;
             try
             {
                 foreach (var chain in await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false))
@@ -40,6 +41,7 @@ public sealed partial class PipelineWorker(
                     try
                     {
                         await sender.TickAsync(stoppingToken).ConfigureAwait(false);
+                        quick |= sender.WantsQuickTick;
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -53,8 +55,8 @@ public sealed partial class PipelineWorker(
                 failures++;
                 LoopFailed(log, ex);
             }
-            // Back off on repeated store failures; otherwise tick at the poll interval.
-            var delay = failures == 0 ? o.PollInterval : TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10))));
+            // Back off on repeated store failures; otherwise tick at the poll interval (sooner right after sends a chain mines at once).
+            var delay = failures == 0 ? (quick ? o.PollInterval / 10 : o.PollInterval) : TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10))));
             try
             {
                 await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);

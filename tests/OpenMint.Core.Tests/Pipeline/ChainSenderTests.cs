@@ -168,6 +168,7 @@ public class ChainSenderTests
         h.Time.Advance(TimeSpan.FromMilliseconds(500));
         await sender.TickAsync(Ct);
         Assert.Single(h.Node.Sent); // the last tick before the block: both requests in one tx
+        Assert.False(sender.WantsQuickTick); // it is mined with the block, not at once
         h.Time.Advance(TimeSpan.FromSeconds(1));
         await sender.TickAsync(Ct);
         await sender.TickAsync(Ct);
@@ -191,6 +192,7 @@ public class ChainSenderTests
             var refs = await h.AcceptAsync(i % 2 == 0 ? A : B);
             await sender.TickAsync(Ct);
             Assert.Equal(i, h.Node.Sent.Count); // blocks come only after our txs: waiting would gain nothing
+            Assert.True(sender.WantsQuickTick); // mined already: reconcile soon
             await sender.TickAsync(Ct);
             Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(refs[0])).Status);
             h.Time.Advance(TimeSpan.FromSeconds(2));

@@ -85,6 +85,41 @@ internal sealed class BlockClock(PipelineOptions options)
         }
     }
 
+    /// <summary>Blocks read back from the chain's history when the sender starts (<see cref="Seed"/>).</summary>
+    public const int HistoryBlocks = 4;
+
+    /// <summary>True until the first head is observed: the sender then reads <see cref="HistoryBlocks"/> blocks before it.</summary>
+    public bool Empty => _heads.Count == 0;
+
+    /// <summary>
+    /// The blocks just before the first head seen (oldest first, the head last). When they came at a steady interval
+    /// of at least a second and the head is recent, the chain makes blocks by itself: the schedule is trusted at once
+    /// instead of after <see cref="IdleHeadsNeeded"/> idle blocks (a sender that starts into a burst of requests never
+    /// sees an idle block). Their times are taken from their timestamps, which run early by up to a second (whole
+    /// seconds), so the first sends come early rather than late; heads seen later refine it.
+    /// </summary>
+    public void Seed(IReadOnlyList<BlockInfo> blocks, DateTimeOffset now)
+    {
+        if (_heads.Count != 1 || blocks.Count < 3 || blocks[^1].Number != _heads[0].Number)
+        {
+            return;
+        }
+        var gaps = blocks.Zip(blocks.Skip(1), (a, b) => (Blocks: b.Number - a.Number, Seconds: b.Timestamp - a.Timestamp)).ToList();
+        if (gaps.Any(g => g.Blocks != 1))
+        {
+            return;
+        }
+        var interval = (double)(blocks[^1].Timestamp - blocks[0].Timestamp) / (blocks.Count - 1);
+        var steady = interval >= 1 && gaps.All(g => g.Seconds >= interval / 2 && g.Seconds <= interval * 1.5);
+        if (!steady || (now - DateTimeOffset.FromUnixTimeSeconds(blocks[^1].Timestamp)).TotalSeconds > interval * 2 + 1)
+        {
+            return;
+        }
+        _heads.Clear();
+        _heads.AddRange(blocks.Select(b => new Head(b.Number, b.Timestamp, DateTimeOffset.FromUnixTimeSeconds(b.Timestamp))));
+        _idleHeads = IdleHeadsNeeded;
+    }
+
     /// <summary>Some tx of ours is in flight (or was just sent): a block that comes now may have been made for it.</summary>
     public void Busy() => _busy = true;
 

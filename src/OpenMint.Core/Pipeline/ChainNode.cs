@@ -55,6 +55,9 @@ public interface IChainNode
 {
     Task<long> GetTransactionCountAsync(string address, string block, CancellationToken ct);
     Task<BlockInfo> GetLatestBlockAsync(CancellationToken ct);
+
+    /// <summary>A block by number, or null when the node does not have it (the sender reads a few once, to learn the block interval).</summary>
+    Task<BlockInfo?> GetBlockAsync(long number, CancellationToken ct) => Task.FromResult<BlockInfo?>(null);
     Task<BigInteger> MaxPriorityFeePerGasAsync(CancellationToken ct);
     Task<BigInteger> GetBalanceAsync(string address, CancellationToken ct);
     Task<GasEstimate> EstimateGasAsync(string from, string to, byte[] data, CancellationToken ct);

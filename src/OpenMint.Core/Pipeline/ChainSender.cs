@@ -74,7 +74,12 @@ internal sealed class ChainSender
             await _nonces.SyncAsync(lease, ct).ConfigureAwait(false);
         }
         var block = await _context.Node.GetLatestBlockAsync(ct).ConfigureAwait(false);
+        var firstHead = _clock.Empty;
         _clock.Observe(block, _context.Now);
+        if (firstHead)
+        {
+            await SeedClockAsync(block, ct).ConfigureAwait(false);
+        }
         var latestNonce = await _context.Node.GetTransactionCountAsync(_context.Address, "latest", ct).ConfigureAwait(false);
         await _status.RpcAnsweredAsync(ct).ConfigureAwait(false);
         if (_nonces.ObserveLatest(latestNonce))
@@ -96,6 +101,21 @@ internal sealed class ChainSender
             _clock.Busy();
         }
         await _confirmer.ConfirmMinedAsync(open, latestNonce, block, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The blocks before the first head seen, so a sender that starts into a burst knows the chain's schedule.</summary>
+    private async Task SeedClockAsync(BlockInfo head, CancellationToken ct)
+    {
+        var history = new List<BlockInfo>();
+        for (var n = Math.Max(0, head.Number - BlockClock.HistoryBlocks); n < head.Number; n++)
+        {
+            if (await _context.Node.GetBlockAsync(n, ct).ConfigureAwait(false) is { } b)
+            {
+                history.Add(b);
+            }
+        }
+        history.Add(head);
+        _clock.Seed(history, _context.Now);
     }
 
     /// <summary>

@@ -16,6 +16,12 @@ public sealed class EthChainNode(EthClient client) : IChainNode
         return new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp);
     });
 
+    public Task<BlockInfo?> GetBlockAsync(long number, CancellationToken ct) => Read(async () =>
+    {
+        var b = await client.GetBlockAsync(number, ct).ConfigureAwait(false);
+        return b is null ? null : new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp);
+    });
+
     public Task<BigInteger> MaxPriorityFeePerGasAsync(CancellationToken ct) => Read(() => client.MaxPriorityFeePerGasAsync(ct));
 
     public Task<BigInteger> GetBalanceAsync(string address, CancellationToken ct) => Read(() => client.GetBalanceAsync(address, ct));

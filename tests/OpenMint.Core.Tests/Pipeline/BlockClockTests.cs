@@ -99,4 +99,33 @@ public class BlockClockTests
         Assert.False(clock.Scheduled);
         Assert.Null(clock.Interval);
     }
+
+    [Fact]
+    public void a_sender_that_starts_on_a_chain_making_steady_blocks_trusts_the_schedule_at_once()
+    {
+        var clock = new BlockClock(Options);
+        var history = Enumerable.Range(6, 5).Select(n => Head(n, n * 2)).ToList(); // blocks 6..10 at 12..20 s
+        clock.Observe(history[^1], T0.AddSeconds(20.3));
+        clock.Seed(history, T0.AddSeconds(20.3));
+        Assert.True(clock.Scheduled);
+        Assert.Equal(TimeSpan.FromSeconds(2), clock.Interval);
+        // Block 11 is due at 22 s, taken from the timestamps (whole seconds: early, never late).
+        Assert.Equal(T0.AddMilliseconds(22_000 - 400 - 500), clock.HoldPartialsUntil(0, GasLimit));
+    }
+
+    [Fact]
+    public void history_of_an_automine_chain_idle_for_a_while_or_of_a_burst_of_blocks_is_no_schedule()
+    {
+        var idle = new BlockClock(Options);
+        var old = Enumerable.Range(6, 5).Select(n => Head(n, n * 2)).ToList();
+        idle.Observe(old[^1], T0.AddSeconds(600)); // the last block is ten minutes old
+        idle.Seed(old, T0.AddSeconds(600));
+        Assert.False(idle.Scheduled);
+        var burst = new BlockClock(Options);
+        var same = Enumerable.Range(6, 5).Select(n => Head(n, 20)).ToList(); // deployments: five blocks in one second
+        burst.Observe(same[^1], T0.AddSeconds(20.5));
+        burst.Seed(same, T0.AddSeconds(20.5));
+        Assert.False(burst.Scheduled);
+        Assert.Null(burst.HoldPartialsUntil(0, GasLimit));
+    }
 }

@@ -12,7 +12,7 @@ public sealed record MintParseResult(IReadOnlyList<MintAsset>? Assets, string? E
 }
 
 /// <summary>
-/// Validates a create body (API.md section 1) by hand from the raw bytes, so every malformed input
+/// Validates a create body (docs/api.md section 1) by hand from the raw bytes, so every malformed input
 /// becomes a 400 that names the field instead of a serializer exception.
 /// </summary>
 public static class MintRequestParser

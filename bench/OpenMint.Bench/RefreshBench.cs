@@ -179,19 +179,36 @@ internal static class RefreshBench
     }
 
     private static (string Timestamp, string Signature) _lastSignature = ("", "");
+    private static long _lastPostTimestamp;
 
-    /// <summary>Signs like the core-sdk (timestamp in seconds), reusing the signature within the same second.</summary>
+    /// <summary>
+    /// Signs like the core-sdk (timestamp in seconds), reusing the signature within the same second for reads. A POST
+    /// spends its signature (one refresh per signature), so each POST signs a timestamp not used before: the current
+    /// second, or one past the previous POST's when several go out within a second (well inside the ±300 s window).
+    /// </summary>
     private static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
     {
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        if (_lastSignature.Timestamp != ts)
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string ts, signature;
+        if (method == HttpMethod.Post)
         {
-            _lastSignature = (ts, PersonalSign.Sign(key, ts));
+            _lastPostTimestamp = Math.Max(now, _lastPostTimestamp + 1);
+            ts = _lastPostTimestamp.ToString(CultureInfo.InvariantCulture);
+            signature = PersonalSign.Sign(key, ts);
+        }
+        else
+        {
+            ts = now.ToString(CultureInfo.InvariantCulture);
+            if (_lastSignature.Timestamp != ts)
+            {
+                _lastSignature = (ts, PersonalSign.Sign(key, ts));
+            }
+            signature = _lastSignature.Signature;
         }
         var request = new HttpRequestMessage(method, path);
         request.Headers.Add("x-imx-eth-address", key.Address);
         request.Headers.Add("x-imx-eth-timestamp", ts);
-        request.Headers.Add("x-imx-eth-signature", _lastSignature.Signature);
+        request.Headers.Add("x-imx-eth-signature", signature);
         return request;
     }
 

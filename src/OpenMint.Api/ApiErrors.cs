@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace OpenMint.Api;
 
 /// <summary>
-/// The two error shapes of API.md, built in one place. Minting/assets:
+/// The two error shapes of docs/api.md, built in one place. Minting/assets:
 /// <c>{code, message, details, link, trace_id}</c>; metadata refresh: <c>{code, message, details}</c>.
 /// </summary>
 public static class ApiErrors

@@ -107,7 +107,7 @@ public sealed class AbiTests
     }
 
     [Theory]
-    // CHAIN.md (selectors measured against the @imtbl/contracts presets) and ERC-20/721 selectors from the EIPs.
+    // docs/chains.md (selectors measured against the @imtbl/contracts presets) and ERC-20/721 selectors from the EIPs.
     [InlineData("mintBatchByQuantity((address,uint256)[])", "e1927859")]
     [InlineData("mintBatch((address,uint256[])[])", "9e2641a3")]
     [InlineData("safeMintBatch(address,uint256[],uint256[],bytes)", "c39dfed8")]

@@ -52,7 +52,7 @@ public sealed class KeccakAndAddressTests
     // Anvil/Hardhat dev accounts 0 and 1 (mnemonic "test test ... junk"), printed by `anvil` at start-up.
     [InlineData("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")]
     [InlineData("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")]
-    // API.md metadata-refresh signature vector: 32 bytes of 0x11.
+    // docs/api.md metadata-refresh signature vector: 32 bytes of 0x11.
     [InlineData("1111111111111111111111111111111111111111111111111111111111111111", "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A")]
     public void private_key_derives_the_published_address(string privateKey, string checksummed)
     {

@@ -2,7 +2,7 @@ namespace OpenMint.Chain.Tests;
 
 public sealed class PersonalSignTests
 {
-    // API.md, Metadata Refresh API, "Test vector (from the reference client)".
+    // docs/api.md, Metadata Refresh API, the signature test vector (from the reference client).
     private const string Key = "1111111111111111111111111111111111111111111111111111111111111111";
     private const string Address = "0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a";
     private const string Message = "1700000000";

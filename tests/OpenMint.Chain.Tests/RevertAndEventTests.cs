@@ -28,7 +28,7 @@ public sealed class RevertAndEventTests
     [Fact]
     public void known_custom_errors_decode_with_arguments()
     {
-        // CHAIN.md: 0xb73c99f5 IImmutableERC721IDAboveThreshold(uint256).
+        // docs/chains.md: 0xb73c99f5 IImmutableERC721IDAboveThreshold(uint256).
         var data = Hex.Decode("0xb73c99f5" + "000000000000000000000000000000000000000000000000000000000000007b");
         Assert.Equal("IImmutableERC721IDAboveThreshold(123)", RevertReason.Decode(data));
 
@@ -40,7 +40,7 @@ public sealed class RevertAndEventTests
     }
 
     [Theory]
-    // Selectors as published: CHAIN.md (Immutable), go-ethereum abigen bindings and ethers-rs bindings of OpenZeppelin 5.
+    // Selectors as published: docs/chains.md (Immutable), go-ethereum abigen bindings and ethers-rs bindings of OpenZeppelin 5.
     [InlineData("IImmutableERC721IDAboveThreshold(uint256)", "b73c99f5")]
     [InlineData("AccessControlUnauthorizedAccount(address,bytes32)", "e2517d3f")]
     [InlineData("ERC721InvalidSender(address)", "73c6ac6e")]

@@ -1,4 +1,4 @@
-// Drives OpenMint's Minting API with Immutable's unmodified @imtbl/blockchain-data client (API.md section 4).
+// Drives OpenMint's Minting API with Immutable's unmodified @imtbl/blockchain-data client (the wire contract: docs/api.md).
 // Usage: node tests/js/minting-client.mjs <baseUrl> <apiKey> <chainName> <erc721ContractAddress>
 // Creates, gets and lists mint requests, checks a 409 and a 404 come back as the client's APIError,
 // prints one JSON line with what it saw, and exits 0 only when every check passed.

@@ -1,4 +1,4 @@
-// Drives OpenMint's Metadata Refresh API with Immutable's unmodified @imtbl/core-sdk client (API.md section 4).
+// Drives OpenMint's Metadata Refresh API with Immutable's unmodified @imtbl/core-sdk client (the wire contract: docs/api.md).
 // Env: OPENMINT_URL, OWNER_KEY (0x private key of the project owner), COLLECTION_ADDRESS,
 //      TOKEN_IDS (comma separated), EXPECT_SUCCEEDED, EXPECT_FAILED, UNKNOWN_TOKEN_ID (expected token_not_found).
 // Prints one JSON line with what it saw; exits 0 only when every check passed.

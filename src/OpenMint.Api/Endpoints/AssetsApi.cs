@@ -54,62 +54,71 @@ public static class AssetsApi
             httpContext.Response.ContentType = ContentType;
             var buffer = new ArrayBufferWriter<byte>(2048);
             using (var w = new Utf8JsonWriter(buffer))
+            using (var metadata = ReadMetadata(token.MetadataJson))
             {
-                JsonDocument? metadata = null;
-                if (token.MetadataJson is not null)
+                var m = metadata?.RootElement.ValueKind == JsonValueKind.Object ? metadata.RootElement : (JsonElement?)null;
+                w.WriteStartObject();
+                w.WriteStartObject("result");
+                target.Chain.WriteJson(w);
+                w.WriteString("contract_address", target.Collection.Address);
+                w.WriteString("token_id", token.TokenId);
+                w.WriteString("owner_address", token.OwnerAddress);
+                WriteMetadata(w, m);
+                if (token.MetadataSyncedAt is { } synced)
                 {
-                    try
-                    {
-                        metadata = JsonDocument.Parse(token.MetadataJson);
-                    }
-                    catch (JsonException)
-                    {
-                        metadata = null; // a stored value we cannot read serves as "no metadata", never as a 500
-                    }
+                    w.WriteString("metadata_synced_at", Time.ToWire(synced));
                 }
-                using (metadata)
+                else
                 {
-                    var m = metadata?.RootElement.ValueKind == JsonValueKind.Object ? metadata.RootElement : (JsonElement?)null;
-                    w.WriteStartObject();
-                    w.WriteStartObject("result");
-                    target.Chain.WriteJson(w);
-                    w.WriteString("contract_address", target.Collection.Address);
-                    w.WriteString("token_id", token.TokenId);
-                    w.WriteString("owner_address", token.OwnerAddress);
-                    foreach (var field in MetadataFields.Strings)
-                    {
-                        if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
-                        {
-                            w.WriteString(field, v.GetString());
-                        }
-                        else
-                        {
-                            w.WriteNull(field);
-                        }
-                    }
-                    if (m is { } o && o.TryGetProperty("attributes", out var attributes) && attributes.ValueKind == JsonValueKind.Array)
-                    {
-                        w.WritePropertyName("attributes");
-                        attributes.WriteTo(w);
-                    }
-                    else
-                    {
-                        w.WriteNull("attributes");
-                    }
-                    if (token.MetadataSyncedAt is { } synced)
-                    {
-                        w.WriteString("metadata_synced_at", Time.ToWire(synced));
-                    }
-                    else
-                    {
-                        w.WriteNull("metadata_synced_at");
-                    }
-                    w.WriteString("updated_at", Time.ToWire(token.UpdatedAt));
-                    w.WriteEndObject();
-                    w.WriteEndObject();
+                    w.WriteNull("metadata_synced_at");
                 }
+                w.WriteString("updated_at", Time.ToWire(token.UpdatedAt));
+                w.WriteEndObject();
+                w.WriteEndObject();
             }
             await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).ConfigureAwait(false);
+        }
+
+        /// <summary>A stored value we cannot read serves as "no metadata", never as a 500.</summary>
+        private static JsonDocument? ReadMetadata(string? json)
+        {
+            if (json is null)
+            {
+                return null;
+            }
+            try
+            {
+                return JsonDocument.Parse(json);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The standard string fields and <c>attributes</c>, each null when the metadata lacks it.</summary>
+        private static void WriteMetadata(Utf8JsonWriter w, JsonElement? m)
+        {
+            foreach (var field in MetadataFields.Strings)
+            {
+                if (m is { } obj && obj.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String)
+                {
+                    w.WriteString(field, v.GetString());
+                }
+                else
+                {
+                    w.WriteNull(field);
+                }
+            }
+            if (m is { } o && o.TryGetProperty("attributes", out var attributes) && attributes.ValueKind == JsonValueKind.Array)
+            {
+                w.WritePropertyName("attributes");
+                attributes.WriteTo(w);
+            }
+            else
+            {
+                w.WriteNull("attributes");
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ internal sealed record RefreshCaller(string? Address, string? Problem)
 }
 
 /// <summary>
-/// Project-owner signatures (API.md section 2): <c>x-imx-eth-signature</c> is an EIP-191 personal_sign of the
+/// Project-owner signatures (docs/api.md section 2): <c>x-imx-eth-signature</c> is an EIP-191 personal_sign of the
 /// <c>x-imx-eth-timestamp</c> string; the recovered signer must be <c>x-imx-eth-address</c> and the timestamp
 /// within <see cref="RefreshOptions.TimestampToleranceSeconds"/> of server time.
 /// </summary>

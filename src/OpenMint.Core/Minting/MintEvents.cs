@@ -3,7 +3,7 @@ using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Minting;
 
-/// <summary>The <c>imtbl_zkevm_mint_request_updated</c> event of API.md, built in one place.</summary>
+/// <summary>The <c>imtbl_zkevm_mint_request_updated</c> event of docs/api.md (section 4), built in one place.</summary>
 public static class MintEvents
 {
     public const string EventName = "imtbl_zkevm_mint_request_updated";

@@ -12,7 +12,7 @@ public sealed record MintParseResult(IReadOnlyList<MintAsset>? Assets, string? E
 }
 
 /// <summary>
-/// Validates a create body (API.md section 1) by hand from the raw bytes, so every malformed input
+/// Validates a create body (docs/api.md section 1) by hand from the raw bytes, so every malformed input
 /// becomes a 400 that names the field instead of a serializer exception.
 /// </summary>
 public static class MintRequestParser
@@ -209,7 +209,7 @@ public static class MintRequestParser
         }
         if (!EthAddress.TryParse(ownerRaw, out var lower))
         {
-            return $"request body has an error: doesn't match schema: {at}/owner_address: \"{Truncate(ownerRaw!)}\" is not an address (0x followed by 40 hex characters)";
+            return $"request body has an error: doesn't match schema: {at}/owner_address: \"{Texts.Shorten(ownerRaw!)}\" is not an address (0x followed by 40 hex characters)";
         }
         if (lower == EthAddress.Zero)
         {
@@ -273,7 +273,7 @@ public static class MintRequestParser
         }
         if (raw is not null && !Uint256.TryCanonicalize(raw, out canonical))
         {
-            return $"request body has an error: doesn't match schema: {at}/{field}: \"{Truncate(raw)}\" is not a uint256 decimal string (digits only, at most 2^256-1)";
+            return $"request body has an error: doesn't match schema: {at}/{field}: \"{Texts.Shorten(raw)}\" is not a uint256 decimal string (digits only, at most 2^256-1)";
         }
         return null;
     }
@@ -370,6 +370,4 @@ public static class MintRequestParser
     {
         public override string ToString() => Metadata + "/attributes/" + Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
 }

@@ -67,23 +67,19 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         await AddRequestsAsync();
         using (var killed = Serve(db, null))
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (await ScalarAsync(store, "SELECT COUNT(*) FROM tx_attempt") < 5 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
+            await Eventually.TrueAsync(async () => await ScalarAsync(store, "SELECT COUNT(*) FROM tx_attempt") >= 5,
+                "five signed attempts before the kill", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
             killed.Process.Kill(entireProcessTree: true);
             await killed.Process.WaitForExitAsync();
         }
 
         using (var final = Serve(db, null))
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (await ScalarAsync(store, "SELECT COUNT(*) FROM mint_request WHERE status = 'pending'") > 0 && DateTime.UtcNow < deadline)
+            await Eventually.TrueAsync(async () =>
             {
                 Assert.False(final.Process.HasExited, final.Tail);
-                await Task.Delay(100);
-            }
+                return await ScalarAsync(store, "SELECT COUNT(*) FROM mint_request WHERE status = 'pending'") == 0;
+            }, "every request to leave pending after the restart", TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(100));
             final.Process.Kill(entireProcessTree: true);
             await final.Process.WaitForExitAsync();
         }

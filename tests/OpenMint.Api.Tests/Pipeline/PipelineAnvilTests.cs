@@ -133,12 +133,7 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         try
         {
             await server.PostAsync("erc721", [PipelineServer.Asset(reference, Owners[3])]);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt") < 2 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-            Assert.True(await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt") >= 2, "the stuck tx was not replaced");
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt") >= 2, "the stuck tx to be replaced");
             Assert.Equal("pending", (string?)(await server.GetAsync("erc721", reference))["status"]);
         }
         finally
@@ -164,11 +159,7 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         try
         {
             await server.PostAsync("erc721_v1", [PipelineServer.Asset(reference, Owners[2])]);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NOT NULL") < 1 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NOT NULL") >= 1, "a broadcast attempt");
             await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
             {
                 var hash = await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT hash FROM tx_attempt ORDER BY id DESC LIMIT 1");
@@ -176,16 +167,8 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
                 Assert.Equal(System.Text.Json.JsonValueKind.Null, (await rpc.CallAsync("eth_getTransactionByHash", hash)).ValueKind);
             }
             // Wait for the re-send (RebroadcastInterval 0.5 s in tests).
-            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (DateTime.UtcNow < deadline)
-            {
-                var pool = await rpc.CallAsync("txpool_status");
-                if (Convert.ToInt64(pool.GetProperty("pending").GetString(), 16) > 0)
-                {
-                    break;
-                }
-                await Task.Delay(100);
-            }
+            await Eventually.TrueAsync(async () => Convert.ToInt64((await rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) > 0,
+                "the dropped tx back in the pool", interval: TimeSpan.FromMilliseconds(100));
         }
         finally
         {

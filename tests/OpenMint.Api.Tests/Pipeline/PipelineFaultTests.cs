@@ -33,19 +33,6 @@ internal static class Faults
 
     public static string RandomTokenId() => (new BigInteger(Random.Shared.NextInt64(1, long.MaxValue)) * 1000 + Random.Shared.Next(1000)).ToString(CultureInfo.InvariantCulture);
 
-    public static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out waiting for " + what);
-            }
-            await Task.Delay(50);
-        }
-    }
-
     public sealed record Posted(string Collection, string Ref, string Owner, string? TokenId, string? Amount);
 
     /// <summary>Posts by-quantity (V2 and v1), by-id and ERC1155 assets for two fresh owners.</summary>
@@ -71,7 +58,7 @@ internal static class Faults
     public static async Task<JsonObject> WaitSucceededAsync(PipelineServer server, TestRpc rpc, Posted p, TimeSpan? timeout = null)
     {
         JsonObject r = null!;
-        await Until(async () => (string?)(r = await server.GetAsync(p.Collection, p.Ref))["status"] != "pending", $"{p.Ref} to leave pending", timeout ?? TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (string?)(r = await server.GetAsync(p.Collection, p.Ref))["status"] != "pending", $"{p.Ref} to leave pending", timeout ?? TimeSpan.FromSeconds(30));
         Assert.True((string?)r["status"] == "succeeded", $"{p.Collection} {p.Ref}: {r.ToJsonString()}");
         Assert.Null(r["error"]);
         return r;
@@ -137,12 +124,12 @@ public class PipelineRpcOutageTests(AnvilFixture anvil) : IClassFixture<AnvilFix
         proxy.SetFault(fault);
         var posted = await Faults.PostMixAsync(server, "outage");
         string? notice = null;
-        await Faults.Until(async () => (notice = (string?)(await server.GetAsync(posted[0].Collection, posted[0].Ref))["error"]?["message"]) is not null, "the outage notice");
+        await Eventually.TrueAsync(async () => (notice = (string?)(await server.GetAsync(posted[0].Collection, posted[0].Ref))["error"]?["message"]) is not null, "the outage notice");
         Assert.StartsWith(Faults.OutagePrefix, notice);
         Assert.EndsWith(Faults.OutageSuffix, notice);
         // Requests that arrive after the notice went up show it too.
         var later = await Faults.PostMixAsync(server, "outage-later");
-        await Faults.Until(async () => (string?)(await server.GetAsync(later[^1].Collection, later[^1].Ref))["error"]?["message"] == notice, "the notice on requests accepted later");
+        await Eventually.TrueAsync(async () => (string?)(await server.GetAsync(later[^1].Collection, later[^1].Ref))["error"]?["message"] == notice, "the notice on requests accepted later");
         foreach (var p in posted.Concat(later))
         {
             var r = await server.GetAsync(p.Collection, p.Ref);
@@ -169,11 +156,11 @@ public class PipelineRpcOutageTests(AnvilFixture anvil) : IClassFixture<AnvilFix
         {
             // The first tx is broadcast and acknowledged (in the pool, not mined).
             await server.PostAsync(first.Collection, [PipelineServer.Asset(first.Ref, first.Owner)]);
-            await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NOT NULL") == 1, "the first broadcast");
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NOT NULL") == 1, "the first broadcast");
             // The second reaches the node, but the answer is lost and the outage begins.
             proxy.SetFaultOnFirst("eth_sendRawTransaction", RpcFault.ServiceUnavailable, forwardFirst: true);
             await server.PostAsync(second.Collection, [PipelineServer.Asset(second.Ref, second.Owner)]);
-            await Faults.Until(async () => ((string?)(await server.GetAsync(second.Collection, second.Ref))["error"]?["message"])?.StartsWith(Faults.OutagePrefix, StringComparison.Ordinal) == true, "the outage notice");
+            await Eventually.TrueAsync(async () => ((string?)(await server.GetAsync(second.Collection, second.Ref))["error"]?["message"])?.StartsWith(Faults.OutagePrefix, StringComparison.Ordinal) == true, "the outage notice");
             Assert.Equal(RpcFault.ServiceUnavailable, proxy.Fault);
             Assert.StartsWith(Faults.OutagePrefix, (string?)(await server.GetAsync(first.Collection, first.Ref))["error"]?["message"]);
             Assert.Equal(2, await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt"));
@@ -182,7 +169,7 @@ public class PipelineRpcOutageTests(AnvilFixture anvil) : IClassFixture<AnvilFix
             Assert.Equal(2L, Convert.ToInt64((await rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16));
             await rpc.CallAsync("anvil_dropAllTransactions");
             proxy.SetFault(RpcFault.None);
-            await Faults.Until(async () => Convert.ToInt64((await rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) == 2, "both txs re-sent to the pool");
+            await Eventually.TrueAsync(async () => Convert.ToInt64((await rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16) == 2, "both txs re-sent to the pool");
         }
         finally
         {
@@ -212,14 +199,14 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         await rpc.CallAsync("evm_setAutomine", false);
         var posted = await Faults.PostMixAsync(server, "restart");
         // All planned, signed and acknowledged by the node: they wait in its pool.
-        await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE batch_id IS NULL") == 0
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE batch_id IS NULL") == 0
             && await server.ScalarAsync("SELECT COUNT(*) FROM tx_attempt WHERE broadcast_at IS NULL") == 0, "every request in an acknowledged tx");
         var txs = await server.ScalarAsync("SELECT COUNT(*) FROM tx");
         Assert.Equal(txs, Convert.ToInt64((await rpc.CallAsync("txpool_status")).GetProperty("pending").GetString(), 16));
         var state = await anvil.Anvil.DumpStateAsync(StatePath(), CancellationToken.None);
 
         await anvil.Anvil.StopAsync(CancellationToken.None);
-        await Faults.Until(async () => ((string?)(await server.GetAsync(posted[0].Collection, posted[0].Ref))["error"]?["message"])?.StartsWith(Faults.OutagePrefix, StringComparison.Ordinal) == true, "the outage notice while the node is down");
+        await Eventually.TrueAsync(async () => ((string?)(await server.GetAsync(posted[0].Collection, posted[0].Ref))["error"]?["message"])?.StartsWith(Faults.OutagePrefix, StringComparison.Ordinal) == true, "the outage notice while the node is down");
         Assert.Equal("pending", (string?)(await server.GetAsync(posted[0].Collection, posted[0].Ref))["status"]);
         await anvil.Anvil.RestartAsync(state, CancellationToken.None); // automine again, empty pool
 
@@ -241,7 +228,7 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         var startNonce = Convert.ToInt64((await rpc.CallAsync("eth_getTransactionCount", anvil.Deployment.MinterAddress, "latest")).GetString(), 16);
         var posted = await Faults.PostMixAsync(server, "vanish");
         // Mined (automine) but not yet 12 blocks deep: still pending.
-        await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE batch_id IS NULL") == 0
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE batch_id IS NULL") == 0
             && await server.ScalarAsync("SELECT COUNT(*) FROM tx WHERE state <> 'mined'") == 0, "every tx mined");
         var txs = await server.ScalarAsync("SELECT COUNT(*) FROM tx");
         var minedBefore = await MinedHashesAsync(server);
@@ -260,7 +247,7 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
         }
         proxy.SetFault(RpcFault.None);
         // The sender sees the nonce go back, returns the txs to pending and re-sends them; blocks on top make them deep.
-        await Faults.Until(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             await rpc.CallAsync("evm_mine");
             return await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE status = 'pending'") == 0;
@@ -293,7 +280,7 @@ public class PipelineNodeRestartTests(AnvilFixture anvil) : IClassFixture<AnvilF
 
         // The chain is behind the nonces the store used: unless the vanished txs come back, every later tx waits forever.
         var later = await Faults.PostMixAsync(server, "after-loss");
-        await Faults.Until(async () => await NonceAsync(rpc) >= startNonce + txs, "the lost txs mined again");
+        await Eventually.TrueAsync(async () => await NonceAsync(rpc) >= startNonce + txs, "the lost txs mined again");
         await Faults.AssertMintedOnceAsync(server, rpc, [.. posted, .. later]);
         Assert.Equal(minedBefore, (await MinedHashesAsync(server)).Take(minedBefore.Count));
         foreach (var hash in minedBefore)
@@ -331,7 +318,7 @@ public class PipelineInsufficientFundsTests(AnvilFixture anvil) : IClassFixture<
         try
         {
             posted = await Faults.PostMixAsync(server, "nofunds");
-            await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM signer_lease WHERE paused_reason IS NOT NULL") == 1, "the signer to pause");
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM signer_lease WHERE paused_reason IS NOT NULL") == 1, "the signer to pause");
             await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
             {
                 var signer = await c.ExecuteScalarAsync<string>("SELECT signer_address FROM signer_lease");
@@ -341,7 +328,7 @@ public class PipelineInsufficientFundsTests(AnvilFixture anvil) : IClassFixture<
             later = await Faults.PostMixAsync(server, "nofunds-later");
             foreach (var p in posted.Concat(later))
             {
-                await Faults.Until(async () => (string?)(await server.GetAsync(p.Collection, p.Ref))["error"]?["message"] == expected, $"the paused message on {p.Ref}");
+                await Eventually.TrueAsync(async () => (string?)(await server.GetAsync(p.Collection, p.Ref))["error"]?["message"] == expected, $"the paused message on {p.Ref}");
                 Assert.Equal("pending", (string?)(await server.GetAsync(p.Collection, p.Ref))["status"]);
             }
             Assert.Equal(0, await server.ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE status <> 'pending'"));
@@ -373,7 +360,7 @@ public class PipelineReorgTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         var p = new Faults.Posted("erc721", "reorg-" + Guid.NewGuid().ToString("N")[..8], Faults.NewOwner(), null, null);
         var other = Faults.NewOwner();
         await server.PostAsync(p.Collection, [PipelineServer.Asset(p.Ref, p.Owner)]);
-        await Faults.Until(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx WHERE state = 'mined'") == 1, "the mint tx mined");
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM tx WHERE state = 'mined'") == 1, "the mint tx mined");
         Assert.Equal("pending", (string?)(await server.GetAsync(p.Collection, p.Ref))["status"]);
         string hash;
         await using (var c = await server.Store.Database.OpenConnectionAsync(CancellationToken.None))
@@ -392,7 +379,7 @@ public class PipelineReorgTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
         Assert.Equal(System.Text.Json.JsonValueKind.Null, (await rpc.CallAsync("eth_getTransactionReceipt", hash)).ValueKind);
         Assert.Equal(other, await rpc.OwnerOfAsync(contract, firstId));
 
-        await Faults.Until(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             await rpc.CallAsync("evm_mine");
             return (string?)(await server.GetAsync(p.Collection, p.Ref))["status"] != "pending";

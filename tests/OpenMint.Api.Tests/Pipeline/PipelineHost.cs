@@ -119,19 +119,9 @@ internal sealed class PipelineServer : IAsyncDisposable
     }
 
     /// <summary>Waits until the request leaves pending; returns it.</summary>
-    public async Task<JsonObject> WaitAsync(string collection, string referenceId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        while (true)
-        {
-            var r = await GetAsync(collection, referenceId);
-            if ((string?)r["status"] != "pending" || DateTime.UtcNow > deadline)
-            {
-                return r;
-            }
-            await Task.Delay(50);
-        }
-    }
+    public Task<JsonObject> WaitAsync(string collection, string referenceId, TimeSpan? timeout = null) =>
+        Eventually.ValueAsync(() => GetAsync(collection, referenceId), r => (string?)r["status"] != "pending",
+            $"{referenceId} to leave pending", timeout ?? TimeSpan.FromSeconds(90));
 
     public async Task<long> ScalarAsync(string sql, object? args = null)
     {

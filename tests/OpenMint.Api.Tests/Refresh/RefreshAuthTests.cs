@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace OpenMint.Api.Tests.Refresh;
 
-/// <summary>Owner signatures: the API.md vector with the auth clock pinned to its timestamp, and the refusal matrix.</summary>
+/// <summary>Owner signatures: the docs/api.md signature test vector with the auth clock pinned to its timestamp, and the refusal matrix.</summary>
 public sealed class RefreshAuthTests : IAsyncLifetime
 {
     private const string VectorSignature = "0x09cc4051c6feeac098cb5a10598ea5a12947c95132de85bc00628a79d526aaba0e4f455ca4ed9f4cba8e4dab4a3a732c2ca8d87c3b7e3f05f73eae3be686a4fe00";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OpenMint.TestSupport;
 
 namespace OpenMint.Api.Tests.Refresh;
 
@@ -211,12 +212,8 @@ public sealed class RefreshFetchTests : IAsyncLifetime
         var collection = await _host.AddCollectionAsync(project, _metadata.Base + "t/");
         await _host.AddTokensAsync(collection, ids);
         var refreshId = await _host.CreateRefreshAsync(collection, ids);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await _host.GetStatusAsync(refreshId)).GetProperty("summary").GetProperty("pending").GetInt32() == ids.Count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the worker never started");
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(async () => (await _host.GetStatusAsync(refreshId)).GetProperty("summary").GetProperty("pending").GetInt32() < ids.Count,
+            "the worker to start");
 
         await _host.RestartAsync();
         var mid = await _host.GetStatusAsync(refreshId);

@@ -10,13 +10,14 @@ using OpenMint.Chain;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
 using OpenMint.Storage;
+using OpenMint.TestSupport;
 
 namespace OpenMint.Api.Tests.Refresh;
 
 /// <summary>The real OpenMint host on 127.0.0.1 over a real SQLite file, plus helpers to seed tenancy and tokens.</summary>
 public sealed class RefreshTestHost : IAsyncDisposable
 {
-    /// <summary>The API.md test vector key (32 bytes of 0x11); owns the default project.</summary>
+    /// <summary>The docs/api.md signature test vector key (32 bytes of 0x11); owns the default project.</summary>
     public const string OwnerKeyHex = "0x1111111111111111111111111111111111111111111111111111111111111111";
     public const string OwnerAddress = "0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a";
 
@@ -164,22 +165,13 @@ public sealed class RefreshTestHost : IAsyncDisposable
     }
 
     /// <summary>Polls until completed; every observed summary must add up to the token count.</summary>
-    public async Task<JsonElement> WaitCompletedAsync(string refreshId, int tokenCount, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(90));
-        while (true)
+    public Task<JsonElement> WaitCompletedAsync(string refreshId, int tokenCount, TimeSpan? within = null) =>
+        Eventually.ValueAsync(() => GetStatusAsync(refreshId), status =>
         {
-            var status = await GetStatusAsync(refreshId);
             var s = status.GetProperty("summary");
             Assert.Equal(tokenCount, s.GetProperty("succeeded").GetInt32() + s.GetProperty("failed").GetInt32() + s.GetProperty("pending").GetInt32());
-            if (status.GetProperty("status").GetString() == "completed")
-            {
-                return status;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"refresh {refreshId} did not complete: {status}");
-            await Task.Delay(100);
-        }
-    }
+            return status.GetProperty("status").GetString() == "completed";
+        }, $"refresh {refreshId} to complete", within ?? TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100));
 
     public async Task<List<JsonElement>> AllErrorsAsync(string refreshId, int pageSize = 100)
     {

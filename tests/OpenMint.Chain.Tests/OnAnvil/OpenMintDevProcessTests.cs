@@ -41,13 +41,11 @@ public sealed class OpenMintDevProcessTests : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!File.Exists(devJson))
+            await Eventually.TrueAsync(() =>
             {
                 Assert.False(process.HasExited, "openmint dev exited early:\n" + string.Join('\n', output));
-                Assert.True(DateTime.UtcNow < deadline, "no dev.json after 90 s:\n" + string.Join('\n', output));
-                await Task.Delay(200);
-            }
+                return Task.FromResult(File.Exists(devJson));
+            }, "openmint dev to write dev.json", TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(200));
             var info = DevBootstrap.ReadDevJson(devJson);
 
             Assert.Equal("ok", (await _http.GetFromJsonAsync<Dictionary<string, string>>(info.BaseUrl + "/health"))!["status"]);

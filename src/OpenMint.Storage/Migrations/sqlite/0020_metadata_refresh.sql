@@ -1,4 +1,4 @@
--- Metadata refreshes (API.md section 2). One row per refresh and one per (refresh, token): the per-token
+-- Metadata refreshes (docs/api.md section 2). One row per refresh and one per (refresh, token): the per-token
 -- state lives in the store so a refresh survives restarts and resumes where it was.
 
 -- seq orders refreshes by acceptance (newest first = seq DESC); refresh_id is the uuid clients see.

@@ -265,6 +265,30 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.Equal([MintStatus.Succeeded, MintStatus.Succeeded], (await Requests(collection, ids)).Select(r => r.Status));
     }
 
+    [Fact]
+    public async Task out_of_gas_queues_the_requests_again_once_with_a_gas_limit_floor_then_fails_them()
+    {
+        var (chain, collection, ids) = await QueueAsync(2);
+        var c = chain.Name;
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var first = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids[..1]), Attempt(50))], T0, Ct))![0];
+        Assert.Empty(await Store.Pipeline.GasLimitFloorsAsync(ids, Ct));
+        Assert.True(await Store.Pipeline.RequeueOutOfGasAsync(a, first.TxId, Hash(50), 150_000, "execution reverted: out of gas", collection, chain, T0, Ct));
+        Assert.Equal(new Dictionary<long, long> { [ids[0]] = 150_000 }, await Store.Pipeline.GasLimitFloorsAsync(ids, Ct));
+        Assert.Equal(ids, (await Store.Pipeline.ListQueuedAsync(collection.Id, 10, Ct)).Select(r => r.Id));
+        Assert.Equal(MintStatus.Pending, (await Requests(collection, ids))[0].Status);
+
+        // Both in the next tx, out of gas again: the one queued before fails, the other is queued again once.
+        var second = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(1, Batch(collection, ids), Attempt(51))], T0, Ct))![0];
+        Assert.True(await Store.Pipeline.RequeueOutOfGasAsync(a, second.TxId, Hash(51), 225_000, "execution reverted: out of gas", collection, chain, T0, Ct));
+        var rows = await Requests(collection, ids);
+        Assert.Equal((MintStatus.Failed, "execution reverted: out of gas", Hash(51)), (rows[0].Status, rows[0].ErrorMessage, rows[0].TransactionHash));
+        Assert.Equal((MintStatus.Pending, (long?)null), (rows[1].Status, rows[1].BatchId));
+        Assert.Equal(225_000, (await Store.Pipeline.GasLimitFloorsAsync(ids, Ct))[ids[1]]);
+        Assert.False(await Store.Pipeline.RequeueOutOfGasAsync(a, second.TxId, Hash(51), 225_000, "again", collection, chain, T0, Ct)); // closed already
+    }
+
     private static LeaseFence Fence(string chain, string instance) => new(chain, Signer, instance, 1);
 
     protected async Task<(ChainConfig Chain, Collection Collection, List<long> Ids)> QueueAsync(int count)

@@ -126,15 +126,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
         }
         else if (!receipt.Success)
         {
-            var revert = await context.Node.CallForRevertAsync(context.Address, collection.Address, tx.Calldata, mined.GasLimit,
-                "0x" + receipt.BlockNumber.ToString("x", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-            var reason = revert?.Message ?? (receipt.GasUsed >= mined.GasLimit ? "out of gas" : "(no reason)");
-            var message = "execution reverted: " + reason;
-            if (!Fenced(await context.Store.FailTxAsync(Fence, tx.Id, receipt.TransactionHash, message, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "revert"))
-            {
-                return;
-            }
-            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, message);
+            await RevertedAsync(tx, mined, receipt, collection, ct).ConfigureAwait(false);
         }
         else
         {
@@ -147,6 +139,36 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
             TxSucceeded(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, tokens.Count, receipt.GasUsed);
         }
     }
+
+    /// <summary>
+    /// A mined revert. Out of gas (every unit of the limit used, and the limit can still grow) re-queues the assets once
+    /// with a limit 1.5 × the one that ran out as the next tx's floor; any other revert (or the second out of gas) fails
+    /// them with the reason read at the receipt's block.
+    /// </summary>
+    private async Task RevertedAsync(OpenTx tx, TxAttemptRecord mined, MintReceipt receipt, Tenancy.Collection collection, CancellationToken ct)
+    {
+        var now = context.Now;
+        var outOfGas = receipt.GasUsed >= mined.GasLimit;
+        var revert = outOfGas ? null : await context.Node.CallForRevertAsync(context.Address, collection.Address, tx.Calldata, mined.GasLimit,
+            "0x" + receipt.BlockNumber.ToString("x", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var message = "execution reverted: " + (outOfGas ? "out of gas" : revert?.Message ?? "(no reason)");
+        if (outOfGas && mined.GasLimit < context.Options.PerTxGasCap)
+        {
+            var floor = Math.Min(context.Options.PerTxGasCap, mined.GasLimit + mined.GasLimit / 2);
+            if (Fenced(await context.Store.RequeueOutOfGasAsync(Fence, tx.Id, receipt.TransactionHash, floor, message, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "out of gas"))
+            {
+                OutOfGasRequeued(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, mined.GasLimit, floor);
+            }
+            return;
+        }
+        if (Fenced(await context.Store.FailTxAsync(Fence, tx.Id, receipt.TransactionHash, message, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "revert"))
+        {
+            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, message);
+        }
+    }
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} {Hash} ran out of gas at limit {Limit}; its requests are queued again with a limit of at least {Floor} (once)")]
+    private static partial void OutOfGasRequeued(ILogger log, string chain, long nonce, string hash, long limit, long floor);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Chain {Chain}: nonce {Nonce} {Hash} succeeded: {Count} tokens, {GasUsed} gas")]
     private static partial void TxSucceeded(ILogger log, string chain, long nonce, string hash, int count, long gasUsed);

@@ -115,6 +115,16 @@ public interface IPipelineStore
     /// <summary>The tx is over without minting: its pending requests fail with <paramref name="message"/>.</summary>
     Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// A mined mint ran out of gas: the tx is done (fenced, as <see cref="FailTxAsync"/>); its pending requests go back to
+    /// the queue with <paramref name="gasLimitFloor"/> as the least gas limit of the next tx that carries them, once: those
+    /// that already had a floor fail with <paramref name="message"/>. False when nothing changed.
+    /// </summary>
+    Task<bool> RequeueOutOfGasAsync(LeaseFence fence, long txId, string hash, long gasLimitFloor, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>The gas limit floors of those of <paramref name="requestIds"/> that have one (re-queued after running out of gas).</summary>
+    Task<IReadOnlyDictionary<long, long>> GasLimitFloorsAsync(IReadOnlyList<long> requestIds, CancellationToken ct);
+
     /// <summary>The nonce was used by another tx: the batch's requests go back to the queue.</summary>
     Task<bool> AbandonTxAsync(LeaseFence fence, long txId, string reason, DateTimeOffset now, CancellationToken ct);
 

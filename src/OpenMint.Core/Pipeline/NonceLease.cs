@@ -89,9 +89,12 @@ internal sealed partial class NonceLease(SenderContext context)
         }
         var nonce = _nextNonce;
         var txs = new List<NewTx>(group.Count);
+        // Requests queued again after running out of gas carry the least limit their next tx must have.
+        var floors = await context.Store.GasLimitFloorsAsync(group.SelectMany(p => p.Batch.RequestIds).ToList(), ct).ConfigureAwait(false);
         foreach (var (collection, batch, estimate) in group)
         {
-            var gasLimit = context.Options.GasLimitFor(estimate);
+            var floor = batch.RequestIds.Select(id => floors.GetValueOrDefault(id)).DefaultIfEmpty().Max();
+            var gasLimit = Math.Max(context.Options.GasLimitFor(estimate), Math.Min(floor, context.Options.PerTxGasCap));
             var signed = context.Signer.Sign(context.Chain.ChainId, nonce + txs.Count, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit,
                 collection.Address, BigInteger.Zero, batch.Calldata());
             txs.Add(new NewTx(nonce + txs.Count, batch with { EstimatedGas = estimate },

@@ -61,6 +61,36 @@ public class ConfirmerTests
     }
 
     [Fact]
+    public async Task a_sender_that_lost_its_lease_writes_nothing_and_stops_while_the_new_holder_completes_once()
+    {
+        var h = await SenderHarness.NewAsync();
+        var old = h.Parts("old");
+        await h.LeaseAsync(old);
+        var attempt = Assert.Single(await h.SignedAsync(old, A));
+        h.Node.Automine = false;
+        Assert.True(await old.Broadcaster.BroadcastInOrderAsync([attempt], Ct));
+        h.Node.Mine();
+        var open = await h.OpenTxsAsync(); // what the old holder read before it stalled
+
+        // It stalls past its lease; another instance takes over (a new epoch).
+        h.Time.Advance(h.Options.LeaseDuration + TimeSpan.FromSeconds(1));
+        var holder = h.Parts("new");
+        await h.LeaseAsync(holder);
+
+        // The old one resumes with what it read: its completion is refused, nothing changes, and it signs nothing more.
+        await old.Confirmer.ConfirmMinedAsync(open, 1, await h.BlockAsync(), Ct);
+        Assert.Equal(MintStatus.Pending, (await h.GetAsync("ref-1")).Status);
+        Assert.Equal(TxState.Pending, Assert.Single(await h.OpenTxsAsync()).State);
+        await h.AcceptAsync(A);
+        Assert.Null(await old.Nonces.WriteAheadAsync([await h.PreparedAsync()], new Fees(1_000_000_000, 3_000_000_000), Ct));
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
+
+        await holder.Confirmer.ConfirmMinedAsync(await h.OpenTxsAsync(), 1, await h.BlockAsync(), Ct);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync("ref-1")).Status);
+        Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'succeeded'"));
+    }
+
+    [Fact]
     public async Task a_mint_that_ran_out_of_gas_is_queued_again_once_with_a_raised_limit_and_fails_only_the_second_time()
     {
         var h = await SenderHarness.NewAsync();

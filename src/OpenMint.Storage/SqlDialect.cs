@@ -31,6 +31,12 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Appended to a read inside a write transaction that must hold the row until commit.</summary>
     internal abstract string ForUpdate { get; }
 
+    /// <summary>
+    /// Appended to a subquery that checks a row a write depends on (the lease fence): on PostgreSQL the row is share-locked
+    /// until commit, so no one changes it between the check and the write; SQLite's single writer needs nothing.
+    /// </summary>
+    internal abstract string ForShare { get; }
+
     /// <summary>"<paramref name="column"/> matches any element of the list parameter <paramref name="parameter"/>".</summary>
     internal abstract string In(string column, string parameter);
 

@@ -56,12 +56,12 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
         Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 7, Ct));
         // Wrong first nonce, or another instance: nothing is written.
-        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(6, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
-        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "b", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(6, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(Fence(c, "b"), [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0, Ct));
         // An expired lease: nothing is written either.
-        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0.AddMinutes(2), Ct));
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(7, Batch(collection, ids[..2]), Attempt(1))], T0.AddMinutes(2), Ct));
 
-        var recorded = await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(7, Batch(collection, ids[..2]), Attempt(1)), new NewTx(8, Batch(collection, ids[2..]), Attempt(2))], T0, Ct);
+        var recorded = await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(7, Batch(collection, ids[..2]), Attempt(1)), new NewTx(8, Batch(collection, ids[2..]), Attempt(2))], T0, Ct);
         Assert.Equal(2, recorded!.Count);
         Assert.Empty(await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct));
         var open = await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct);
@@ -70,13 +70,13 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.Equal(9, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
 
         // A request already in a batch cannot be claimed again: all or nothing.
-        Assert.Null(await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(9, Batch(collection, ids[..1]), Attempt(3))], T0, Ct));
+        Assert.Null(await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(9, Batch(collection, ids[..1]), Attempt(3))], T0, Ct));
         await using var connection = await Store.Database.OpenConnectionAsync(Ct);
         Assert.Equal(2, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tx WHERE chain_name = @c", new { c }));
         Assert.Equal(9, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
 
         // Abandoned (nonce used elsewhere): the requests are queued again.
-        await Store.Pipeline.AbandonTxAsync(open[0].Id, "nonce 7 was used by another transaction", T0, Ct);
+        await Store.Pipeline.AbandonTxAsync(Fence(c, "a"), open[0].Id, "nonce 7 was used by another transaction", T0, Ct);
         Assert.Equal(ids[..2], (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id));
     }
 
@@ -91,14 +91,14 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         var batch = Batch(collection, ids);
         var raw = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
         var first = new NewAttempt(AttemptKind.Mint, raw, Hash(10), 1_500_000_000, System.Numerics.BigInteger.Parse("30000000000000000000000", System.Globalization.CultureInfo.InvariantCulture), 123_456);
-        var recorded = (await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(0, batch, first)], T0, Ct))![0];
+        var recorded = (await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(0, batch, first)], T0, Ct))![0];
         Assert.Empty(await Store.Pipeline.ListQueuedCollectionsAsync(c, Ct));
 
-        await Store.Pipeline.MarkBroadcastAsync(recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(1), Ct);
-        await Store.Pipeline.MarkBroadcastAsync(recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(2), Ct); // first acknowledgement stays
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(1), Ct);
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(2), Ct); // first acknowledgement stays
         var bumped = first with { Raw = [1, 2, 3], Hash = Hash(11), MaxPriorityFeePerGas = 1_650_000_000, GasLimit = 130_000 };
-        var bumpId = await Store.Pipeline.AddAttemptAsync(recorded.TxId, bumped, T0.AddSeconds(3), Ct);
-        await Store.Pipeline.MarkBroadcastAsync(bumpId, SendOutcome.Unknown, false, T0.AddSeconds(3), Ct);
+        var bumpId = (await Store.Pipeline.AddAttemptAsync(Fence(c, "a"), recorded.TxId, bumped, T0.AddSeconds(3), Ct))!.Value;
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), bumpId, SendOutcome.Unknown, false, T0.AddSeconds(3), Ct);
 
         var tx = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
         Assert.Equal((recorded.TxId, 0L, TxState.Pending, MintMethod.ByQuantity), (tx.Id, tx.Nonce, tx.State, tx.Method));
@@ -115,10 +115,10 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.Null(a1.BroadcastAt);
         Assert.Equal("Unknown", a1.Outcome);
 
-        await Store.Pipeline.MarkMinedAsync(tx.Id, Hash(11), 5_000_000_000, T0, Ct);
+        await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), tx.Id, Hash(11), 5_000_000_000, T0, Ct);
         var mined = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
         Assert.Equal((TxState.Mined, Hash(11), 5_000_000_000L), (mined.State, mined.MinedHash, mined.MinedBlock));
-        await Store.Pipeline.MarkUnminedAsync(tx.Id, T0, Ct);
+        await Store.Pipeline.MarkUnminedAsync(Fence(c, "a"), tx.Id, T0, Ct);
         Assert.Equal(TxState.Pending, Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct)).State);
 
         await Store.Pipeline.SetTxNoticeAsync(tx.Id, "fee cap reached", T0, Ct);
@@ -126,8 +126,8 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         await Store.Pipeline.SetTxNoticeAsync(tx.Id, null, T0, Ct);
 
         var tokens = ids.Select((id, i) => new TokenAssignment(id, (1000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
-        await Store.Pipeline.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(4), null, Ct);
-        await Store.Pipeline.CompleteTxAsync(tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(5), null, Ct); // twice: no change
+        await Store.Pipeline.CompleteTxAsync(Fence(c, "a"), tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(4), null, Ct);
+        await Store.Pipeline.CompleteTxAsync(Fence(c, "a"), tx.Id, Hash(11), tokens, collection, chain, T0.AddSeconds(5), null, Ct); // twice: no change
         Assert.Empty(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
         Assert.Equal([bumpId], (await Store.Pipeline.ListDoneAttemptsFromNonceAsync(c, Signer, 0, Ct)).Select(a => a.Id)); // the version that was mined
         Assert.Empty(await Store.Pipeline.ListDoneAttemptsFromNonceAsync(c, Signer, 1, Ct));
@@ -148,11 +148,11 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         var c = chain.Name;
         Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
         Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 3, Ct));
-        var recorded = (await Store.Pipeline.RecordTxsAsync(c, Signer, "a", [new NewTx(3, Batch(collection, ids[..2]), Attempt(20))], T0, Ct))![0];
+        var recorded = (await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(3, Batch(collection, ids[..2]), Attempt(20))], T0, Ct))![0];
 
         await Store.Pipeline.FailQueuedAsync([ids[2], ids[0]], "transaction failed to build: execution reverted: nope", collection, chain, T0, Ct);
-        await Store.Pipeline.FailTxAsync(recorded.TxId, Hash(20), "execution reverted: boom", collection, chain, T0, Ct);
-        await Store.Pipeline.FailTxAsync(recorded.TxId, Hash(20), "again", collection, chain, T0, Ct);
+        await Store.Pipeline.FailTxAsync(Fence(c, "a"), recorded.TxId, Hash(20), "execution reverted: boom", collection, chain, T0, Ct);
+        await Store.Pipeline.FailTxAsync(Fence(c, "a"), recorded.TxId, Hash(20), "again", collection, chain, T0, Ct);
 
         var rows = await Requests(collection, ids);
         Assert.Equal([MintStatus.Failed, MintStatus.Failed, MintStatus.Failed, MintStatus.Pending], rows.Select(r => r.Status));
@@ -218,6 +218,78 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
             Assert.DoesNotContain(b, y => y.From < x.Until && x.From < y.Until);
         }
     }
+
+    [Fact]
+    public async Task a_writer_that_lost_its_lease_changes_nothing_for_the_nonces_it_signed()
+    {
+        var (chain, collection, ids) = await QueueAsync(2);
+        var c = chain.Name;
+        var minute = TimeSpan.FromMinutes(1);
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, minute, Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids), Attempt(30))], T0, Ct))![0];
+        Assert.True(await Store.Pipeline.MarkBroadcastAsync(a, recorded.AttemptId, SendOutcome.Accepted, true, T0.AddSeconds(1), Ct));
+
+        // Past its lease (frozen, say) "a" writes nothing, even before anyone else takes the lease.
+        var late = T0 + minute + TimeSpan.FromSeconds(1);
+        Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, late, Ct));
+        // "b" takes over: a new epoch.
+        var b = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", late, minute, Ct))!.Fence;
+        Assert.Equal(a.Epoch + 1, b.Epoch);
+
+        // Every write "a" makes for the nonce it signed is refused and changes nothing, at its old clock or the new one.
+        foreach (var at in new[] { T0.AddSeconds(2), late })
+        {
+            Assert.Null(await Store.Pipeline.AddAttemptAsync(a, recorded.TxId, Attempt(31), at, Ct));
+            Assert.False(await Store.Pipeline.MarkBroadcastAsync(a, recorded.AttemptId, SendOutcome.Rejected, false, at, Ct));
+            Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, at, Ct));
+            Assert.False(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, at, null, Ct));
+            Assert.False(await Store.Pipeline.FailTxAsync(a, recorded.TxId, Hash(30), "execution reverted: stale", collection, chain, at, Ct));
+            Assert.False(await Store.Pipeline.AbandonTxAsync(a, recorded.TxId, "stale", at, Ct));
+            Assert.Null(await Store.Pipeline.RecordTxsAsync(a, [new NewTx(1, Batch(collection, ids), Attempt(32))], at, Ct));
+        }
+        var tx = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
+        Assert.Equal((TxState.Pending, (string?)null), (tx.State, tx.MinedHash));
+        var attempt = Assert.Single(tx.Attempts);
+        Assert.Equal(("Accepted", (DateTimeOffset?)T0.AddSeconds(1)), (attempt.Outcome, attempt.BroadcastAt));
+        Assert.All(await Requests(collection, ids), r => Assert.Equal((MintStatus.Pending, (string?)null), (r.Status, r.TokenId)));
+
+        // The holder's writes go through; "a" taking the lease back later gets yet another epoch, so its old fence stays dead.
+        Assert.True(await Store.Pipeline.MarkMinedAsync(b, recorded.TxId, Hash(30), 7, late, Ct));
+        Assert.True(await Store.Pipeline.CompleteTxAsync(b, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, late, null, Ct));
+        var again = late + minute + minute;
+        var a2 = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", again, minute, Ct))!.Fence;
+        Assert.Equal(b.Epoch + 1, a2.Epoch);
+        Assert.Equal(a2.Epoch, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", again.AddSeconds(1), minute, Ct))!.Epoch); // a renewal keeps it
+        Assert.Null(await Store.Pipeline.AddAttemptAsync(a, recorded.TxId, Attempt(33), again, Ct));
+        Assert.Equal([MintStatus.Succeeded, MintStatus.Succeeded], (await Requests(collection, ids)).Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task out_of_gas_queues_the_requests_again_once_with_a_gas_limit_floor_then_fails_them()
+    {
+        var (chain, collection, ids) = await QueueAsync(2);
+        var c = chain.Name;
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var first = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids[..1]), Attempt(50))], T0, Ct))![0];
+        Assert.Empty(await Store.Pipeline.GasLimitFloorsAsync(ids, Ct));
+        Assert.True(await Store.Pipeline.RequeueOutOfGasAsync(a, first.TxId, Hash(50), 150_000, "execution reverted: out of gas", collection, chain, T0, Ct));
+        Assert.Equal(new Dictionary<long, long> { [ids[0]] = 150_000 }, await Store.Pipeline.GasLimitFloorsAsync(ids, Ct));
+        Assert.Equal(ids, (await Store.Pipeline.ListQueuedAsync(collection.Id, 10, Ct)).Select(r => r.Id));
+        Assert.Equal(MintStatus.Pending, (await Requests(collection, ids))[0].Status);
+
+        // Both in the next tx, out of gas again: the one queued before fails, the other is queued again once.
+        var second = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(1, Batch(collection, ids), Attempt(51))], T0, Ct))![0];
+        Assert.True(await Store.Pipeline.RequeueOutOfGasAsync(a, second.TxId, Hash(51), 225_000, "execution reverted: out of gas", collection, chain, T0, Ct));
+        var rows = await Requests(collection, ids);
+        Assert.Equal((MintStatus.Failed, "execution reverted: out of gas", Hash(51)), (rows[0].Status, rows[0].ErrorMessage, rows[0].TransactionHash));
+        Assert.Equal((MintStatus.Pending, (long?)null), (rows[1].Status, rows[1].BatchId));
+        Assert.Equal(225_000, (await Store.Pipeline.GasLimitFloorsAsync(ids, Ct))[ids[1]]);
+        Assert.False(await Store.Pipeline.RequeueOutOfGasAsync(a, second.TxId, Hash(51), 225_000, "again", collection, chain, T0, Ct)); // closed already
+    }
+
+    private static LeaseFence Fence(string chain, string instance) => new(chain, Signer, instance, 1);
 
     protected async Task<(ChainConfig Chain, Collection Collection, List<long> Ids)> QueueAsync(int count)
     {
@@ -292,5 +364,23 @@ public sealed class PostgresPipelineStoreTests(PostgresBackend backend) : Pipeli
             await tx.RollbackAsync(Ct);
         }
         Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(5), TimeSpan.FromSeconds(10), Ct));
+    }
+
+    [Fact]
+    public async Task a_takeover_cannot_slip_between_a_fenced_check_and_its_write()
+    {
+        var (chain, collection, ids) = await QueueAsync(1);
+        var c = chain.Name;
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromSeconds(10), Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids), Attempt(40))], T0, Ct))![0];
+        await using var other = await OpenMintStorage.OpenAsync(DatabaseValue, Ct);
+        SignerLease? contender = null;
+        // Inside the completion's transaction (the fence checked, the commit not yet made) the lease has expired at the
+        // contender's clock, yet the share lock on the lease row keeps it from taking the lease until the write is over.
+        Assert.True(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(40), [new TokenAssignment(ids[0], "1")], collection, chain, T0.AddSeconds(1),
+            () => contender = other.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(30), TimeSpan.FromSeconds(10), Ct).GetAwaiter().GetResult(), Ct));
+        Assert.Null(contender);
+        Assert.NotNull(await other.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", T0.AddSeconds(30), TimeSpan.FromSeconds(10), Ct));
     }
 }

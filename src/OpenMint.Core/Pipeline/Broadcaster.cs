@@ -19,17 +19,23 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
     /// <summary>Takes the re-price request of the tx, if any.</summary>
     public bool TakeRepriceRequest(long txId) => _repriceNow.Remove(txId);
 
-    /// <summary>Sends stored bytes and acts on the classified answer.</summary>
+    /// <summary>Sends stored bytes and acts on the classified answer; sends nothing once the lease is lost (returns Unknown).</summary>
     public async Task<SendOutcome> BroadcastAsync(TxAttemptRecord attempt, CancellationToken ct)
     {
+        if (!context.Lease.Holding)
+        {
+            return SendOutcome.Unknown;
+        }
         var result = await context.Node.SendRawTransactionAsync(attempt.Raw, ct).ConfigureAwait(false);
         context.Crash.Hit(CrashPoints.AfterBroadcast);
         var now = context.Now;
         switch (result.Outcome)
         {
             case SendOutcome.Accepted:
-                await context.Store.MarkBroadcastAsync(attempt.Id, SendOutcome.Accepted, true, now, ct).ConfigureAwait(false);
-                await status.ResumeAsync(ct).ConfigureAwait(false);
+                if (await MarkAsync(attempt, SendOutcome.Accepted, true, now, ct).ConfigureAwait(false))
+                {
+                    await status.ResumeAsync(ct).ConfigureAwait(false);
+                }
                 break;
             case SendOutcome.Unknown:
                 // Maybe sent: keep it unacknowledged, the next tick sends the same bytes again.
@@ -37,30 +43,48 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
                 break;
             case SendOutcome.InsufficientFunds:
                 // Unacknowledged: re-sent every tick, and accepted as soon as the minter is funded.
-                await context.Store.MarkBroadcastAsync(attempt.Id, result.Outcome, false, now, ct).ConfigureAwait(false);
-                await status.PauseForFundsAsync(ct).ConfigureAwait(false);
+                if (await MarkAsync(attempt, result.Outcome, false, now, ct).ConfigureAwait(false))
+                {
+                    await status.PauseForFundsAsync(ct).ConfigureAwait(false);
+                }
                 break;
             case SendOutcome.NonceTooLow:
                 // Either one of our versions is mined (confirm finds its receipt) or the nonce went elsewhere (confirm abandons).
-                await context.Store.MarkBroadcastAsync(attempt.Id, result.Outcome, true, now, ct).ConfigureAwait(false);
+                await MarkAsync(attempt, result.Outcome, true, now, ct).ConfigureAwait(false);
                 break;
             case SendOutcome.FeeCapBelowBaseFee:
-                await context.Store.MarkBroadcastAsync(attempt.Id, result.Outcome, true, now, ct).ConfigureAwait(false);
-                _repriceNow.Add(attempt.TxId);
+                if (await MarkAsync(attempt, result.Outcome, true, now, ct).ConfigureAwait(false))
+                {
+                    _repriceNow.Add(attempt.TxId);
+                }
                 break;
             case SendOutcome.NonceTooHigh:
                 nonces.RequireSync();
-                await context.Store.MarkBroadcastAsync(attempt.Id, result.Outcome, false, now, ct).ConfigureAwait(false);
+                await MarkAsync(attempt, result.Outcome, false, now, ct).ConfigureAwait(false);
                 SendRejected(context.Log, context.ChainName, attempt.Hash, result.Outcome.ToString(), result.Message ?? "");
                 break;
             default:
                 // Underpriced, rejected, too big: keep the tx, replace it after BumpAfter (each replacement is a submission).
-                await context.Store.MarkBroadcastAsync(attempt.Id, result.Outcome, true, now, ct).ConfigureAwait(false);
+                if (!await MarkAsync(attempt, result.Outcome, true, now, ct).ConfigureAwait(false))
+                {
+                    break;
+                }
                 await context.Store.SetTxNoticeAsync(attempt.TxId, $"the node refused transaction {attempt.Hash}: {result.Message}", now, ct).ConfigureAwait(false);
                 SendRejected(context.Log, context.ChainName, attempt.Hash, result.Outcome.ToString(), result.Message ?? "");
                 break;
         }
         return result.Outcome;
+    }
+
+    /// <summary>Records the outcome under the lease's fence; false (and the lease dropped) when the store refused it.</summary>
+    private async Task<bool> MarkAsync(TxAttemptRecord attempt, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
+    {
+        if (context.Lease.Fence is { } fence && await context.Store.MarkBroadcastAsync(fence, attempt.Id, outcome, acknowledged, now, ct).ConfigureAwait(false))
+        {
+            return true;
+        }
+        context.Lease.Refused(context.Log, $"broadcast of {attempt.Hash}");
+        return false;
     }
 
     /// <summary>
@@ -71,7 +95,7 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
     {
         foreach (var attempt in attempts)
         {
-            if (await BroadcastAsync(attempt, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh)
+            if (await BroadcastAsync(attempt, ct).ConfigureAwait(false) is SendOutcome.InsufficientFunds or SendOutcome.NonceTooHigh || !context.Lease.Holding)
             {
                 return false;
             }
@@ -124,7 +148,7 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
             return;
         }
         NonceWentBack(context.Log, context.ChainName, context.Address, latestNonce, lost.Count);
-        foreach (var attempt in lost)
+        foreach (var attempt in lost.TakeWhile(_ => context.Lease.Holding))
         {
             var result = await context.Node.SendRawTransactionAsync(attempt.Raw, ct).ConfigureAwait(false);
             if (result.Outcome is not (SendOutcome.Accepted or SendOutcome.NonceTooLow))

@@ -44,7 +44,7 @@ internal sealed class ChainSender
     /// </summary>
     public bool WantsQuickTick { get; private set; }
 
-    /// <summary>One round; returns true when it holds the lease.</summary>
+    /// <summary>One round; returns true when it (still) holds the lease. A fenced write the store refused ends the round at once.</summary>
     public async Task<bool> TickAsync(CancellationToken ct)
     {
         var lease = await _nonces.AcquireAsync(ct).ConfigureAwait(false);
@@ -61,7 +61,7 @@ internal sealed class ChainSender
         {
             await _status.RpcFailedAsync(ex, ct).ConfigureAwait(false);
         }
-        return true;
+        return _context.Lease.Holding;
     }
 
     public Task ReleaseAsync(CancellationToken ct) => _nonces.ReleaseAsync(ct);
@@ -72,6 +72,10 @@ internal sealed class ChainSender
         if (_nonces.SyncNeeded)
         {
             await _nonces.SyncAsync(lease, ct).ConfigureAwait(false);
+            if (!_context.Lease.Holding)
+            {
+                return;
+            }
         }
         var block = await _context.Node.GetLatestBlockAsync(ct).ConfigureAwait(false);
         var firstHead = _clock.Empty;
@@ -89,10 +93,14 @@ internal sealed class ChainSender
         }
         var open = await _context.Store.ListOpenTxsAsync(_context.ChainName, _context.Address, ct).ConfigureAwait(false);
         var (pending, untouched) = await RecoverAndBumpAsync(open, latestNonce, block, ct).ConfigureAwait(false);
+        if (!_context.Lease.Holding)
+        {
+            return;
+        }
         await _broadcaster.CheckPoolAsync(block, untouched, ct).ConfigureAwait(false);
         // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
         // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
-        if (!_nonces.SyncNeeded && (_status.Current is null || pending.All(t => t.Latest.BroadcastAt is not null)))
+        if (_context.Lease.Holding && !_nonces.SyncNeeded && (_status.Current is null || pending.All(t => t.Latest.BroadcastAt is not null)))
         {
             await SendNewAsync(block, pending, ct).ConfigureAwait(false);
         }
@@ -127,7 +135,7 @@ internal sealed class ChainSender
     {
         var pending = new List<OpenTx>();
         var untouched = new List<OpenTx>();
-        foreach (var tx in open.Where(t => t.Nonce >= latestNonce))
+        foreach (var tx in open.Where(t => t.Nonce >= latestNonce).TakeWhile(_ => _context.Lease.Holding))
         {
             if (await _confirmer.ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false))
             {

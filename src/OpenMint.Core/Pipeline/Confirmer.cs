@@ -25,7 +25,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
     public async Task ConfirmMinedAsync(IReadOnlyList<OpenTx> open, long latestNonce, BlockInfo block, CancellationToken ct)
     {
         var started = context.Time.GetTimestamp();
-        foreach (var tx in open.Where(t => t.Nonce < latestNonce).Take(context.Options.ConfirmPerTick))
+        foreach (var tx in open.Where(t => t.Nonce < latestNonce).Take(context.Options.ConfirmPerTick).TakeWhile(_ => context.Lease.Holding))
         {
             await ConfirmAsync(tx, latestNonce, block, ct).ConfigureAwait(false);
             if (context.Time.GetElapsedTime(started) > Budget)
@@ -43,7 +43,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
             if (tx.State == TxState.Mined)
             {
                 // The chain no longer counts this nonce: its block was reorganised away.
-                await context.Store.MarkUnminedAsync(tx.Id, context.Now, ct).ConfigureAwait(false);
+                Fenced(await context.Store.MarkUnminedAsync(Fence, tx.Id, context.Now, ct).ConfigureAwait(false), tx, "unmined");
             }
             return false;
         }
@@ -57,13 +57,32 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
         context.Crash.Hit(CrashPoints.AfterReceipt);
         if (tx.State != TxState.Mined || tx.MinedHash != receipt.TransactionHash)
         {
-            await context.Store.MarkMinedAsync(tx.Id, receipt.TransactionHash, receipt.BlockNumber, context.Now, ct).ConfigureAwait(false);
+            if (!Fenced(await context.Store.MarkMinedAsync(Fence, tx.Id, receipt.TransactionHash, receipt.BlockNumber, context.Now, ct).ConfigureAwait(false), tx, "mined"))
+            {
+                return true;
+            }
         }
         if (block.Number - receipt.BlockNumber >= context.Chain.Confirmations)
         {
             await ReconcileAsync(tx, mined, receipt, ct).ConfigureAwait(false);
         }
         return true;
+    }
+
+    /// <summary>The fence of the lease held; a tick that lost it stops before calling the store (see the callers' loops).</summary>
+    private LeaseFence Fence => context.Lease.Fence ?? new LeaseFence(context.ChainName, context.Address, context.Instance, -1);
+
+    /// <summary>
+    /// A fenced write that changed nothing: the tx was closed meanwhile (by this instance's earlier tick) or, usually, the
+    /// lease moved on; either way the tick stops and the lease is taken (and the nonce synced) again first.
+    /// </summary>
+    private bool Fenced(bool written, OpenTx tx, string what)
+    {
+        if (!written)
+        {
+            context.Lease.Refused(context.Log, $"{what} of nonce {tx.Nonce}");
+        }
+        return written;
     }
 
     /// <summary>The receipt of whichever attempt was mined, newest attempt first.</summary>
@@ -88,7 +107,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
             // The nonce is used but by none of our attempts: another tx took it. Nothing of this batch was minted.
             _receiptMisses.Remove(tx.Id);
             NonceTakenElsewhere(context.Log, context.ChainName, tx.Nonce, tx.Id);
-            await context.Store.AbandonTxAsync(tx.Id, $"nonce {tx.Nonce} was used by another transaction", context.Now, ct).ConfigureAwait(false);
+            Fenced(await context.Store.AbandonTxAsync(Fence, tx.Id, $"nonce {tx.Nonce} was used by another transaction", context.Now, ct).ConfigureAwait(false), tx, "abandon");
         }
     }
 
@@ -99,26 +118,57 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
         var now = context.Now;
         if (mined.Kind == AttemptKind.Cancel)
         {
-            await context.Store.FailTxAsync(tx.Id, null, ChainSender.MaxSubmissionsMessage, collection, context.Chain, now, ct).ConfigureAwait(false);
+            if (!Fenced(await context.Store.FailTxAsync(Fence, tx.Id, null, ChainSender.MaxSubmissionsMessage, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "cancel mined"))
+            {
+                return;
+            }
             TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, ChainSender.MaxSubmissionsMessage);
         }
         else if (!receipt.Success)
         {
-            var revert = await context.Node.CallForRevertAsync(context.Address, collection.Address, tx.Calldata, mined.GasLimit,
-                "0x" + receipt.BlockNumber.ToString("x", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-            var reason = revert?.Message ?? (receipt.GasUsed >= mined.GasLimit ? "out of gas" : "(no reason)");
-            var message = "execution reverted: " + reason;
-            await context.Store.FailTxAsync(tx.Id, receipt.TransactionHash, message, collection, context.Chain, now, ct).ConfigureAwait(false);
-            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, message);
+            await RevertedAsync(tx, mined, receipt, collection, ct).ConfigureAwait(false);
         }
         else
         {
             var tokens = Reconciler.Assign(tx.Method, tx.Entries, collection.Address, receipt.Logs);
-            await context.Store.CompleteTxAsync(tx.Id, receipt.TransactionHash, tokens, collection, context.Chain, now,
-                () => context.Crash.Hit(CrashPoints.MidReconcile), ct).ConfigureAwait(false);
+            if (!Fenced(await context.Store.CompleteTxAsync(Fence, tx.Id, receipt.TransactionHash, tokens, collection, context.Chain, now,
+                () => context.Crash.Hit(CrashPoints.MidReconcile), ct).ConfigureAwait(false), tx, "completion"))
+            {
+                return;
+            }
             TxSucceeded(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, tokens.Count, receipt.GasUsed);
         }
     }
+
+    /// <summary>
+    /// A mined revert. Out of gas (every unit of the limit used, and the limit can still grow) re-queues the assets once
+    /// with a limit 1.5 × the one that ran out as the next tx's floor; any other revert (or the second out of gas) fails
+    /// them with the reason read at the receipt's block.
+    /// </summary>
+    private async Task RevertedAsync(OpenTx tx, TxAttemptRecord mined, MintReceipt receipt, Tenancy.Collection collection, CancellationToken ct)
+    {
+        var now = context.Now;
+        var outOfGas = receipt.GasUsed >= mined.GasLimit;
+        var revert = outOfGas ? null : await context.Node.CallForRevertAsync(context.Address, collection.Address, tx.Calldata, mined.GasLimit,
+            "0x" + receipt.BlockNumber.ToString("x", CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        var message = "execution reverted: " + (outOfGas ? "out of gas" : revert?.Message ?? "(no reason)");
+        if (outOfGas && mined.GasLimit < context.Options.PerTxGasCap)
+        {
+            var floor = Math.Min(context.Options.PerTxGasCap, mined.GasLimit + mined.GasLimit / 2);
+            if (Fenced(await context.Store.RequeueOutOfGasAsync(Fence, tx.Id, receipt.TransactionHash, floor, message, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "out of gas"))
+            {
+                OutOfGasRequeued(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, mined.GasLimit, floor);
+            }
+            return;
+        }
+        if (Fenced(await context.Store.FailTxAsync(Fence, tx.Id, receipt.TransactionHash, message, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "revert"))
+        {
+            TxFailed(context.Log, context.ChainName, tx.Nonce, receipt.TransactionHash, message);
+        }
+    }
+
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Warning, Message = "Chain {Chain}: nonce {Nonce} {Hash} ran out of gas at limit {Limit}; its requests are queued again with a limit of at least {Floor} (once)")]
+    private static partial void OutOfGasRequeued(ILogger log, string chain, long nonce, string hash, long limit, long floor);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Chain {Chain}: nonce {Nonce} {Hash} succeeded: {Count} tokens, {GasUsed} gas")]
     private static partial void TxSucceeded(ILogger log, string chain, long nonce, string hash, int count, long gasUsed);

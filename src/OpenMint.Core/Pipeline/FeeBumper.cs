@@ -39,11 +39,16 @@ internal sealed partial class FeeBumper(SenderContext context, Broadcaster broad
         }
         var giveUp = tx.MintSubmissions >= context.Options.MaxSubmissions || latest.Kind == AttemptKind.Cancel;
         var attempt = giveUp ? await CancelAsync(tx, fees, ct).ConfigureAwait(false) : await NextMintAsync(tx, fees, ct).ConfigureAwait(false);
-        var id = await context.Store.AddAttemptAsync(tx.Id, attempt, context.Now, ct).ConfigureAwait(false);
+        var id = context.Lease.Fence is { } fence ? await context.Store.AddAttemptAsync(fence, tx.Id, attempt, context.Now, ct).ConfigureAwait(false) : null;
+        if (id is null)
+        {
+            context.Lease.Refused(context.Log, $"replacement of nonce {tx.Nonce}");
+            return true; // nothing written; the tick stops
+        }
         TxReplaced(context.Log, context.ChainName, tx.Nonce, latest.Hash, attempt.Hash, attempt.Kind,
             fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture), fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
         context.Crash.Hit(CrashPoints.AfterSign);
-        var record = new TxAttemptRecord(id, tx.Id, attempt.Kind, attempt.Raw, attempt.Hash, attempt.MaxPriorityFeePerGas, attempt.MaxFeePerGas,
+        var record = new TxAttemptRecord(id.Value, tx.Id, attempt.Kind, attempt.Raw, attempt.Hash, attempt.MaxPriorityFeePerGas, attempt.MaxFeePerGas,
             attempt.GasLimit, context.Now, null, null);
         await broadcaster.BroadcastAsync(record, ct).ConfigureAwait(false);
         return true;

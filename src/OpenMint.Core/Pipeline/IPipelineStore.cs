@@ -6,7 +6,18 @@ namespace OpenMint.Core.Pipeline;
 
 /// <summary>The lease row of one (chain, signer), as seen by its holder.</summary>
 /// <param name="NextNonce">Next nonce to assign; null until reconciled with the chain.</param>
-public sealed record SignerLease(string ChainName, string Signer, string OwnerInstance, DateTimeOffset ExpiresAt, long? NextNonce, string? PausedReason);
+/// <param name="Epoch">Grows by one each time the lease changes hands; every write for a nonce is fenced by it.</param>
+public sealed record SignerLease(string ChainName, string Signer, string OwnerInstance, DateTimeOffset ExpiresAt, long? NextNonce, string? PausedReason, long Epoch)
+{
+    public LeaseFence Fence => new(ChainName, Signer, OwnerInstance, Epoch);
+}
+
+/// <summary>
+/// What a sender's write for a nonce presents to the store: the lease it holds. The store compares it in the same
+/// statement as the write (owner, epoch, not expired at the writer's clock), and a write that fails the comparison
+/// changes nothing: an instance that lost its lease (frozen past it, partitioned) cannot touch what the new holder owns.
+/// </summary>
+public sealed record LeaseFence(string ChainName, string Signer, string Instance, long Epoch);
 
 public static class AttemptKind
 {
@@ -69,16 +80,21 @@ public interface IPipelineStore
     /// the lease's next nonce), writes each tx's batch, the tx and its first signed attempt, and links the batches' requests.
     /// Returns the ids in order, or null (nothing written) when the lease, nonce or a request changed meanwhile.
     /// </summary>
-    Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct);
+    Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(LeaseFence fence, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct);
 
-    Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
+    /// <summary>A replacement (same nonce); its id, or null when the fence refused it (nothing written).</summary>
+    Task<long?> AddAttemptAsync(LeaseFence fence, long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>Records a broadcast's outcome; <paramref name="acknowledged"/> stamps broadcast_at (the node has answered, no blind re-send).</summary>
-    Task MarkBroadcastAsync(long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// Records a broadcast's outcome; <paramref name="acknowledged"/> stamps broadcast_at (the node has answered, no blind re-send).
+    /// False when the fence refused it.
+    /// </summary>
+    Task<bool> MarkBroadcastAsync(LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct);
 
     Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct);
 
-    Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct);
+    /// <summary>False when nothing changed: the fence refused it or the tx is no longer open.</summary>
+    Task<bool> MarkMinedAsync(LeaseFence fence, long txId, string hash, long block, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// The mined attempts of done txs of the signer with nonce &gt;= <paramref name="fromNonce"/>, in nonce order: what a
@@ -87,20 +103,30 @@ public interface IPipelineStore
     Task<IReadOnlyList<TxAttemptRecord>> ListDoneAttemptsFromNonceAsync(string chain, string signer, long fromNonce, CancellationToken ct);
 
     /// <summary>A receipt vanished (reorg): the tx is pending again.</summary>
-    Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct);
+    Task<bool> MarkUnminedAsync(LeaseFence fence, long txId, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// Success: every request of the tx's batch gets its token id, the hash, an activity id and
     /// status succeeded; token rows are written; one event per request; all in one store transaction.
-    /// <paramref name="beforeCommit"/> runs inside it (crash tests).
+    /// <paramref name="beforeCommit"/> runs inside it (crash tests). False when nothing changed (fence refused, or done already).
     /// </summary>
-    Task CompleteTxAsync(long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct);
+    Task<bool> CompleteTxAsync(LeaseFence fence, long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct);
 
     /// <summary>The tx is over without minting: its pending requests fail with <paramref name="message"/>.</summary>
-    Task FailTxAsync(long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+    Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// A mined mint ran out of gas: the tx is done (fenced, as <see cref="FailTxAsync"/>); its pending requests go back to
+    /// the queue with <paramref name="gasLimitFloor"/> as the least gas limit of the next tx that carries them, once: those
+    /// that already had a floor fail with <paramref name="message"/>. False when nothing changed.
+    /// </summary>
+    Task<bool> RequeueOutOfGasAsync(LeaseFence fence, long txId, string hash, long gasLimitFloor, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>The gas limit floors of those of <paramref name="requestIds"/> that have one (re-queued after running out of gas).</summary>
+    Task<IReadOnlyDictionary<long, long>> GasLimitFloorsAsync(IReadOnlyList<long> requestIds, CancellationToken ct);
 
     /// <summary>The nonce was used by another tx: the batch's requests go back to the queue.</summary>
-    Task AbandonTxAsync(long txId, string reason, DateTimeOffset now, CancellationToken ct);
+    Task<bool> AbandonTxAsync(LeaseFence fence, long txId, string reason, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>Fails pending requests that are in no batch (preflight revert).</summary>
     Task FailQueuedAsync(IReadOnlyList<long> requestIds, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);

@@ -12,7 +12,6 @@ namespace OpenMint.Core.Pipeline;
 /// </summary>
 internal sealed partial class NonceLease(SenderContext context)
 {
-    private bool _holding;
     private bool _syncNeeded = true;
     private long _nextNonce;
     private long _highestLatest;
@@ -31,16 +30,16 @@ internal sealed partial class NonceLease(SenderContext context)
             context.Options.LeaseDuration, ct).ConfigureAwait(false);
         if (lease is null)
         {
-            _holding = false;
+            context.Lease.Lose();
             return null;
         }
-        if (!_holding)
+        if (context.Lease.Fence?.Epoch != lease.Epoch)
         {
-            LeaseTaken(context.Log, context.ChainName, context.Address, context.Instance);
+            LeaseTaken(context.Log, context.ChainName, context.Address, context.Instance, lease.Epoch);
             _syncNeeded = true;
             _lostCheckDue = true;
-            _holding = true;
         }
+        context.Lease.Hold(lease.Fence);
         if (lease.NextNonce is null)
         {
             _syncNeeded = true;
@@ -48,7 +47,11 @@ internal sealed partial class NonceLease(SenderContext context)
         return lease;
     }
 
-    public Task ReleaseAsync(CancellationToken ct) => context.Store.ReleaseLeaseAsync(context.ChainName, context.Address, context.Instance, ct);
+    public Task ReleaseAsync(CancellationToken ct)
+    {
+        context.Lease.Lose();
+        return context.Store.ReleaseLeaseAsync(context.ChainName, context.Address, context.Instance, ct);
+    }
 
     /// <summary>The node said the nonce is off (or the store refused a write-ahead): reconcile before signing more.</summary>
     public void RequireSync() => _syncNeeded = true;
@@ -65,7 +68,7 @@ internal sealed partial class NonceLease(SenderContext context)
         var next = Math.Max(stored, Math.Max(pending, latest));
         if (!await context.Store.SetNextNonceAsync(context.ChainName, context.Address, context.Instance, next, ct).ConfigureAwait(false))
         {
-            _holding = false;
+            context.Lease.Refused(context.Log, "next nonce");
             return;
         }
         NonceSynced(context.Log, context.ChainName, context.Address, stored, latest, pending, next);
@@ -80,17 +83,24 @@ internal sealed partial class NonceLease(SenderContext context)
     /// </summary>
     public async Task<IReadOnlyList<TxAttemptRecord>?> WriteAheadAsync(IReadOnlyList<PreparedTx> group, Fees fees, CancellationToken ct)
     {
+        if (context.Lease.Fence is not { } fence)
+        {
+            return null;
+        }
         var nonce = _nextNonce;
         var txs = new List<NewTx>(group.Count);
+        // Requests queued again after running out of gas carry the least limit their next tx must have.
+        var floors = await context.Store.GasLimitFloorsAsync(group.SelectMany(p => p.Batch.RequestIds).ToList(), ct).ConfigureAwait(false);
         foreach (var (collection, batch, estimate) in group)
         {
-            var gasLimit = context.Options.GasLimitFor(estimate);
+            var floor = batch.RequestIds.Select(id => floors.GetValueOrDefault(id)).DefaultIfEmpty().Max();
+            var gasLimit = Math.Max(context.Options.GasLimitFor(estimate), Math.Min(floor, context.Options.PerTxGasCap));
             var signed = context.Signer.Sign(context.Chain.ChainId, nonce + txs.Count, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit,
                 collection.Address, BigInteger.Zero, batch.Calldata());
             txs.Add(new NewTx(nonce + txs.Count, batch with { EstimatedGas = estimate },
                 new NewAttempt(AttemptKind.Mint, signed.Raw, signed.Hash, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gasLimit)));
         }
-        var recorded = await context.Store.RecordTxsAsync(context.ChainName, context.Address, context.Instance, txs, context.Now, ct).ConfigureAwait(false);
+        var recorded = await context.Store.RecordTxsAsync(fence, txs, context.Now, ct).ConfigureAwait(false);
         if (recorded is null)
         {
             _syncNeeded = true;
@@ -127,8 +137,8 @@ internal sealed partial class NonceLease(SenderContext context)
         _lastLostCheck = context.Now;
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Chain {Chain}: signer {Signer} lease taken by instance {Instance}")]
-    private static partial void LeaseTaken(ILogger log, string chain, string signer, string instance);
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Chain {Chain}: signer {Signer} lease taken by instance {Instance} (epoch {Epoch})")]
+    private static partial void LeaseTaken(ILogger log, string chain, string signer, string instance, long epoch);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Chain {Chain}: signer {Signer} nonce synced (stored {Stored}, latest {Latest}, pending {Pending}) -> next {Next}")]
     private static partial void NonceSynced(ILogger log, string chain, string signer, long stored, long latest, long pending, long next);

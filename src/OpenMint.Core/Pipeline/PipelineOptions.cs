@@ -11,7 +11,7 @@ public sealed class PipelineOptions
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long a signer lease lasts without a heartbeat; a crashed instance's lease is taken over after this.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A tx not mined within this time is replaced with the same nonce at higher fees.</summary>
     public TimeSpan BumpAfter { get; set; } = TimeSpan.FromSeconds(30);

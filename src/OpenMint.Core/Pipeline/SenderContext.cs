@@ -15,6 +15,38 @@ internal sealed record SenderContext(ChainConfig Chain, ITxSigner Signer, string
     public string Address => Signer.Address;
 
     public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>The lease this sender holds now (its fence), shared by every part.</summary>
+    public LeaseHolder Lease { get; } = new();
+}
+
+/// <summary>
+/// The fence of the lease a sender holds, or none. Every part presents it with each write for a nonce; when the store
+/// refuses one (the lease moved on), <see cref="Refused"/> drops it and the sender stops the tick at once: nothing
+/// more is written or signed until the lease is taken again and the nonce re-synced.
+/// </summary>
+internal sealed partial class LeaseHolder
+{
+    public LeaseFence? Fence { get; private set; }
+
+    public bool Holding => Fence is not null;
+
+    public void Hold(LeaseFence fence) => Fence = fence;
+
+    public void Lose() => Fence = null;
+
+    /// <summary>A fenced write changed nothing: this instance no longer holds the lease it wrote under.</summary>
+    public void Refused(ILogger log, string what)
+    {
+        if (Fence is { } fence)
+        {
+            WriteFenced(log, fence.ChainName, fence.Signer, fence.Instance, fence.Epoch, what);
+        }
+        Fence = null;
+    }
+
+    [LoggerMessage(EventId = 4019, Level = LogLevel.Warning, Message = "Chain {Chain}: signer {Signer}: instance {Instance} lost lease epoch {Epoch}; its write ({What}) changed nothing, stopping")]
+    private static partial void WriteFenced(ILogger log, string chain, string signer, string instance, long epoch, string what);
 }
 
 /// <summary>Collections by id, read once per sender (a collection's address and kind never change).</summary>

@@ -11,15 +11,15 @@ namespace OpenMint.Storage.Pipeline;
 /// <summary>How a tx's end reaches its requests: succeeded with tokens, failed, or back to the queue; each with its events.</summary>
 internal sealed partial class PipelineStore
 {
-    public async Task CompleteTxAsync(long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct)
+    public async Task<bool> CompleteTxAsync(LeaseFence fence, long txId, string hash, IReadOnlyList<TokenAssignment> tokens, Collection collection, ChainConfig chain, DateTimeOffset now, Action? beforeCommit, CancellationToken ct)
     {
         var nowText = Time.ToWire(now);
-        await db.InTransactionAsync(async (c, tx) =>
+        return await db.InTransactionAsync(async (c, tx) =>
         {
-            var batchId = await CloseTxAsync(c, tx, txId, hash, null, nowText, ct).ConfigureAwait(false);
+            var batchId = await CloseTxAsync(c, tx, fence, txId, hash, null, now, ct).ConfigureAwait(false);
             if (batchId is null)
             {
-                return; // done already: completing twice changes nothing
+                return false; // fenced out, or done already: completing twice changes nothing
             }
             foreach (var t in tokens)
             {
@@ -45,31 +45,38 @@ internal sealed partial class PipelineStore
                 await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
             }
             beforeCommit?.Invoke();
+            return true;
         }, ct).ConfigureAwait(false);
     }
 
-    public async Task FailTxAsync(long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
+    public async Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
     {
-        var nowText = Time.ToWire(now);
-        await db.InTransactionAsync(async (c, tx) =>
+        return await db.InTransactionAsync(async (c, tx) =>
         {
-            var batchId = await CloseTxAsync(c, tx, txId, hash, message, nowText, ct).ConfigureAwait(false);
+            var batchId = await CloseTxAsync(c, tx, fence, txId, hash, message, now, ct).ConfigureAwait(false);
             if (batchId is null)
             {
-                return;
+                return false;
             }
             var ids = (await c.QueryAsync<long>(new CommandDefinition(
                 "SELECT id FROM mint_request WHERE batch_id = @batchId AND status = 'pending'", new { batchId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
             await FailRequestsAsync(c, tx, ids, message, hash, collection, chain, now, ct).ConfigureAwait(false);
+            return true;
         }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Moves a tx from pending/mined to done; returns its batch id, or null when it was not open.</summary>
-    private static async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, long txId, string? hash, string? error, string now, CancellationToken ct)
+    /// <summary>
+    /// Moves a tx from pending/mined to done, fenced (the first statement of its transaction: on PostgreSQL the lease
+    /// row stays share-locked until commit); returns its batch id, or null when it was not open or the fence refused.
+    /// </summary>
+    private async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, LeaseFence fence, long txId, string? hash, string? error, DateTimeOffset now, CancellationToken ct)
     {
         var n = await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
-            new { txId, hash, error, now }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            $"""
+            UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now
+            WHERE id = @txId AND state IN ('pending', 'mined') AND {FenceHolds}
+            """,
+            Fenced(fence, now, new { txId, hash, error, now = Time.ToWire(now) }), tx, cancellationToken: ct)).ConfigureAwait(false);
         if (n == 0)
         {
             return null;
@@ -77,21 +84,25 @@ internal sealed partial class PipelineStore
         return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT batch_id FROM tx WHERE id = @txId", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false);
     }
 
-    public async Task AbandonTxAsync(long txId, string reason, DateTimeOffset now, CancellationToken ct)
+    public async Task<bool> AbandonTxAsync(LeaseFence fence, long txId, string reason, DateTimeOffset now, CancellationToken ct)
     {
         var nowText = Time.ToWire(now);
-        await db.InTransactionAsync(async (c, tx) =>
+        return await db.InTransactionAsync(async (c, tx) =>
         {
             var n = await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE tx SET state = 'abandoned', last_error = @reason, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
-                new { txId, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                $"""
+                UPDATE tx SET state = 'abandoned', last_error = @reason, updated_at = @now
+                WHERE id = @txId AND state IN ('pending', 'mined') AND {FenceHolds}
+                """,
+                Fenced(fence, now, new { txId, reason, now = nowText }), tx, cancellationToken: ct)).ConfigureAwait(false);
             if (n == 0)
             {
-                return;
+                return false;
             }
             await c.ExecuteAsync(new CommandDefinition(
                 "UPDATE mint_request SET batch_id = NULL, updated_at = @now WHERE batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'pending'",
                 new { txId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            return true;
         }, ct).ConfigureAwait(false);
     }
 

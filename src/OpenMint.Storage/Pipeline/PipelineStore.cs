@@ -47,12 +47,13 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
                 new { chain, signer }, tx, cancellationToken: ct)).ConfigureAwait(false);
             var row = await c.QuerySingleOrDefaultAsync<LeaseRow>(new CommandDefinition(
                 $"""
-                UPDATE signer_lease SET owner_instance = @instance, lease_expires_at = @expires, heartbeat_at = @now
+                UPDATE signer_lease SET owner_instance = @instance, lease_expires_at = @expires, heartbeat_at = @now,
+                    lease_epoch = CASE WHEN owner_instance = @instance THEN lease_epoch ELSE lease_epoch + 1 END
                 WHERE {pick}
-                RETURNING next_nonce AS NextNonce, paused_reason AS PausedReason
+                RETURNING next_nonce AS NextNonce, paused_reason AS PausedReason, lease_epoch AS Epoch
                 """,
                 new { chain, signer, instance, expires = Time.ToWire(expires), now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            return row is null ? null : new SignerLease(chain, signer, instance, expires, row.NextNonce, row.PausedReason);
+            return row is null ? null : new SignerLease(chain, signer, instance, expires, row.NextNonce, row.PausedReason, row.Epoch);
         }, ct).ConfigureAwait(false);
     }
 
@@ -95,8 +96,9 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
         return rows.Select(r => r.ToModel()).ToList();
     }
 
-    public async Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(string chain, string signer, string instance, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(LeaseFence fence, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct)
     {
+        var (chain, signer, instance, epoch) = fence;
         if (txs.Count == 0)
         {
             return [];
@@ -117,9 +119,10 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
                 var taken = await c.ExecuteAsync(new CommandDefinition(
                     """
                     UPDATE signer_lease SET next_nonce = @next
-                    WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance AND next_nonce = @first AND lease_expires_at > @now
+                    WHERE chain_name = @chain AND signer_address = @signer AND owner_instance = @instance AND lease_epoch = @epoch
+                      AND next_nonce = @first AND lease_expires_at > @now
                     """,
-                    new { chain, signer, instance, first, next = first + txs.Count, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    new { chain, signer, instance, epoch, first, next = first + txs.Count, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
                 if (taken != 1)
                 {
                     throw new StoreConflict();
@@ -171,14 +174,6 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
         return new RecordedTx(txId, attemptId);
     }
 
-    public async Task<long> AddAttemptAsync(long txId, NewAttempt attempt, DateTimeOffset now, CancellationToken ct) =>
-        await db.InTransactionAsync(async (c, tx) =>
-        {
-            var id = await InsertAttemptAsync(c, tx, txId, attempt, Time.ToWire(now), ct).ConfigureAwait(false);
-            await c.ExecuteAsync(new CommandDefinition("UPDATE tx SET updated_at = @now WHERE id = @txId", new { txId, now = Time.ToWire(now) }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            return id;
-        }, ct).ConfigureAwait(false);
-
     private static Task<long> InsertAttemptAsync(DbConnection c, DbTransaction tx, long txId, NewAttempt a, string now, CancellationToken ct) =>
         c.ExecuteScalarAsync<long>(new CommandDefinition(
             """
@@ -186,18 +181,6 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
             VALUES (@txId, @Kind, @Raw, @Hash, @tip, @cap, @GasLimit, @now) RETURNING id
             """,
             new { txId, a.Kind, a.Raw, a.Hash, tip = Dec(a.MaxPriorityFeePerGas), cap = Dec(a.MaxFeePerGas), a.GasLimit, now }, tx, cancellationToken: ct));
-
-    public async Task MarkBroadcastAsync(long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE tx_attempt SET outcome = @outcome,
-                broadcast_at = CASE WHEN @accepted = 1 THEN COALESCE(broadcast_at, @now) ELSE broadcast_at END
-            WHERE id = @attemptId
-            """,
-            new { attemptId, outcome = outcome.ToString(), accepted = acknowledged ? 1 : 0, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
-    }
 
     public async Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct)
     {
@@ -232,14 +215,6 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
             t.GasEstimate, t.State, t.MinedHash, t.MinedBlock, t.LastError, Time.FromWire(t.CreatedAt), byTx.GetValueOrDefault(t.Id, []))).ToList();
     }
 
-    public async Task MarkMinedAsync(long txId, string hash, long block, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE tx SET state = 'mined', mined_hash = @hash, mined_block = @block, updated_at = @now WHERE id = @txId AND state IN ('pending', 'mined')",
-            new { txId, hash, block, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
-    }
-
     public async Task<IReadOnlyList<TxAttemptRecord>> ListDoneAttemptsFromNonceAsync(string chain, string signer, long fromNonce, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -253,14 +228,6 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
             """,
             new { chain, signer, fromNonce }, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
-    }
-
-    public async Task MarkUnminedAsync(long txId, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE tx SET state = 'pending', mined_hash = NULL, mined_block = NULL, updated_at = @now WHERE id = @txId AND state = 'mined'",
-            new { txId, now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
     public async Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct)
@@ -322,6 +289,7 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
     {
         public long? NextNonce { get; set; }
         public string? PausedReason { get; set; }
+        public long Epoch { get; set; }
     }
 
     private sealed class TxRow

@@ -32,6 +32,8 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
 
     internal override string ForUpdate => " FOR UPDATE";
 
+    internal override string ForShare => " FOR SHARE";
+
     /// <summary>Dapper passes an array to Npgsql as one array parameter, which only <c>= ANY(@list)</c> accepts.</summary>
     internal override string In(string column, string parameter) => $"{column} = ANY({parameter})";
 

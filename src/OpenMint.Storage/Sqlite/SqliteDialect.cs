@@ -35,6 +35,8 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     internal override string ForUpdate => "";
 
+    internal override string ForShare => "";
+
     /// <summary>Dapper expands <c>IN @list</c> into one parameter per element.</summary>
     internal override string In(string column, string parameter) => $"{column} IN {parameter}";
 

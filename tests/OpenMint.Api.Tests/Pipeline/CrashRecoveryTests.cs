@@ -16,9 +16,9 @@ namespace OpenMint.Api.Tests.Pipeline;
 /// Kills the real <c>openmint serve</c> process at every dangerous point (test hook OPENMINT_CRASH_AT:
 /// Environment.FailFast right after signing, after broadcasting, after reading a receipt, inside the
 /// reconciliation transaction) and with a plain SIGKILL mid-run, restarts it each time, and checks
-/// that every request ends succeeded exactly once on chain.
+/// that every request ends succeeded exactly once on chain. Written once, run on SQLite and on PostgreSQL (below).
 /// </summary>
-public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : IClassFixture<AnvilFixture>
+public abstract class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output)
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
@@ -27,10 +27,13 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         "0x5000000000000000000000000000000000000005", "0x6000000000000000000000000000000000000006", "0x7000000000000000000000000000000000000007",
     ];
 
+    /// <summary>A fresh <c>--database</c> value of the backend under test.</summary>
+    protected abstract Task<string> NewDatabaseAsync();
+
     [Fact]
     public async Task kill_9_at_any_point_and_restart_loses_nothing_and_mints_nothing_twice()
     {
-        var db = TempSqlite.NewDatabaseValue("crash");
+        var db = await NewDatabaseAsync();
         var store = await OpenMintStorage.OpenAsync(db, Ct);
         var tenancy = await PipelineTenancy.CreateAsync(store, anvil.Deployment);
         var chain = (await store.Tenancy.GetChainAsync(PipelineTenancy.ChainName, Ct))!;
@@ -57,15 +60,15 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         foreach (var point in CrashPoints.Known.Order(StringComparer.Ordinal))
         {
             await AddRequestsAsync();
-            using var crashing = Serve(db, point);
-            Assert.True(await WaitExitAsync(crashing, TimeSpan.FromSeconds(90)), $"the process did not crash at {point}: {crashing.Tail}");
+            using var crashing = ServeProcess.Start(db, point);
+            Assert.True(await crashing.WaitExitAsync(TimeSpan.FromSeconds(90)), $"the process did not crash at {point}: {crashing.Tail}");
             Assert.NotEqual(0, crashing.Process.ExitCode);
             output.WriteLine($"crashed at {point} (exit {crashing.Process.ExitCode})");
         }
 
         // A plain SIGKILL while the pipeline is busy.
         await AddRequestsAsync();
-        using (var killed = Serve(db, null))
+        using (var killed = ServeProcess.Start(db, null))
         {
             await Eventually.TrueAsync(async () => await ScalarAsync(store, "SELECT COUNT(*) FROM tx_attempt") >= 5,
                 "five signed attempts before the kill", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
@@ -73,7 +76,7 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
             await killed.Process.WaitForExitAsync();
         }
 
-        using (var final = Serve(db, null))
+        using (var final = ServeProcess.Start(db, null))
         {
             await Eventually.TrueAsync(async () =>
             {
@@ -114,103 +117,15 @@ public class CrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : 
         return await c.ExecuteScalarAsync<long>(sql);
     }
 
-    private static async Task<bool> WaitExitAsync(ServeProcess p, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.Process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            p.Process.Kill(entireProcessTree: true);
-            return false;
-        }
-    }
+}
 
-    private sealed class ServeProcess(Process process) : IDisposable
-    {
-        private readonly Queue<string> _tail = new();
+public sealed class SqliteCrashRecoveryTests(AnvilFixture anvil, ITestOutputHelper output) : CrashRecoveryTests(anvil, output), IClassFixture<AnvilFixture>
+{
+    protected override Task<string> NewDatabaseAsync() => Task.FromResult(TempSqlite.NewDatabaseValue("crash"));
+}
 
-        public Process Process { get; } = process;
-
-        public string Tail
-        {
-            get
-            {
-                lock (_tail)
-                {
-                    return string.Join('\n', _tail);
-                }
-            }
-        }
-
-        public void Line(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-            lock (_tail)
-            {
-                _tail.Enqueue(line);
-                if (_tail.Count > 40)
-                {
-                    _tail.Dequeue();
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                Process.WaitForExit();
-            }
-            Process.Dispose();
-        }
-    }
-
-    /// <summary>Runs the built CLI (openmint.dll, copied next to the tests) as a child process.</summary>
-    private static ServeProcess Serve(string database, string? crashAt)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "openmint.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { cli, "serve", "--database", database, "--port", FreePort().ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(a);
-        }
-        foreach (var (k, v) in PipelineServer.FastSettings)
-        {
-            start.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
-        }
-        start.Environment["Logging__LogLevel__Default"] = "Information";
-        start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
-        start.Environment.Remove("OPENMINT_CRASH_AT");
-        if (crashAt is not null)
-        {
-            start.Environment["OPENMINT_CRASH_AT"] = crashAt;
-        }
-        var process = Process.Start(start)!;
-        var serve = new ServeProcess(process);
-        process.OutputDataReceived += (_, e) => serve.Line(e.Data);
-        process.ErrorDataReceived += (_, e) => serve.Line(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return serve;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+public sealed class PostgresCrashRecoveryTests(AnvilFixture anvil, PostgresFixture postgres, ITestOutputHelper output)
+    : CrashRecoveryTests(anvil, output), IClassFixture<AnvilFixture>, IClassFixture<PostgresFixture>
+{
+    protected override Task<string> NewDatabaseAsync() => postgres.NewDatabaseAsync();
 }

@@ -42,7 +42,10 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     public int MintedTokens { get; private set; }
     public long Mined => _mined;
 
-    private sealed record Pooled(string Hash, long Nonce, BigInteger Tip, BigInteger Cap, string To, byte[] Data);
+    private sealed record Pooled(string Hash, long Nonce, BigInteger Tip, BigInteger Cap, string To, byte[] Data, long Gas);
+
+    /// <summary>A mint mined with a gas limit below this runs out of gas: it reverts having used its whole limit.</summary>
+    public long OutOfGasBelow { get; set; }
 
     private sealed record Fields(long Nonce, string Tip, string Cap, long Gas, string To, string Data);
 
@@ -194,7 +197,7 @@ internal sealed class FakeChain : IChainNode, ITxSigner
             {
                 return Task.FromResult(new NodeResult(SendOutcome.Underpriced, "replacement transaction underpriced"));
             }
-            _pool[f.Nonce] = new Pooled(hash, f.Nonce, tip, cap, f.To, Convert.FromHexString(f.Data));
+            _pool[f.Nonce] = new Pooled(hash, f.Nonce, tip, cap, f.To, Convert.FromHexString(f.Data), f.Gas);
             if (Automine)
             {
                 MineLocked();
@@ -218,7 +221,8 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         while (_pool.Remove(_mined, out var tx))
         {
             var logs = new List<LogEntry>();
-            var reverted = MinedRevert is not null && tx.Data.Length > 0;
+            var outOfGas = tx.Data.Length > 0 && tx.Gas < OutOfGasBelow;
+            var reverted = (MinedRevert is not null && tx.Data.Length > 0) || outOfGas;
             if (tx.Data.Length > 0 && !reverted)
             {
                 foreach (var (owner, quantity) in DecodeByQuantity(tx.Data))
@@ -231,7 +235,7 @@ internal sealed class FakeChain : IChainNode, ITxSigner
                     }
                 }
             }
-            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, 50_000, logs);
+            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, outOfGas ? tx.Gas : 50_000, logs);
             _minedHashes.Add(tx.Hash);
             _mined++;
         }

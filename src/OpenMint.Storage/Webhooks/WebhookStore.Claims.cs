@@ -18,6 +18,7 @@ internal sealed partial class WebhookStore
                     SELECT d.id FROM webhook_delivery d
                     WHERE d.endpoint_id = @endpointId AND d.status = 'pending' AND d.next_attempt_at <= @now
                       AND (d.lease_until IS NULL OR d.lease_until < @now)
+                      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled = 1)
                       AND NOT EXISTS (SELECT 1 FROM webhook_delivery e
                                       WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
                                         AND e.event_seq < d.event_seq AND e.status = 'pending')

@@ -116,7 +116,7 @@ internal sealed partial class WebhookStore(Database db) : IWebhookStore
                 """
                 INSERT INTO webhook_delivery (endpoint_id, event_seq, event_id, event_name, ordering_key, payload, status, attempts, next_attempt_at, queued_at)
                 SELECT @EndpointId, @EventSeq, @EventId, @EventName, @OrderingKey, @Payload, 'pending', 0, @ms, @ms
-                WHERE EXISTS (SELECT 1 FROM webhook_endpoint WHERE id = @EndpointId)
+                WHERE EXISTS (SELECT 1 FROM webhook_endpoint WHERE id = @EndpointId AND enabled = 1)
                 ON CONFLICT (endpoint_id, event_seq) DO NOTHING
                 """,
                 deliveries.Select(d => new { d.EndpointId, d.EventSeq, d.EventId, d.EventName, d.OrderingKey, d.Payload, ms }), tx, cancellationToken: ct)).ConfigureAwait(false);

@@ -217,13 +217,22 @@ public sealed class WebhookDeliveryTests
         var secret = WebhookSecrets.New();
         Assert.True(await bed.Store.Webhooks.RotateSecretAsync(endpoint.Id, secret, DateTimeOffset.UtcNow.AddHours(24), DateTimeOffset.UtcNow, CancellationToken.None));
         receiver.Secrets.Enqueue(secret);
+        var rotated = (await bed.Store.Webhooks.GetEndpointAsync(endpoint.Id, CancellationToken.None))!;
+        Assert.Equal((secret, endpoint.Secret), (rotated.Secret, rotated.PreviousSecret));
+        Assert.Equal([secret, endpoint.Secret], rotated.SigningSecrets(DateTimeOffset.UtcNow));
         await Task.Delay(500); // the worker reloads endpoints every 200 ms here (2 s at most in production)
         await bed.MintAsync(5);
         await Eventually.TrueAsync(() => Task.FromResult(receiver.DeliveredCount == 10), "5 after the rotation", Wait);
         var after = receiver.DeliveredSnapshot().Skip(5).ToList();
         Assert.All(after, r => Assert.Equal(2, r.Signature.Split(' ').Length));
+        var now = DateTimeOffset.UtcNow;
+        foreach (var r in after)
+        {
+            var at = DateTimeOffset.FromUnixTimeSeconds(long.Parse(r.Timestamp, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(WebhookSecrets.Signature([secret, endpoint.Secret], r.Id, at, r.Body), r.Signature);
+        }
         Assert.All(after, r => Assert.Equal([true, true], r.VerifiedBySecret));
-        Assert.All(receiver.DeliveredSnapshot().Take(5), r => Assert.Equal([true, false], r.VerifiedBySecret));
+        Assert.All(receiver.DeliveredSnapshot().Take(5), r => Assert.Equal([true], r.VerifiedBySecret)); // one entry, the only secret then
     }
 
     [Fact]

@@ -61,18 +61,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(ctx.Request.Body);
             var body = await reader.ReadToEndAsync(ctx.RequestAborted);
             var id = ctx.Request.Headers["webhook-id"].ToString();
-            var verified = receiver!.Secrets.Select(s =>
-            {
-                try
-                {
-                    new StandardWebhook(s).Verify(body, ctx.Request.Headers);
-                    return true;
-                }
-                catch (WebhookVerificationException)
-                {
-                    return false;
-                }
-            }).ToList();
+            var verified = receiver!.Secrets.Select(s => Verifies(s, body, ctx.Request.Headers)).ToList();
             var attempt = receiver._attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             var got = new ReceivedWebhook(id, ctx.Request.Headers["webhook-timestamp"].ToString(), ctx.Request.Headers["webhook-signature"].ToString(), body, verified, attempt);
             receiver.Received.Enqueue(got);
@@ -102,6 +91,31 @@ public sealed class WebhookReceiver : IAsyncDisposable
             receiver.Secrets.Enqueue(secret);
         }
         return receiver;
+    }
+
+    /// <summary>
+    /// StandardWebhooks' verifier over the headers, and over each <c>v1,</c> entry of <c>webhook-signature</c> on its own
+    /// (while a rotated-out secret still signs there are two; the library's <c>Verify</c> in 1.1.2 matched only the first).
+    /// </summary>
+    public static bool Verifies(string secret, string body, IHeaderDictionary headers)
+    {
+        var entries = headers["webhook-signature"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return entries.Prepend(headers["webhook-signature"].ToString()).Any(entry =>
+        {
+            var single = new HeaderDictionary
+            {
+                ["webhook-id"] = headers["webhook-id"], ["webhook-timestamp"] = headers["webhook-timestamp"], ["webhook-signature"] = entry,
+            };
+            try
+            {
+                new StandardWebhook(secret).Verify(body, single);
+                return true;
+            }
+            catch (WebhookVerificationException)
+            {
+                return false;
+            }
+        });
     }
 
     public int DeliveredCount

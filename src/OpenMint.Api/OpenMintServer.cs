@@ -54,6 +54,7 @@ public static class OpenMintServer
         app.MapMintingApi();
         app.MapAssetsApi();
         app.MapRefreshApi();
+        app.MapEventsApi();
         app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
         return app;
     }

@@ -25,6 +25,7 @@ public static class OpenMintServices
 
         services.AddValidatedOptions<PipelineOptions>(configuration, PipelineOptions.Section, o => o.Validate());
         services.AddValidatedOptions<RefreshOptions>(configuration, RefreshOptions.Section, o => o.Validate());
+        services.AddValidatedOptions<Core.Webhooks.WebhookOptions>(configuration, Core.Webhooks.WebhookOptions.Section, o => o.Validate());
 
         services.AddMintingApi(configuration);
         services.AddRefreshApi();
@@ -41,6 +42,7 @@ public static class OpenMintServices
         services.AddSingleton(sp => new BaseUriResolver(sp.GetRequiredService<ITenancyStore>(), new HttpClient(), sp.GetRequiredService<RefreshOptions>()));
         services.AddSingleton<RefreshProcessor>();
         services.AddHostedService<RefreshWorkerService>();
+        services.AddHostedService<Core.Webhooks.WebhookWorker>();
         return services;
     }
 

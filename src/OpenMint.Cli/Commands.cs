@@ -21,6 +21,7 @@ internal static class Commands
         yield return AdminCommands.Project();
         yield return AdminCommands.Key();
         yield return AdminCommands.Collection();
+        yield return WebhookCommands.Webhook();
         yield return DevCommand.Create();
     }
 

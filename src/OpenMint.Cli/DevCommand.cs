@@ -26,15 +26,16 @@ internal static class DevCommand
         var port = new Option<int>("--port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
         var blockTime = new Option<int?>("--block-time") { Description = "Mine a block every N seconds instead of one per transaction" };
         var chainId = new Option<long?>("--chain-id") { Description = "Chain id of the dev chain (default 31337)" };
+        var webhookUrls = new Option<string[]>("--webhook-url") { Description = "Register this URL as a webhook endpoint of the demo project (repeatable; id and secret go to dev.json)" };
         var command = new Command("dev", "Start a local chain with Immutable's presets, a demo project and the service; writes .openmint/dev.json")
         {
-            database, port, blockTime, chainId,
+            database, port, blockTime, chainId, webhookUrls,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(database)!, parse.GetValue(port), parse.GetValue(blockTime), parse.GetValue(chainId), ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(database)!, parse.GetValue(port), parse.GetValue(blockTime), parse.GetValue(chainId), parse.GetValue(webhookUrls) ?? [], ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string database, int port, int? blockTime, long? chainId, CancellationToken ct)
+    private static async Task<int> RunAsync(string database, int port, int? blockTime, long? chainId, string[] webhookUrls, CancellationToken ct)
     {
         if (!database.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
@@ -62,10 +63,11 @@ internal static class DevCommand
         await using (store.ConfigureAwait(false))
         {
             info = await DevBootstrap.ProvisionAsync(store.Tenancy, database, chain.Deployment, stateDir, TimeProvider.System, ct).ConfigureAwait(false);
+            info = await DevBootstrap.AddWebhooksAsync(store.Webhooks, store.Tenancy, info, webhookUrls, TimeProvider.System, ct).ConfigureAwait(false);
         }
 
         var app = await OpenMintServer.BuildAsync(new ServerOptions(database, $"http://127.0.0.1:{port}",
-            new Dictionary<string, string?> { ["Refresh:AllowLoopback"] = "true" }), ct).ConfigureAwait(false);
+            new Dictionary<string, string?> { ["Refresh:AllowLoopback"] = "true", ["Webhooks:AllowLoopback"] = "true" }), ct).ConfigureAwait(false);
         await using (app.ConfigureAwait(false))
         {
             try
@@ -90,6 +92,7 @@ internal static class DevCommand
                   store        {info.Database}
                   api key      {info.ApiKey}   (header x-immutable-api-key)
                   metadata     {demoMetadata.BaseUri}<collection>/<id>   (demo server; refresh a token to see it change)
+                  webhooks     {(info.Webhooks is { Count: > 0 } hooks ? string.Join(", ", hooks.Select(h => h.Url)) : "none (--webhook-url <url>)")}
                   collections  {string.Join(", ", info.Collections.Select(c => $"{c.Key} {c.Value}"))}
                   details      {Path.GetRelativePath(Directory.GetCurrentDirectory(), devJson)}
                 Ctrl+C stops the service and the chain.

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OpenMint.Core.Webhooks;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
 
@@ -19,7 +20,14 @@ public sealed record DevInfo(
     [property: JsonPropertyName("owner_private_key")] string OwnerPrivateKey,
     [property: JsonPropertyName("minter_address")] string MinterAddress,
     [property: JsonPropertyName("collections")] IReadOnlyDictionary<string, string> Collections,
-    [property: JsonPropertyName("other_project_api_key")] string OtherProjectApiKey);
+    [property: JsonPropertyName("other_project_api_key")] string OtherProjectApiKey,
+    [property: JsonPropertyName("webhooks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<DevWebhook>? Webhooks = null);
+
+/// <summary>A webhook endpoint <c>openmint dev --webhook-url</c> registered for the demo project, with its secret.</summary>
+public sealed record DevWebhook(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("secret")] string Secret);
 
 /// <summary>
 /// Provisions the store for a dev chain: the chain (minter key by file reference), a demo project and a second
@@ -79,6 +87,19 @@ public static class DevBootstrap
     };
 
     /// <summary>Writes dev.json (0600: it holds keys) atomically.</summary>
+    /// <summary>Registers each of <paramref name="urls"/> as a webhook endpoint of the demo project; returns <paramref name="info"/> listing them.</summary>
+    public static async Task<DevInfo> AddWebhooksAsync(IWebhookStore webhooks, ITenancyStore tenancy, DevInfo info, IReadOnlyList<string> urls, TimeProvider time, CancellationToken ct)
+    {
+        var added = new List<DevWebhook>();
+        foreach (var url in urls)
+        {
+            var result = await WebhookRegistration.AddAsync(webhooks, tenancy, info.ProjectId, url, [], time, ct).ConfigureAwait(false);
+            var endpoint = result.Endpoint ?? throw new ArgumentException("--webhook-url: " + result.Error);
+            added.Add(new DevWebhook(endpoint.Id, endpoint.Url, endpoint.Secret));
+        }
+        return info with { Webhooks = added };
+    }
+
     public static string WriteDevJson(DevInfo info, string stateDir)
     {
         var path = Path.Combine(stateDir, DevJsonFileName);

@@ -4,12 +4,14 @@ using OpenMint.Core.Pipeline;
 using OpenMint.Core.RateLimits;
 using OpenMint.Core.Refresh;
 using OpenMint.Core.Tenancy;
+using OpenMint.Core.Webhooks;
 using OpenMint.Storage.Events;
 using OpenMint.Storage.Minting;
 using OpenMint.Storage.Pipeline;
 using OpenMint.Storage.RateLimits;
 using OpenMint.Storage.Refresh;
 using OpenMint.Storage.Tenancy;
+using OpenMint.Storage.Webhooks;
 
 namespace OpenMint.Storage;
 
@@ -31,6 +33,7 @@ public sealed class OpenMintStorage : IAsyncDisposable
         RateWindows = new RateWindowStore(database);
         Events = new MintEventStore(database, Tenancy);
         Signatures = new SignatureLedgerStore(database);
+        Webhooks = new WebhookStore(database);
     }
 
     public Database Database { get; }
@@ -48,6 +51,8 @@ public sealed class OpenMintStorage : IAsyncDisposable
     public IMintEventStore Events { get; }
 
     public ISignatureLedger Signatures { get; }
+
+    public IWebhookStore Webhooks { get; }
 
     /// <summary>Intake's group-commit writer: a hosted service in a host, started and stopped by this object otherwise.</summary>
     internal IntakeWriter IntakeWriter { get; }

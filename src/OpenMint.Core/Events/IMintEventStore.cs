@@ -13,4 +13,10 @@ public interface IMintEventStore
     /// <c>imtbl_zkevm_mint_request_updated</c> payload (stored, or rebuilt for a creation event).
     /// </summary>
     Task<IReadOnlyList<MintEventRecord>> ReadMintEventsAsync(long afterSeq, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> events of <paramref name="projectId"/> with <paramref name="afterSeq"/> &lt; seq &lt;=
+    /// <paramref name="upToSeq"/>, oldest first (the catch-up feed, bounded by the webhook fan-out's gap-free position).
+    /// </summary>
+    Task<IReadOnlyList<MintEventRecord>> ReadProjectEventsAsync(string projectId, long afterSeq, long upToSeq, int limit, CancellationToken ct);
 }

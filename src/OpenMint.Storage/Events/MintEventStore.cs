@@ -9,17 +9,23 @@ namespace OpenMint.Storage.Events;
 /// <summary>Reads the mint_event log (IMintEventStore); creation events get their payload rebuilt from the request row.</summary>
 internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMintEventStore
 {
-    public async Task<IReadOnlyList<MintEventRecord>> ReadMintEventsAsync(long afterSeq, int limit, CancellationToken ct)
+    public Task<IReadOnlyList<MintEventRecord>> ReadMintEventsAsync(long afterSeq, int limit, CancellationToken ct) =>
+        ReadAsync("seq > @afterSeq", new { afterSeq, limit }, ct);
+
+    public Task<IReadOnlyList<MintEventRecord>> ReadProjectEventsAsync(string projectId, long afterSeq, long upToSeq, int limit, CancellationToken ct) =>
+        ReadAsync("project_id = @projectId AND seq > @afterSeq AND seq <= @upToSeq", new { projectId, afterSeq, upToSeq, limit }, ct);
+
+    private async Task<IReadOnlyList<MintEventRecord>> ReadAsync(string where, object args, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var events = (await c.QueryAsync<EventRow>(new CommandDefinition(
-            """
+            $"""
             SELECT seq AS Seq, event_id AS EventId, project_id AS ProjectId, mint_request_id AS MintRequestId, status AS Status,
                    payload AS Payload, created_at AS CreatedAt
-            FROM mint_event WHERE seq > @afterSeq ORDER BY seq LIMIT @limit
+            FROM mint_event WHERE {where} ORDER BY seq LIMIT @limit
             """,
-            new { afterSeq, limit }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            args, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         var creations = events.Where(e => e.Payload is null).Select(e => e.MintRequestId).Distinct().ToArray();
         var rows = new Dictionary<long, MintRequestRecord>();
         foreach (var chunk in creations.Chunk(500))

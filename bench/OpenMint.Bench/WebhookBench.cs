@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenMint.Core;
+using OpenMint.Core.Minting;
+using OpenMint.Core.Tenancy;
+using OpenMint.Core.Webhooks;
+using OpenMint.Storage;
+
+namespace OpenMint.Bench;
+
+/// <summary>
+/// N mint requests (default 10,000) accepted on a fresh SQLite store with one fast local receiver; reports the delivery
+/// latency from each creation event's commit to the receiver's answer (p50/p99) and deliveries per second; then the
+/// same with a second endpoint answering 500 throughout. Options: --mints N, --batch B (assets per intake call, default 100).
+/// </summary>
+internal static class WebhookBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var mints = Arg(args, "--mints", 10_000);
+        var batch = Arg(args, "--batch", 100);
+        var alone = await RunOnceAsync(mints, batch, withFailing: false);
+        var beside = await RunOnceAsync(mints, batch, withFailing: true);
+        Console.WriteLine($"fast endpoint alone:          {alone}");
+        Console.WriteLine($"beside an endpoint that 500s: {beside}");
+        return 0;
+    }
+
+    private sealed record Result(double P50Ms, double P99Ms, double PerSecond, int Delivered)
+    {
+        public override string ToString() => FormattableString.Invariant($"{Delivered} delivered, latency p50 {P50Ms:0.0} ms, p99 {P99Ms:0.0} ms, {PerSecond:0} deliveries/s");
+    }
+
+    private static async Task<Result> RunOnceAsync(int mints, int batch, bool withFailing)
+    {
+        var ct = CancellationToken.None;
+        var db = "sqlite:" + Path.Combine(Path.GetTempPath(), $"openmint-webhook-bench-{Guid.NewGuid():N}.db");
+        await using var store = await OpenMintStorage.OpenAsync(db, ct);
+        var chain = new ChainConfig("bench", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
+        await store.Tenancy.UpsertChainAsync(chain, ct);
+        var project = new Project(UuidV7.New().ToString(), "bench", "0x" + new string('a', 40), int.MaxValue, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await store.Tenancy.CreateProjectAsync(project, ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string('b', 40), project.Id, CollectionKind.Erc721,
+            PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), ct);
+
+        var arrivals = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        await using var fast = await ReceiverAsync(200, arrivals);
+        await using var failing = await ReceiverAsync(500, null);
+        var time = TimeProvider.System;
+        await WebhookRegistration.AddAsync(store.Webhooks, store.Tenancy, project.Id, Url(fast), [], time, ct);
+        if (withFailing)
+        {
+            await WebhookRegistration.AddAsync(store.Webhooks, store.Tenancy, project.Id, Url(failing), [], time, ct);
+        }
+        var options = new WebhookOptions { AllowLoopback = true, PollInterval = TimeSpan.FromMilliseconds(5) };
+        using var worker = new WebhookWorker(store.Events, store.Webhooks, options, time, NullLogger<WebhookWorker>.Instance);
+        await worker.StartAsync(ct);
+        await Task.Delay(1500, ct); // endpoints loaded
+
+        var committedAt = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < mints; i += batch)
+        {
+            var assets = Enumerable.Range(i, Math.Min(batch, mints - i)).Select(n => new MintAsset("r" + n, "0x00000000000000000000000000000000000000bb", null, null, null)).ToList();
+            // From before the intake call: the latency includes the intake commit itself (an upper bound).
+            var before = Stopwatch.GetTimestamp();
+            foreach (var a in assets)
+            {
+                committedAt[a.ReferenceId] = before;
+            }
+            await store.Minting.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, int.MaxValue, assets.Count), ct);
+        }
+        while (arrivals.Count < mints && Stopwatch.GetElapsedTime(started) < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(20, ct);
+        }
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await worker.StopAsync(ct);
+        var latencies = arrivals.Select(a => Stopwatch.GetElapsedTime(committedAt.GetValueOrDefault(a.Key, a.Value), a.Value).TotalMilliseconds).Order().ToList();
+        return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), arrivals.Count / elapsed, arrivals.Count);
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+    private static string Url(WebApplication app) => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+
+    /// <summary>A receiver answering <paramref name="status"/>; records each reference id's first arrival (Stopwatch ticks).</summary>
+    private static async Task<WebApplication> ReceiverAsync(int status, ConcurrentDictionary<string, long>? arrivals)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapPost("/hook", async (HttpContext ctx) =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = await reader.ReadToEndAsync(ctx.RequestAborted);
+            if (arrivals is not null)
+            {
+                var at = body.IndexOf("\"reference_id\":\"", StringComparison.Ordinal) + 16;
+                arrivals.TryAdd(body[at..body.IndexOf('"', at)], Stopwatch.GetTimestamp());
+            }
+            return Results.StatusCode(status);
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}

@@ -1,0 +1,142 @@
+using OpenMint.Core;
+using OpenMint.Core.Tenancy;
+using OpenMint.Core.Webhooks;
+
+namespace OpenMint.Storage.Tests;
+
+/// <summary>The webhook area (IWebhookStore) on each backend: endpoints, fan-out, leases, ordering, outcomes, redrive.</summary>
+public abstract class WebhookStoreTests<TBackend>(TBackend backend) : StoreSuite<TBackend>(backend) where TBackend : class, IStoreBackend
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+    private Project _project = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await Store.Tenancy.CreateProjectAsync(_project, Ct);
+    }
+
+    private async Task<WebhookEndpoint> NewEndpointAsync(params string[] events)
+    {
+        var e = new WebhookEndpoint(UuidV7.New().ToString(), _project.Id, "https://studio.example/hook", events, WebhookSecrets.New(), null, null, true, null, T0);
+        await Store.Webhooks.AddEndpointAsync(e, Ct);
+        return e;
+    }
+
+    /// <summary>Queues deliveries at fresh sequence numbers through the fan-out (moving its position as the worker would).</summary>
+    private async Task QueueAsync(WebhookEndpoint endpoint, params string[] orderingKeys)
+    {
+        var from = await Store.Webhooks.GetFanOutPositionAsync(Ct);
+        var deliveries = orderingKeys.Select((k, i) => new NewWebhookDelivery(endpoint.Id, from + i + 1, UuidV7.New().ToString(), WebhookEvents.MintRequestUpdated, k, "{}")).ToList();
+        Assert.True(await Store.Webhooks.FanOutAsync(from, from + orderingKeys.Length, deliveries, T0, Ct));
+    }
+
+    [Fact]
+    public async Task endpoints_are_added_listed_rotated_disabled_and_removed()
+    {
+        var e = await NewEndpointAsync(WebhookEvents.MintRequestUpdated);
+        var got = (await Store.Webhooks.GetEndpointAsync(e.Id, Ct))!;
+        Assert.Equal(e with { Events = got.Events }, got);
+        Assert.Equal([WebhookEvents.MintRequestUpdated], got.Events);
+        Assert.Contains(await Store.Webhooks.ListEndpointsAsync(_project.Id, Ct), x => x.Id == e.Id);
+        Assert.Empty(await Store.Webhooks.ListEndpointsAsync("no-such-project", Ct));
+
+        var secret = WebhookSecrets.New();
+        Assert.True(await Store.Webhooks.RotateSecretAsync(e.Id, secret, T0.AddHours(24), T0, Ct));
+        var rotated = (await Store.Webhooks.GetEndpointAsync(e.Id, Ct))!;
+        Assert.Equal((secret, e.Secret, T0.AddHours(24)), (rotated.Secret, rotated.PreviousSecret, rotated.PreviousSecretUntil));
+        Assert.Equal([secret, e.Secret], rotated.SigningSecrets(T0.AddHours(23)));
+        Assert.Equal([secret], rotated.SigningSecrets(T0.AddHours(24)));
+
+        Assert.True(await Store.Webhooks.SetEnabledAsync(e.Id, false, "by hand", T0, Ct));
+        Assert.Equal((false, "by hand"), ((await Store.Webhooks.GetEndpointAsync(e.Id, Ct))!.Enabled, (await Store.Webhooks.GetEndpointAsync(e.Id, Ct))!.DisabledReason));
+        Assert.True(await Store.Webhooks.SetEnabledAsync(e.Id, true, null, T0, Ct));
+        Assert.False(await Store.Webhooks.SetEnabledAsync("nope", true, null, T0, Ct));
+
+        await QueueAsync(e, "k");
+        Assert.True(await Store.Webhooks.RemoveEndpointAsync(e.Id, Ct));
+        Assert.Null(await Store.Webhooks.GetEndpointAsync(e.Id, Ct));
+        Assert.Empty(await Store.Webhooks.ListDeliveriesAsync(e.Id, null, 10, Ct));
+        Assert.False(await Store.Webhooks.RemoveEndpointAsync(e.Id, Ct));
+    }
+
+    [Fact]
+    public async Task the_fan_out_moves_only_from_where_it_is_and_skips_disabled_endpoints()
+    {
+        var e = await NewEndpointAsync();
+        var off = await NewEndpointAsync();
+        await Store.Webhooks.SetEnabledAsync(off.Id, false, "off", T0, Ct);
+        var from = await Store.Webhooks.GetFanOutPositionAsync(Ct);
+        var batch = new[] { new NewWebhookDelivery(e.Id, from + 1, "id-a", WebhookEvents.MintRequestUpdated, "k", "{}"), new NewWebhookDelivery(off.Id, from + 1, "id-a", WebhookEvents.MintRequestUpdated, "k", "{}") };
+        Assert.True(await Store.Webhooks.FanOutAsync(from, from + 1, batch, T0, Ct));
+        Assert.False(await Store.Webhooks.FanOutAsync(from, from + 1, batch, T0, Ct)); // another instance got there first
+        Assert.Equal(from + 1, await Store.Webhooks.GetFanOutPositionAsync(Ct));
+        Assert.Single(await Store.Webhooks.ListDeliveriesAsync(e.Id, WebhookDeliveryStatus.Pending, 10, Ct));
+        Assert.Empty(await Store.Webhooks.ListDeliveriesAsync(off.Id, null, 10, Ct));
+        await Store.Webhooks.WaitForEventWritersAsync(Ct);
+    }
+
+    [Fact]
+    public async Task a_claim_leases_due_deliveries_once_in_order_and_holds_back_later_events_of_a_pending_key()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, "a", "b", "a", "c");
+        var first = await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0, T0.AddSeconds(30), Ct);
+        Assert.Equal(["a", "b", "c"], first.Select(d => d.OrderingKey).ToArray()); // the second "a" waits for the first
+        Assert.All(first, d => Assert.Equal(1, d.Attempts));
+        Assert.Empty(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0.AddSeconds(1), T0.AddSeconds(31), Ct)); // leased
+
+        var a1 = first[0];
+        await Store.Webhooks.RecordOutcomesAsync([(a1, new DeliveryOutcome.Retry(T0.AddSeconds(5), 500, "HTTP 500")),
+            (first[1], new DeliveryOutcome.Delivered(200)), (first[2], new DeliveryOutcome.Failed(400, "HTTP 400", false))], T0.AddSeconds(1), Ct);
+        Assert.Empty(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0.AddSeconds(2), T0.AddSeconds(32), Ct)); // a1 not due; a2 behind it
+        var retry = Assert.Single(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0.AddSeconds(5), T0.AddSeconds(35), Ct));
+        Assert.Equal((a1.Id, 2), (retry.Id, retry.Attempts));
+        await Store.Webhooks.RecordOutcomesAsync([(retry, new DeliveryOutcome.Delivered(204))], T0.AddSeconds(6), Ct);
+        var a2 = Assert.Single(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0.AddSeconds(6), T0.AddSeconds(36), Ct));
+        Assert.Equal("a", a2.OrderingKey);
+        Assert.True(a2.EventSeq > a1.EventSeq);
+
+        // A lease that ran out (its sender died) is claimed again, same event id.
+        var again = Assert.Single(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0.AddSeconds(37), T0.AddSeconds(67), Ct));
+        Assert.Equal((a2.EventId, 2), (again.EventId, again.Attempts));
+
+        var rows = await Store.Webhooks.ListDeliveriesAsync(e.Id, null, 10, Ct);
+        Assert.Equal(2, rows.Count(d => d.Status == WebhookDeliveryStatus.Delivered));
+        var failed = Assert.Single(await Store.Webhooks.ListDeliveriesAsync(e.Id, WebhookDeliveryStatus.Failed, 10, Ct));
+        Assert.Equal((400, "HTTP 400"), (failed.LastStatusCode, failed.LastError));
+
+        Assert.Equal(0, await Store.Webhooks.RedriveAsync(e.Id, T0.AddDays(1), T0.AddSeconds(40), Ct));
+        Assert.Equal(1, await Store.Webhooks.RedriveAsync(e.Id, null, T0.AddSeconds(40), Ct));
+        var redriven = (await Store.Webhooks.ListDeliveriesAsync(e.Id, WebhookDeliveryStatus.Pending, 10, Ct)).Single(d => d.Id == failed.Id);
+        Assert.Equal((0, T0.AddSeconds(40)), (redriven.Attempts, redriven.QueuedAt));
+    }
+
+    [Fact]
+    public async Task concurrent_claims_never_lease_the_same_delivery_twice()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, Enumerable.Range(0, 200).Select(i => "k" + i).ToArray());
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.Webhooks.ClaimDueAsync(e.Id, 40, T0, T0.AddSeconds(30), Ct))));
+        var ids = claims.SelectMany(c => c.Select(d => d.Id)).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(200, ids.Count);
+    }
+
+    [Fact]
+    public async Task a_410_disables_the_endpoint_in_the_same_transaction()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, "x");
+        var d = Assert.Single(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0, T0.AddSeconds(30), Ct));
+        await Store.Webhooks.RecordOutcomesAsync([(d, new DeliveryOutcome.Failed(410, "410 Gone", true))], T0, Ct);
+        var after = (await Store.Webhooks.GetEndpointAsync(e.Id, Ct))!;
+        Assert.False(after.Enabled);
+        Assert.Equal("410 Gone", after.DisabledReason);
+    }
+}
+
+public sealed class SqliteWebhookStoreTests(SqliteBackend backend) : WebhookStoreTests<SqliteBackend>(backend);
+
+public sealed class PostgresWebhookStoreTests(PostgresBackend backend) : WebhookStoreTests<PostgresBackend>(backend);

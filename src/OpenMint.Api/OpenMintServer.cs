@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
+using OpenMint.Api.Telemetry;
 using OpenMint.Storage;
 
 namespace OpenMint.Api;
@@ -44,6 +45,7 @@ public static class OpenMintServer
         await builder.Services.AddOpenMintStorageAsync(options.Database, time, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(time);
         builder.Services.AddApplicationServices(builder.Configuration);
+        builder.Services.AddHealthAndMetrics();
         if (options.RunWorkers)
         {
             builder.Services.AddOpenMintWorkers();
@@ -54,6 +56,7 @@ public static class OpenMintServer
         app.MapMintingApi();
         app.MapAssetsApi();
         app.MapRefreshApi();
+        app.MapHealthAndMetrics();
         app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
         return app;
     }

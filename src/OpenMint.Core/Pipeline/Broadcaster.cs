@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -29,6 +30,7 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
         {
             case SendOutcome.Accepted:
                 await context.Store.MarkBroadcastAsync(attempt.Id, SendOutcome.Accepted, true, now, ct).ConfigureAwait(false);
+                OpenMintMetrics.Transaction(context.ChainName, OpenMintMetrics.TxOutcome.Sent);
                 await status.ResumeAsync(ct).ConfigureAwait(false);
                 break;
             case SendOutcome.Unknown:

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -40,6 +41,7 @@ internal sealed partial class FeeBumper(SenderContext context, Broadcaster broad
         var giveUp = tx.MintSubmissions >= context.Options.MaxSubmissions || latest.Kind == AttemptKind.Cancel;
         var attempt = giveUp ? await CancelAsync(tx, fees, ct).ConfigureAwait(false) : await NextMintAsync(tx, fees, ct).ConfigureAwait(false);
         var id = await context.Store.AddAttemptAsync(tx.Id, attempt, context.Now, ct).ConfigureAwait(false);
+        OpenMintMetrics.Transaction(context.ChainName, OpenMintMetrics.TxOutcome.Replaced);
         TxReplaced(context.Log, context.ChainName, tx.Nonce, latest.Hash, attempt.Hash, attempt.Kind,
             fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture), fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
         context.Crash.Hit(CrashPoints.AfterSign);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
+using OpenMint.Api.OpenApi;
 using OpenMint.Api.Telemetry;
 using OpenMint.Storage;
 
@@ -46,6 +47,7 @@ public static class OpenMintServer
         builder.Services.AddSingleton(time);
         builder.Services.AddApplicationServices(builder.Configuration);
         builder.Services.AddHealthAndMetrics();
+        builder.Services.AddApiDocument();
         if (options.RunWorkers)
         {
             builder.Services.AddOpenMintWorkers();
@@ -57,6 +59,7 @@ public static class OpenMintServer
         app.MapAssetsApi();
         app.MapRefreshApi();
         app.MapHealthAndMetrics();
+        app.MapApiDocument();
         app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
         return app;
     }

@@ -21,6 +21,8 @@ public static class HealthAndMetrics
 {
     private const string ReadyTag = "ready";
 
+    private static readonly HttpMethodMetadata Get = new(["GET"]);
+
     public static IServiceCollection AddHealthAndMetrics(this IServiceCollection services)
     {
         services.TryAddSingleton(sp => ChainConnectors.Create(sp.GetRequiredService<PipelineOptions>()));
@@ -37,9 +39,10 @@ public static class HealthAndMetrics
 
     public static IEndpointRouteBuilder MapHealthAndMetrics(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
-        routes.MapPrometheusScrapingEndpoint("/metrics");
+        // GET only; these are not route handlers, so ApiDocument describes them by hand.
+        routes.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).WithMetadata(Get);
+        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync }).WithMetadata(Get);
+        routes.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(Get);
         return routes;
     }
 

@@ -40,6 +40,10 @@ public static class OpenMintServer
             builder.Configuration.AddInMemoryCollection(options.Settings);
         }
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // no per-request lines at Information unless configured
+        }
 
         var time = options.Clock ?? TimeProvider.System;
         // First, so the intake writer (a hosted service) stops after everything that feeds it.

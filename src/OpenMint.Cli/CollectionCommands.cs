@@ -28,7 +28,7 @@ internal static class CollectionCommands
             return new CliResult(Cli.ToJson(collections), collections.Count == 0 ? "no collections; add one with: openmint collection add --chain <name> --address <0x...> --project <id>"
                 : string.Join('\n', collections.Select(c => $"{c.ChainName}\t{c.Address}\t{KindName(c.Kind)}\t{c.Variant}\tproject {c.ProjectId}\tminting {(c.MintingEnabled ? "enabled" : "disabled")}")));
         });
-        return new Command("collection", "Collections (contracts) a project mints into") { add, update, list, MinterRoleGrant.Command() };
+        return new Command("collection", "Collections (contracts) a project mints into") { add, update, list, MinterRoleGrant.Command(), CollectionDeploy.Command() };
     }
 
     private static Command AddOrUpdate(Command command, bool isAdd)

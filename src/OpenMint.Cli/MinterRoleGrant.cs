@@ -47,7 +47,7 @@ internal static class MinterRoleGrant
                     $"minter {minter} already holds MINTER_ROLE on {addr}");
             }
             var data = Abi.EncodeCall("grantRole(bytes32,address)", CollectionKindDetector.MinterRole, minter);
-            var hash = await SendAsync(eth, config, key, addr, data, ct).ConfigureAwait(false);
+            var hash = (await SendAsync(eth, config, key, addr, data, $"the key's account must hold DEFAULT_ADMIN_ROLE on {addr}", ct).ConfigureAwait(false)).TransactionHash;
             var granted = await CollectionKindDetector.HasMinterRoleAsync(eth, addr, minter, ct).ConfigureAwait(false);
             return new CliResult(new JsonObject { ["address"] = addr, ["minter"] = minter, ["tx_hash"] = hash, ["minter_has_role"] = granted },
                 granted ? $"MINTER_ROLE granted to {minter} on {addr} (tx {hash})" : $"tx {hash} was mined but {minter} still lacks MINTER_ROLE on {addr}");
@@ -76,16 +76,16 @@ internal static class MinterRoleGrant
         }
     }
 
-    private static string MinterAddress(ChainConfig chain) => EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, chain.MinterKeyRef)).Address;
+    internal static string MinterAddress(ChainConfig chain) => EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, chain.MinterKeyRef)).Address;
 
-    private static EthClient Client(HttpClient http, ChainConfig chain) =>
+    internal static EthClient Client(HttpClient http, ChainConfig chain) =>
         new(new JsonRpcClient(http, chain.RpcUrls.Select(u => new Uri(u)).ToList(), TimeSpan.FromSeconds(10)));
 
-    private static EthKey ReadKey(string path)
+    internal static EthKey ReadKey(string path, string option = "--admin-key-file")
     {
         if (ChainCommands.LooksLikePrivateKey(path))
         {
-            throw new CliException("--admin-key-file takes the path of a file holding the key, not the key itself");
+            throw new CliException($"{option} takes the path of a file holding the key, not the key itself");
         }
         try
         {
@@ -93,12 +93,12 @@ internal static class MinterRoleGrant
         }
         catch (InvalidOperationException ex)
         {
-            throw new CliException($"--admin-key-file {path}: {ex.Message.Replace("minter_key_ref", "--admin-key-file", StringComparison.Ordinal)}");
+            throw new CliException($"{option} {path}: {ex.Message.Replace("minter_key_ref", option, StringComparison.Ordinal)}");
         }
     }
 
-    /// <summary>Signs and sends one EIP-1559 call from <paramref name="key"/> and waits for a successful receipt; returns its hash.</summary>
-    internal static async Task<string> SendAsync(EthClient eth, ChainConfig chain, EthKey key, string? to, byte[] data, CancellationToken ct)
+    /// <summary>Signs and sends one EIP-1559 transaction from <paramref name="key"/> (a deployment when <paramref name="to"/> is null) and waits for a successful receipt.</summary>
+    internal static async Task<TransactionReceipt> SendAsync(EthClient eth, ChainConfig chain, EthKey key, string? to, byte[] data, string whenRefused, CancellationToken ct)
     {
         long gas;
         try
@@ -107,7 +107,7 @@ internal static class MinterRoleGrant
         }
         catch (JsonRpcException ex)
         {
-            throw new CliException($"the chain refuses the call from {key.Address} ({ex.Message}); the key's account must hold DEFAULT_ADMIN_ROLE on {to}");
+            throw new CliException($"the chain refuses the transaction from {key.Address} ({ex.Message}); {whenRefused}");
         }
         var nonce = await eth.GetTransactionCountAsync(key.Address, "pending", ct).ConfigureAwait(false);
         var tip = await eth.MaxPriorityFeePerGasAsync(ct).ConfigureAwait(false);
@@ -119,7 +119,7 @@ internal static class MinterRoleGrant
         {
             if (await eth.GetTransactionReceiptAsync(signed.Hash, ct).ConfigureAwait(false) is { } receipt)
             {
-                return receipt.Success ? signed.Hash : throw new CliException($"transaction {signed.Hash} reverted");
+                return receipt.Success ? receipt : throw new CliException($"transaction {signed.Hash} reverted");
             }
             await Task.Delay(500, ct).ConfigureAwait(false);
         }

@@ -7,7 +7,7 @@ using OpenMint.TestSupport;
 namespace OpenMint.Api.Tests.Minting;
 
 /// <summary>The operator CLI, called in-process through its command tree with --json.</summary>
-[Collection(Console.ProcessEnvironment.Name)]
+[Collection(Operator.ProcessEnvironment.Name)]
 public sealed class CliTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"openmint-cli-{Guid.NewGuid():N}");

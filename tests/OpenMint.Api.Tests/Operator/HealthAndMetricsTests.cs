@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using OpenMint.Api.Tests.Pipeline;
 using OpenMint.TestSupport;
 
-namespace OpenMint.Api.Tests.Console;
+namespace OpenMint.Api.Tests.Operator;
 
 /// <summary>/healthz, /readyz and /metrics on a real host minting on Anvil.</summary>
 public class HealthAndMetricsTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace OpenMint.Api.Tests.Console;
+namespace OpenMint.Api.Tests.Operator;
 
 /// <summary>
 /// A small JSON-schema check over an OpenAPI document's schemas: <c>$ref</c> into components, <c>type</c> (one or a

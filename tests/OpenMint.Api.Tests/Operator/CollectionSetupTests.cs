@@ -4,7 +4,7 @@ using OpenMint.Api.Tests.Minting;
 using OpenMint.Core.Tenancy;
 using OpenMint.TestSupport;
 
-namespace OpenMint.Api.Tests.Console;
+namespace OpenMint.Api.Tests.Operator;
 
 /// <summary>Tests that set process environment variables (OPENMINT_DATABASE) run one at a time.</summary>
 [CollectionDefinition(Name)]
@@ -100,5 +100,43 @@ public sealed class CollectionSetupTests(AnvilFixture anvil) : IClassFixture<Anv
         Assert.True((bool)(await OkAsync("collection", "update", "--chain", "anvil", "--address", address))["minter_has_role"]!);
     }
 
+    [Theory]
+    [InlineData("erc721", PresetVariant.Erc721V2)]
+    [InlineData("erc721-mint-by-id", PresetVariant.Erc721MintById)]
+    [InlineData("erc1155", PresetVariant.Erc1155)]
+    public async Task collection_deploy_deploys_the_preset_grants_the_minter_and_links_it(string kind, PresetVariant variant)
+    {
+        var project = await SetUpAsync();
+        var deployer = await KeyFileAsync("deployer.key", anvil.Deployment.OwnerPrivateKey);
+        var deployed = await OkAsync("collection", "deploy", "--chain", "anvil", "--kind", kind, "--name", "Deployed", "--symbol", "DEP",
+            "--base-uri", "https://example.com/meta/", "--contract-uri", "https://example.com/contract.json", "--owner-address", anvil.Deployment.OwnerAddress,
+            "--deployer-key-file", deployer, "--project", project);
+        var address = (string)deployed["address"]!;
+        Assert.Matches("^0x[0-9a-f]{40}$", address);
+        Assert.Equal(JsonNamingPolicy.SnakeCaseLower.ConvertName(variant.ToString()), (string?)deployed["variant"]);
+        Assert.StartsWith("0x", (string?)deployed["tx_hash"]);
+        Assert.True((bool)deployed["minter_has_role"]!);
+
+        // What the chain says about it, read back the way collection add reads any contract.
+        var linked = await OkAsync("collection", "update", "--chain", "anvil", "--address", address);
+        Assert.Equal(project, (string?)linked["project_id"]);
+        Assert.True((bool)linked["minter_has_role"]!);
+        var (_, list, _) = await CliTests.RunAsync("collection", "list", "--database", Database, "--json");
+        Assert.Contains(address, list);
+        var detected = await new CollectionSetupProbe(anvil.RpcUrl).VariantAsync(address);
+        Assert.Equal(variant, detected);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
+
+/// <summary>Reads a contract's preset the way collection add does.</summary>
+internal sealed class CollectionSetupProbe(Uri rpc)
+{
+    public async Task<PresetVariant?> VariantAsync(string address)
+    {
+        using var http = new HttpClient();
+        var eth = new OpenMint.Chain.EthClient(new OpenMint.Chain.JsonRpcClient(http, [rpc], TimeSpan.FromSeconds(10)));
+        return await OpenMint.Core.Minting.CollectionKindDetector.DetectVariantAsync(eth, address, CancellationToken.None);
+    }
 }

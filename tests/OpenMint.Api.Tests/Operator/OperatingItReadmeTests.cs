@@ -8,7 +8,7 @@ using OpenMint.Cli;
 using OpenMint.DevChain;
 using OpenMint.TestSupport;
 
-namespace OpenMint.Api.Tests.Console;
+namespace OpenMint.Api.Tests.Operator;
 
 /// <summary>An Anvil with chain id 13473, the id README's "Operating it" uses.</summary>
 public sealed class ReadmeChainAnvilFixture : AnvilFixture

@@ -8,7 +8,7 @@ using OpenMint.Api.Tests.Pipeline;
 using OpenMint.Api.Tests.Refresh;
 using OpenMint.TestSupport;
 
-namespace OpenMint.Api.Tests.Console;
+namespace OpenMint.Api.Tests.Operator;
 
 /// <summary>/openapi/v1.json describes every mapped route, and live answers of each endpoint match its schemas.</summary>
 public class OpenApiDocumentTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>

@@ -21,6 +21,7 @@ internal static class Commands
         yield return AdminCommands.Project();
         yield return AdminCommands.Key();
         yield return CollectionCommands.Collection();
+        yield return SignerCommands.Signer();
         yield return DevCommand.Create();
     }
 

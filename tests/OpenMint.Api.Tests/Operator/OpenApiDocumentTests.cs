@@ -97,6 +97,8 @@ public class OpenApiDocumentTests(AnvilFixture anvil) : IClassFixture<AnvilFixtu
         var errors = await check.SendAsync(HttpMethod.Get, $"{refreshes}/{id}/errors", refreshes + "/{refreshId}/errors", 200);
         Assert.Equal(2, errors.GetProperty("result").GetArrayLength());
         await check.SendAsync(HttpMethod.Get, refreshes, refreshes, 401, signed: false);
+        var metrics = HealthAndMetricsTests.Parse(await host.Http.GetStringAsync(new Uri(host.BaseAddress, "/metrics")));
+        Assert.True(metrics.Where(m => m.Name == "openmint_refresh_tokens_total" && m.Labels.GetValueOrDefault("outcome") == "failed").Sum(m => m.Value) >= 2);
         check.AssertEverySuccessChecked(refreshes, refreshes + "/{refreshId}", refreshes + "/{refreshId}/errors");
     }
 

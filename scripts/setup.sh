@@ -42,7 +42,8 @@ setup_build() {
   # Rebuild only when sources are newer than the CLI binary.
   local out=src/OpenMint.Cli/bin/Release/net10.0/openmint.dll
   if [[ ! -f "$out" ]] || [[ -n "$(find src Directory.Build.props Directory.Packages.props \( -name bin -o -name obj \) -prune -o -type f -newer "$out" -print -quit)" ]]; then
-    dotnet build src/OpenMint.Cli/OpenMint.Cli.csproj -c Release -nologo -v:q -clp:ErrorsOnly >&2
+    _setup_note "building the openmint CLI (Release); the first build takes a minute or two, one line per project"
+    dotnet build src/OpenMint.Cli/OpenMint.Cli.csproj -c Release -nologo -v:m -clp:NoSummary >&2
   fi
 }
 

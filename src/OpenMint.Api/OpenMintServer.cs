@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenMint.Api.Endpoints;
+using OpenMint.Api.OpenApi;
+using OpenMint.Api.Telemetry;
 using OpenMint.Storage;
 
 namespace OpenMint.Api;
@@ -38,12 +40,18 @@ public static class OpenMintServer
             builder.Configuration.AddInMemoryCollection(options.Settings);
         }
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // no per-request lines at Information unless configured
+        }
 
         var time = options.Clock ?? TimeProvider.System;
         // First, so the intake writer (a hosted service) stops after everything that feeds it.
         await builder.Services.AddOpenMintStorageAsync(options.Database, time, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(time);
         builder.Services.AddApplicationServices(builder.Configuration);
+        builder.Services.AddHealthAndMetrics();
+        builder.Services.AddApiDocument();
         if (options.RunWorkers)
         {
             builder.Services.AddOpenMintWorkers();
@@ -55,6 +63,8 @@ public static class OpenMintServer
         app.MapAssetsApi();
         app.MapRefreshApi();
         app.MapEventsApi();
+        app.MapHealthAndMetrics();
+        app.MapApiDocument();
         app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
         return app;
     }

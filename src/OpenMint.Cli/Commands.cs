@@ -17,10 +17,11 @@ internal static class Commands
     {
         yield return Serve();
         yield return AdminCommands.Db();
-        yield return AdminCommands.Chain();
+        yield return ChainCommands.Chain();
         yield return AdminCommands.Project();
         yield return AdminCommands.Key();
-        yield return AdminCommands.Collection();
+        yield return CollectionCommands.Collection();
+        yield return SignerCommands.Signer();
         yield return WebhookCommands.Webhook();
         yield return DevCommand.Create();
     }
@@ -38,11 +39,12 @@ internal static class Commands
 
     private static Command Serve()
     {
-        var port = new Option<int>("--port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
-        var command = new Command("serve", "Run the HTTP API and the workers") { Database, port, Cli.Json };
+        var port = new Option<int>("--port") { Description = "HTTP port", DefaultValueFactory = _ => 5080 };
+        var host = new Option<string>("--host") { Description = "Address to bind: 127.0.0.1 (default, loopback only), 0.0.0.0 for every interface", DefaultValueFactory = _ => "127.0.0.1" };
+        var command = new Command("serve", "Run the HTTP API and the workers") { Database, port, host, Cli.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var app = await OpenMintServer.BuildAsync(new ServerOptions(parse.GetValue(Database)!, $"http://127.0.0.1:{parse.GetValue(port)}"), ct).ConfigureAwait(false);
+            var app = await OpenMintServer.BuildAsync(new ServerOptions(parse.GetValue(Database)!, $"http://{parse.GetValue(host)}:{parse.GetValue(port)}"), ct).ConfigureAwait(false);
             await app.StartAsync(ct).ConfigureAwait(false);
             var url = app.Urls.FirstOrDefault() ?? "";
             await Cli.Write(parse, new CliResult(new System.Text.Json.Nodes.JsonObject { ["base_url"] = url, ["database"] = parse.GetValue(Database) },

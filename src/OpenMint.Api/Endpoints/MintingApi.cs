@@ -8,9 +8,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Auth;
+using OpenMint.Api.Telemetry;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Api.Endpoints;
 
@@ -30,7 +32,7 @@ public static class MintingApi
     public static IEndpointRouteBuilder MapMintingApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1/chains/{chain_name}/collections/{contract_address}/nfts/mint-requests");
-        group.MapPost("", CreateAsync);
+        group.MapPost("", CreateAsync).CountRejections();
         group.MapGet("", ListAsync);
         group.MapGet("/{reference_id}", GetAsync);
         return routes;
@@ -70,6 +72,7 @@ public static class MintingApi
                 {
                     var limits = LimitFields(accepted.Quota, now);
                     WriteLimitHeaders(http.Response, limits);
+                    OpenMintMetrics.Accepted(target.Chain.Name, target.Collection.Address, parsed.Assets!.Count);
                     return new MintAccepted(limits);
                 }
             case MintIntakeOutcome.RateLimited limited:

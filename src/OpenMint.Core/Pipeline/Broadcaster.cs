@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -34,6 +35,7 @@ internal sealed partial class Broadcaster(SenderContext context, NonceLease nonc
             case SendOutcome.Accepted:
                 if (await MarkAsync(attempt, SendOutcome.Accepted, true, now, ct).ConfigureAwait(false))
                 {
+                    OpenMintMetrics.Transaction(context.ChainName, OpenMintMetrics.TxOutcome.Sent);
                     await status.ResumeAsync(ct).ConfigureAwait(false);
                 }
                 break;

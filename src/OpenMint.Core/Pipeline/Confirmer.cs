@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -107,6 +108,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
             // The nonce is used but by none of our attempts: another tx took it. Nothing of this batch was minted.
             _receiptMisses.Remove(tx.Id);
             NonceTakenElsewhere(context.Log, context.ChainName, tx.Nonce, tx.Id);
+            OpenMintMetrics.Transaction(context.ChainName, OpenMintMetrics.TxOutcome.Dropped);
             Fenced(await context.Store.AbandonTxAsync(Fence, tx.Id, $"nonce {tx.Nonce} was used by another transaction", context.Now, ct).ConfigureAwait(false), tx, "abandon");
         }
     }
@@ -116,6 +118,9 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
     {
         var collection = await collections.GetAsync(tx.CollectionId, ct).ConfigureAwait(false);
         var now = context.Now;
+        OpenMintMetrics.Gas(context.ChainName, receipt.GasUsed);
+        OpenMintMetrics.Transaction(context.ChainName, mined.Kind == AttemptKind.Cancel ? OpenMintMetrics.TxOutcome.Dropped
+            : receipt.Success ? OpenMintMetrics.TxOutcome.Mined : OpenMintMetrics.TxOutcome.Reverted);
         if (mined.Kind == AttemptKind.Cancel)
         {
             if (!Fenced(await context.Store.FailTxAsync(Fence, tx.Id, null, ChainSender.MaxSubmissionsMessage, collection, context.Chain, now, ct).ConfigureAwait(false), tx, "cancel mined"))

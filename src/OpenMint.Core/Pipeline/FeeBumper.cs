@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -45,6 +46,7 @@ internal sealed partial class FeeBumper(SenderContext context, Broadcaster broad
             context.Lease.Refused(context.Log, $"replacement of nonce {tx.Nonce}");
             return true; // nothing written; the tick stops
         }
+        OpenMintMetrics.Transaction(context.ChainName, OpenMintMetrics.TxOutcome.Replaced);
         TxReplaced(context.Log, context.ChainName, tx.Nonce, latest.Hash, attempt.Hash, attempt.Kind,
             fees.MaxPriorityFeePerGas.ToString(CultureInfo.InvariantCulture), fees.MaxFeePerGas.ToString(CultureInfo.InvariantCulture));
         context.Crash.Hit(CrashPoints.AfterSign);

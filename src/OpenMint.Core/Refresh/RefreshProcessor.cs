@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Refresh;
 
@@ -138,6 +139,7 @@ public sealed class RefreshProcessor(
                     var outcome = await ProcessAsync(token, stop).ConfigureAwait(false);
                     if (outcome is not null)
                     {
+                        OpenMintMetrics.RefreshToken(outcome.Succeeded);
                         outcomes.TryWrite(outcome);
                     }
                 }

@@ -5,6 +5,7 @@ using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
 using OpenMint.Core.Tenancy;
 using OpenMint.Storage.Events;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Storage.Pipeline;
 
@@ -43,6 +44,7 @@ internal sealed partial class PipelineStore
                     """,
                     new { r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
                 await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
+                OpenMintMetrics.MintSucceeded(chain.Name, collection.Address, now - r.CreatedAt);
             }
             beforeCommit?.Invoke();
             return true;

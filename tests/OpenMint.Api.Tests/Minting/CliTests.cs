@@ -7,6 +7,7 @@ using OpenMint.TestSupport;
 namespace OpenMint.Api.Tests.Minting;
 
 /// <summary>The operator CLI, called in-process through its command tree with --json.</summary>
+[Collection(Operator.ProcessEnvironment.Name)]
 public sealed class CliTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"openmint-cli-{Guid.NewGuid():N}");
@@ -48,7 +49,7 @@ public sealed class CliTests : IDisposable
 
         var keyFile = Path.Combine(_dir, "minter.key");
         await File.WriteAllTextAsync(keyFile, "0x" + new string('1', 64));
-        var chain = await JsonOkAsync("chain", "add", "anvil", "--chain-id", "31337", "--rpc-url", "http://127.0.0.1:8545", "--rpc-url", "http://127.0.0.1:8546", "--minter-key-file", keyFile, "--confirmations", "2");
+        var chain = await JsonOkAsync("chain", "add", "anvil", "--chain-id", "31337", "--rpc-url", "http://127.0.0.1:8545", "--rpc-url", "http://127.0.0.1:8546", "--minter-key-file", keyFile, "--confirmations", "2", "--skip-rpc-check");
         Assert.Equal("file:" + keyFile, (string?)chain["minter_key_ref"]);
         Assert.Equal(2, chain["rpc_urls"]!.AsArray().Count);
         Assert.Equal("anvil", (string?)(await JsonOkAsync("chain", "list"))[0]!["name"]);

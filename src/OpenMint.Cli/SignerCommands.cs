@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using OpenMint.Chain;
+using OpenMint.Core.Pipeline;
+using OpenMint.Core.Tenancy;
+using OpenMint.Storage;
+using OpenMint.Storage.Telemetry;
+
+namespace OpenMint.Cli;
+
+/// <summary><c>openmint signer status [--chain]</c>: each chain's minter, its funds and nonces, chain vs store.</summary>
+internal static class SignerCommands
+{
+    /// <summary>Gas of a one-asset mintBatchByQuantity on V2 (GasModel): the dearest common case, so the count is a floor.</summary>
+    private static readonly long GasPerSingleMint = GasModel.TxBase(MintMethod.ByQuantity) + GasModel.Entry(MintMethod.ByQuantity, PresetVariant.Erc721V2, 1);
+
+    public static Command Signer()
+    {
+        var chain = new Option<string?>("--chain") { Description = "Only this chain" };
+        var status = new Command("status", "Minter address, balance, nonces (chain latest and pending vs store), txs in flight, mints the balance pays for") { chain, Commands.Database, Cli.Json };
+        status.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                await using var storage = await OpenMintStorage.OpenAsync(parse.GetValue(Commands.Database)!, ct).ConfigureAwait(false);
+                var chains = (await storage.Tenancy.ListChainsAsync(ct).ConfigureAwait(false)).Where(c => parse.GetValue(chain) is not { } only || c.Name == only).ToList();
+                if (chains.Count == 0)
+                {
+                    throw new CliException(parse.GetValue(chain) is { } name ? $"unknown chain '{name}'; see: openmint chain list" : "no chains; add one with: openmint chain add --name <name> ...");
+                }
+                var rows = new SignerRows(storage.Database);
+                var results = new List<JsonObject>();
+                foreach (var c in chains)
+                {
+                    results.Add(await StatusAsync(c, rows, ct).ConfigureAwait(false));
+                }
+                await Cli.Write(parse, new CliResult(new JsonArray([.. results]), string.Join('\n', results.Select(Text)))).ConfigureAwait(false);
+                return 0;
+            }
+            catch (Exception ex) when (ex is CliException or ArgumentException)
+            {
+                await Cli.Fail(parse, ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+        });
+        return new Command("signer", "The chains' minter accounts") { status };
+    }
+
+    private static async Task<JsonObject> StatusAsync(ChainConfig chain, SignerRows rows, CancellationToken ct)
+    {
+        var json = new JsonObject { ["chain"] = chain.Name };
+        string signer;
+        try
+        {
+            signer = MinterRoleGrant.MinterAddress(chain);
+        }
+        catch (InvalidOperationException ex)
+        {
+            json["error"] = ex.Message;
+            return json;
+        }
+        json["signer"] = signer;
+        var store = await rows.ReadAsync(chain.Name, signer, ct).ConfigureAwait(false);
+        json["nonce_store"] = store.NextNonce;
+        json["in_flight"] = store.InFlight;
+        json["paused_reason"] = store.PausedReason;
+        using var http = new HttpClient();
+        var eth = MinterRoleGrant.Client(http, chain);
+        try
+        {
+            var balance = await eth.GetBalanceAsync(signer, ct).ConfigureAwait(false);
+            var tip = await eth.MaxPriorityFeePerGasAsync(ct).ConfigureAwait(false);
+            var baseFee = (await eth.GetBlockAsync("latest", ct).ConfigureAwait(false))?.BaseFeePerGas ?? BigInteger.Zero;
+            var perMint = GasPerSingleMint * (baseFee * 2 + tip);
+            json["balance_wei"] = balance.ToString(CultureInfo.InvariantCulture);
+            json["nonce_latest"] = await eth.GetTransactionCountAsync(signer, "latest", ct).ConfigureAwait(false);
+            json["nonce_pending"] = await eth.GetTransactionCountAsync(signer, "pending", ct).ConfigureAwait(false);
+            json["base_fee_wei"] = baseFee.ToString(CultureInfo.InvariantCulture);
+            json["max_priority_fee_wei"] = tip.ToString(CultureInfo.InvariantCulture);
+            json["mints_affordable"] = perMint.IsZero ? null : (balance / perMint).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is RpcTransportException or JsonRpcException)
+        {
+            json["error"] = $"chain {chain.Name} did not answer: {ex.Message}";
+        }
+        return json;
+    }
+
+    private static string Text(JsonObject s) => s["balance_wei"] is null
+        ? $"{s["chain"]}: signer {s["signer"] ?? "-"}: {s["error"]}"
+        : $"{s["chain"]}: signer {s["signer"]}, balance {s["balance_wei"]} wei, nonce latest {s["nonce_latest"]} / pending {s["nonce_pending"]} / store {s["nonce_store"]?.ToString() ?? "-"}, "
+            + $"{s["in_flight"]} txs in flight, pays for ~{s["mints_affordable"] ?? "unlimited"} single-asset mints at current fees (batches cost less per asset)"
+            + (s["paused_reason"] is { } reason ? $"\n  paused: {reason}" : "");
+}

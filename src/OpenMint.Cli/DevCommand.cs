@@ -42,16 +42,7 @@ internal static class DevCommand
             await Console.Error.WriteLineAsync("openmint dev runs on an embedded SQLite file (--database sqlite:<path>); use `openmint serve` for PostgreSQL.").ConfigureAwait(false);
             return 2;
         }
-        var stateDir = Path.GetFullPath(".openmint");
-        Directory.CreateDirectory(stateDir);
-        // A dev.json from an earlier run points at a chain that is gone: it reappears once this run serves.
-        File.Delete(Path.Combine(stateDir, DevBootstrap.DevJsonFileName));
-        var dbPath = Path.GetFullPath(database["sqlite:".Length..]);
-        Directory.CreateDirectory(Path.GetDirectoryName(dbPath)!);
-        foreach (var file in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" })
-        {
-            File.Delete(file);
-        }
+        var stateDir = StartFresh(database);
 
         // The presets' baseURI points at a local demo metadata server, so a metadata refresh visibly changes an asset.
         await using var demoMetadata = await DemoMetadataServer.StartAsync(new DemoMetadataOptions(), ct).ConfigureAwait(false);
@@ -82,24 +73,43 @@ internal static class DevCommand
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                 ?? $"http://127.0.0.1:{port}";
             info = info with { BaseUrl = address.TrimEnd('/') };
-            var devJson = DevBootstrap.WriteDevJson(info, stateDir);
+            PrintRunning(info, demoMetadata.BaseUri, DevBootstrap.WriteDevJson(info, stateDir));
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        }
+        await Console.Error.WriteLineAsync("dev: stopped").ConfigureAwait(false);
+        return 0;
+    }
 
-            Console.WriteLine($"""
+    /// <summary>
+    /// Every run starts a fresh chain, so the store file goes too (its rows would point at txs that no longer exist),
+    /// and a dev.json from an earlier run (it reappears once this run serves). Returns the state folder.
+    /// </summary>
+    private static string StartFresh(string database)
+    {
+        var stateDir = Path.GetFullPath(".openmint");
+        Directory.CreateDirectory(stateDir);
+        File.Delete(Path.Combine(stateDir, DevBootstrap.DevJsonFileName));
+        var dbPath = Path.GetFullPath(database["sqlite:".Length..]);
+        Directory.CreateDirectory(Path.GetDirectoryName(dbPath)!);
+        foreach (var file in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" })
+        {
+            File.Delete(file);
+        }
+        return stateDir;
+    }
+
+    private static void PrintRunning(DevInfo info, string demoMetadata, string devJson) =>
+        Console.WriteLine($"""
 
                 OpenMint dev is running.
                   service      {info.BaseUrl}
                   chain        {info.ChainName} (id {info.ChainId}) at {info.RpcUrl}
                   store        {info.Database}
                   api key      {info.ApiKey}   (header x-immutable-api-key)
-                  metadata     {demoMetadata.BaseUri}<collection>/<id>   (demo server; refresh a token to see it change)
+                  metadata     {demoMetadata}<collection>/<id>   (demo server; refresh a token to see it change)
                   webhooks     {(info.Webhooks is { Count: > 0 } hooks ? string.Join(", ", hooks.Select(h => h.Url)) : "none (--webhook-url <url>)")}
                   collections  {string.Join(", ", info.Collections.Select(c => $"{c.Key} {c.Value}"))}
                   details      {Path.GetRelativePath(Directory.GetCurrentDirectory(), devJson)}
                 Ctrl+C stops the service and the chain.
                 """);
-            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-        }
-        await Console.Error.WriteLineAsync("dev: stopped").ConfigureAwait(false);
-        return 0;
-    }
 }

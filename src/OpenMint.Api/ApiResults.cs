@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -43,5 +45,32 @@ internal readonly struct Checked<T>
         value = _value;
         error = _error;
         return error is null;
+    }
+}
+
+/// <summary>
+/// A JSON answer written with a <see cref="Utf8JsonWriter"/> straight into one buffer and then to the response, for the
+/// hand-written shapes on hot or large paths (no serializer, no intermediate tree). Subclasses write only the body.
+/// </summary>
+public abstract class Utf8JsonResult(int statusCode, int initialBufferSize) : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
+{
+    public int? StatusCode => statusCode;
+
+    public string ContentType => "application/json; charset=utf-8";
+
+    protected abstract void WriteBody(Utf8JsonWriter writer);
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.StatusCode = statusCode;
+        httpContext.Response.ContentType = ContentType;
+        var buffer = new ArrayBufferWriter<byte>(initialBufferSize);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            WriteBody(w);
+        }
+        httpContext.Response.ContentLength = buffer.WrittenCount;
+        return httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).AsTask();
     }
 }

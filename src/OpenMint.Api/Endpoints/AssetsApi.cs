@@ -40,20 +40,12 @@ public static class AssetsApi
     }
 
     /// <summary>The 200 token shape, written straight to the response.</summary>
-    internal sealed class TokenResult(TokenRecord token, MintingTarget target) : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
+    internal sealed class TokenResult(TokenRecord token, MintingTarget target) : Utf8JsonResult(StatusCodes.Status200OK, 2048)
     {
         public TokenRecord Token => token;
 
-        public int? StatusCode => StatusCodes.Status200OK;
-
-        public string ContentType => "application/json; charset=utf-8";
-
-        public async Task ExecuteAsync(HttpContext httpContext)
+        protected override void WriteBody(Utf8JsonWriter w)
         {
-            httpContext.Response.StatusCode = StatusCodes.Status200OK;
-            httpContext.Response.ContentType = ContentType;
-            var buffer = new ArrayBufferWriter<byte>(2048);
-            using (var w = new Utf8JsonWriter(buffer))
             using (var metadata = ReadMetadata(token.MetadataJson))
             {
                 var m = metadata?.RootElement.ValueKind == JsonValueKind.Object ? metadata.RootElement : (JsonElement?)null;
@@ -76,7 +68,6 @@ public static class AssetsApi
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
-            await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).ConfigureAwait(false);
         }
 
         /// <summary>A stored value we cannot read serves as "no metadata", never as a 500.</summary>

@@ -61,31 +61,20 @@ public static class EventsApi
 }
 
 /// <summary><c>{"result": [event, ...], "page": {"next_cursor": ...}}</c>, each event's stored JSON written as is.</summary>
-internal sealed class EventsPage(IReadOnlyList<MintEventRecord> events, string? nextCursor) : IResult, IStatusCodeHttpResult, IContentTypeHttpResult
+internal sealed class EventsPage(IReadOnlyList<MintEventRecord> events, string? nextCursor) : Utf8JsonResult(StatusCodes.Status200OK, 4096)
 {
-    public int? StatusCode => StatusCodes.Status200OK;
-
-    public string ContentType => "application/json; charset=utf-8";
-
-    public async Task ExecuteAsync(HttpContext httpContext)
+    protected override void WriteBody(Utf8JsonWriter w)
     {
-        httpContext.Response.StatusCode = StatusCodes.Status200OK;
-        httpContext.Response.ContentType = ContentType;
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var w = new Utf8JsonWriter(buffer))
+        w.WriteStartObject();
+        w.WriteStartArray("result");
+        foreach (var e in events)
         {
-            w.WriteStartObject();
-            w.WriteStartArray("result");
-            foreach (var e in events)
-            {
-                w.WriteRawValue(e.Payload, skipInputValidation: true);
-            }
-            w.WriteEndArray();
-            w.WriteStartObject("page");
-            w.WriteString("next_cursor", nextCursor);
-            w.WriteEndObject();
-            w.WriteEndObject();
+            w.WriteRawValue(e.Payload, skipInputValidation: true);
         }
-        await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted).ConfigureAwait(false);
+        w.WriteEndArray();
+        w.WriteStartObject("page");
+        w.WriteString("next_cursor", nextCursor);
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 }

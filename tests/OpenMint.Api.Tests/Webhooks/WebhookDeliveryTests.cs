@@ -46,8 +46,10 @@ public sealed class WebhookDeliveryTests
         }
         Assert.Equal(refs.Order(), receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["data"]!["reference_id"]!).Order());
         Assert.Equal(20, receiver.Received.Count);
-        var deliveries = await bed.DeliveriesAsync(endpoint.Id);
-        Assert.All(deliveries, d => Assert.Equal(WebhookDeliveryStatus.Delivered, d.Status));
+        // The receiver has every body before the worker's recorder commits the outcomes (batched): wait for those.
+        var deliveries = await Eventually.ValueAsync(() => bed.DeliveriesAsync(endpoint.Id),
+            ds => ds.All(d => d.Status == WebhookDeliveryStatus.Delivered), "every delivery recorded as delivered", Wait);
+        Assert.Equal(20, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal(1, d.Attempts));
 
         // A tampered body does not verify: the receiver's check can fail.

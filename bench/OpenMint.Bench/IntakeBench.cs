@@ -25,9 +25,9 @@ internal static class IntakeBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var clients = Option(args, "--clients", 16);
-        var seconds = Option(args, "--seconds", 10);
-        var warmup = Option(args, "--warmup", 2);
+        var clients = BenchArgs.Int(args, "--clients", 16);
+        var seconds = BenchArgs.Int(args, "--seconds", 10);
+        var warmup = BenchArgs.Int(args, "--warmup", 2);
         var apiOnly = args.Contains("--api-only");
         var storeOnly = args.Contains("--store-only");
         var path = Path.Combine(Path.GetTempPath(), $"openmint-intake-bench-{Guid.NewGuid():N}.db");
@@ -317,10 +317,4 @@ internal static class IntakeBench
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -35,10 +35,10 @@ internal static class LatencyBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var requests = Option(args, "--requests", 100);
+        var requests = BenchArgs.Int(args, "--requests", 100);
         var every = TimeSpan.FromSeconds(double.Parse(args.SkipWhile(a => a != "--every").Skip(1).FirstOrDefault() ?? "0.7", CultureInfo.InvariantCulture));
-        var automineRequests = Option(args, "--automine-requests", 500);
-        var clients = Option(args, "--clients", 20);
+        var automineRequests = BenchArgs.Int(args, "--automine-requests", 500);
+        var clients = BenchArgs.Int(args, "--clients", 20);
         var report = new StringBuilder();
         var ok = true;
         if (!args.Contains("--skip-interval"))

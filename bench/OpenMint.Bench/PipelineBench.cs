@@ -35,10 +35,10 @@ internal static class PipelineBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var requests = Option(args, "--requests", 10_000);
-        var ownerCount = Option(args, "--owners", 100);
-        var clients = Option(args, "--clients", 8);
-        var naiveSample = Option(args, "--naive-sample", 150);
+        var requests = BenchArgs.Int(args, "--requests", 10_000);
+        var ownerCount = BenchArgs.Int(args, "--owners", 100);
+        var clients = BenchArgs.Int(args, "--clients", 8);
+        var naiveSample = BenchArgs.Int(args, "--naive-sample", 150);
         var ct = CancellationToken.None;
 
         var owners = Enumerable.Range(1, ownerCount).Select(i => "0x" + (0xb0000000L + i).ToString("x40", CultureInfo.InvariantCulture)).ToArray();
@@ -305,10 +305,4 @@ internal static class PipelineBench
 
     internal static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -26,12 +26,12 @@ internal static class RefreshBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var tokens = Arg(args, "--tokens", 30_000);
-        var delayMs = Arg(args, "--delay-ms", 10);
-        var serverConcurrency = Arg(args, "--server-concurrency", 32);
-        var loadConcurrency = Arg(args, "--load-concurrency", 256);
-        var loadSeconds = Arg(args, "--load-seconds", 5);
-        var perOrigin = Arg(args, "--per-origin", 64);
+        var tokens = BenchArgs.Int(args, "--tokens", 30_000);
+        var delayMs = BenchArgs.Int(args, "--delay-ms", 10);
+        var serverConcurrency = BenchArgs.Int(args, "--server-concurrency", 32);
+        var loadConcurrency = BenchArgs.Int(args, "--load-concurrency", 256);
+        var loadSeconds = BenchArgs.Int(args, "--load-seconds", 5);
+        var perOrigin = BenchArgs.Int(args, "--per-origin", 64);
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var ct = stop.Token;
 
@@ -210,11 +210,5 @@ internal static class RefreshBench
         request.Headers.Add("x-imx-eth-timestamp", ts);
         request.Headers.Add("x-imx-eth-signature", signature);
         return request;
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -26,8 +26,8 @@ internal static class WebhookBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var mints = Arg(args, "--mints", 10_000);
-        var batch = Arg(args, "--batch", 100);
+        var mints = BenchArgs.Int(args, "--mints", 10_000);
+        var batch = BenchArgs.Int(args, "--batch", 100);
         var alone = await RunOnceAsync(mints, batch, withFailing: false);
         var beside = await RunOnceAsync(mints, batch, withFailing: true);
         Console.WriteLine($"fast endpoint alone:          {alone}");
@@ -113,11 +113,5 @@ internal static class WebhookBench
         });
         await app.StartAsync();
         return app;
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

@@ -65,8 +65,8 @@ public sealed class MultiWalletTests(AnvilFixture anvil) : IClassFixture<AnvilFi
         var project = (string)(await OkAsync(db, "project", "create", "--name", "wallets", "--owner-address", anvil.Deployment.OwnerAddress))["id"]!;
         var address = anvil.Deployment["erc721"].Address;
         var (code, text, _) = await CliTests.RunAsync("collection", "add", "--chain", "anvil", "--address", address, "--project", project, "--database", db);
-        Assert.Equal(0, code);
-        Assert.Contains($"minter {anvil.Deployment.MinterAddress.ToLowerInvariant()} holds MINTER_ROLE", text.ToLowerInvariant());
+        Assert.True(code == 0, text);
+        Assert.Contains($"minter {anvil.Deployment.MinterAddress.ToLowerInvariant()} holds minter_role", text.ToLowerInvariant());
         Assert.Contains($"WARNING: the minter {secondAddress} lacks MINTER_ROLE", text, StringComparison.OrdinalIgnoreCase);
         var checkedAgain = await OkAsync(db, "collection", "update", "--chain", "anvil", "--address", address);
         Assert.False((bool)checkedAgain["minter_has_role"]!);
@@ -107,7 +107,7 @@ public sealed class MultiWalletTests(AnvilFixture anvil) : IClassFixture<AnvilFi
     {
         for (var i = 0; i < count; i++)
         {
-            await server.PostAsync("erc721", [PipelineServer.Asset($"{run}-{i}", DevAccounts.Others[3].Address)]);
+            await server.PostAsync("erc721", [PipelineServer.Asset($"{run}-{i}", "0x1000000000000000000000000000000000000001")]);
             await Task.Delay(60);
         }
     }

@@ -83,6 +83,11 @@ internal static class SignerCommands
             json["base_fee_wei"] = baseFee.ToString(CultureInfo.InvariantCulture);
             json["max_priority_fee_wei"] = tip.ToString(CultureInfo.InvariantCulture);
             json["mints_affordable"] = perMint.IsZero ? null : (balance / perMint).ToString(CultureInfo.InvariantCulture);
+            if (chain.LowBalanceWei is { } low)
+            {
+                json["low_balance_wei"] = low;
+                json["low_balance"] = balance < BigInteger.Parse(low, CultureInfo.InvariantCulture);
+            }
         }
         catch (Exception ex) when (ex is RpcTransportException or JsonRpcException)
         {
@@ -95,5 +100,6 @@ internal static class SignerCommands
         ? $"{s["chain"]}: signer {s["signer"] ?? "-"}: {s["error"]}"
         : $"{s["chain"]}: signer {s["signer"]}, balance {s["balance_wei"]} wei, nonce latest {s["nonce_latest"]} / pending {s["nonce_pending"]} / store {s["nonce_store"]?.ToString() ?? "-"}, "
             + $"{s["in_flight"]} txs in flight, pays for ~{s["mints_affordable"] ?? "unlimited"} single-asset mints at current fees (batches cost less per asset)"
+            + (s["low_balance"] is { } low && (bool)low ? $"\n  LOW: the balance is below the chain's low balance of {s["low_balance_wei"]} wei; fund it" : "")
             + (s["paused_reason"] is { } reason ? $"\n  paused: {reason}" : "");
 }

@@ -60,7 +60,12 @@ internal sealed partial class MetricsSampler(QueueCounts queue, ITenancyStore te
                 {
                     signer = _signers[chain.Name + "|" + keyRef] = connector.Signer(chain, keyRef).Address;
                 }
-                OpenMintMetrics.SignerBalance(chain.Name, signer, await connector.Node(chain).GetBalanceAsync(signer, ct).ConfigureAwait(false));
+                var balance = await connector.Node(chain).GetBalanceAsync(signer, ct).ConfigureAwait(false);
+                OpenMintMetrics.SignerBalance(chain.Name, signer, balance);
+                if (chain.LowBalanceWei is { } low)
+                {
+                    OpenMintMetrics.SignerLowBalance(chain.Name, signer, balance < System.Numerics.BigInteger.Parse(low, System.Globalization.CultureInfo.InvariantCulture));
+                }
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {

@@ -107,6 +107,7 @@ internal sealed class ChainSender
             _nonces.LostTxsChecked();
         }
         var sittingOut = await _funds.SittingOutAsync(block, ct).ConfigureAwait(false);
+        await _funds.CheckLowBalanceAsync(ct).ConfigureAwait(false);
         var open = await _context.Store.ListOpenTxsAsync(_context.ChainName, _context.Address, ct).ConfigureAwait(false);
         var (pending, untouched) = await RecoverAndBumpAsync(open, latestNonce, block, ct).ConfigureAwait(false);
         if (!_context.Lease.Holding)
@@ -116,7 +117,7 @@ internal sealed class ChainSender
         await _broadcaster.CheckPoolAsync(block, untouched, ct).ConfigureAwait(false);
         // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
         // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
-        if (_context.Lease.Holding && !_nonces.SyncNeeded && !sittingOut && (_status.Current is null || pending.All(t => t.Latest.BroadcastAt is not null)))
+        if (_context.Lease.Holding && !_nonces.SyncNeeded && !sittingOut && (_status.Current is not { HoldsSends: true } || pending.All(t => t.Latest.BroadcastAt is not null)))
         {
             await SendNewAsync(block, pending, ct).ConfigureAwait(false);
         }

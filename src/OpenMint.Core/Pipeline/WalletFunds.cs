@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Numerics;
 using Microsoft.Extensions.Logging;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Pipeline;
 
@@ -34,6 +37,26 @@ internal sealed partial class WalletFunds(SenderContext context, NonceLease nonc
         }
         await status.ResumeAsync(ct).ConfigureAwait(false);
         return false;
+    }
+
+    private DateTimeOffset _lowCheckedAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Every <see cref="PipelineOptions.LowBalanceCheckInterval"/> on a chain with a low-balance threshold: the balance
+    /// against it (metric <c>openmint_signer_low_balance</c>, a warning, a notice on pending requests while below).
+    /// </summary>
+    public async Task CheckLowBalanceAsync(CancellationToken ct)
+    {
+        if (context.Chain.LowBalanceWei is not { } text || context.Now - _lowCheckedAt < context.Options.LowBalanceCheckInterval)
+        {
+            return;
+        }
+        _lowCheckedAt = context.Now;
+        var threshold = BigInteger.Parse(text, CultureInfo.InvariantCulture);
+        var balance = await context.Node.GetBalanceAsync(context.Address, ct).ConfigureAwait(false);
+        OpenMintMetrics.SignerBalance(context.ChainName, context.Address, balance);
+        OpenMintMetrics.SignerLowBalance(context.ChainName, context.Address, balance < threshold);
+        await status.BalanceReadAsync(balance, threshold, ct).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 4060, Level = LogLevel.Warning, Message = "Chain {Chain}: wallet {Signer} cannot pay for gas: gave {Count} unsent txs back to the queue for the chain's other wallets")]

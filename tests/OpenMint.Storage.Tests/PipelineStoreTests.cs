@@ -115,7 +115,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.Null(a1.BroadcastAt);
         Assert.Equal("Unknown", a1.Outcome);
 
-        await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), tx.Id, Hash(11), 5_000_000_000, T0, Ct);
+        await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), tx.Id, Hash(11), 5_000_000_000, null, T0, Ct);
         var mined = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
         Assert.Equal((TxState.Mined, Hash(11), 5_000_000_000L), (mined.State, mined.MinedHash, mined.MinedBlock));
         await Store.Pipeline.MarkUnminedAsync(Fence(c, "a"), tx.Id, T0, Ct);
@@ -232,7 +232,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
 
         // Past its lease (frozen, say) "a" writes nothing, even before anyone else takes the lease.
         var late = T0 + minute + TimeSpan.FromSeconds(1);
-        Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, late, Ct));
+        Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, null, late, Ct));
         // "b" takes over: a new epoch.
         var b = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", late, minute, Ct))!.Fence;
         Assert.Equal(a.Epoch + 1, b.Epoch);
@@ -242,7 +242,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         {
             Assert.Null(await Store.Pipeline.AddAttemptAsync(a, recorded.TxId, Attempt(31), at, Ct));
             Assert.False(await Store.Pipeline.MarkBroadcastAsync(a, recorded.AttemptId, SendOutcome.Rejected, false, at, Ct));
-            Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, at, Ct));
+            Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, null, at, Ct));
             Assert.False(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, at, null, Ct));
             Assert.False(await Store.Pipeline.FailTxAsync(a, recorded.TxId, Hash(30), "execution reverted: stale", collection, chain, at, Ct));
             Assert.False(await Store.Pipeline.AbandonTxAsync(a, recorded.TxId, "stale", at, Ct));
@@ -255,7 +255,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.All(await Requests(collection, ids), r => Assert.Equal((MintStatus.Pending, (string?)null), (r.Status, r.TokenId)));
 
         // The holder's writes go through; "a" taking the lease back later gets yet another epoch, so its old fence stays dead.
-        Assert.True(await Store.Pipeline.MarkMinedAsync(b, recorded.TxId, Hash(30), 7, late, Ct));
+        Assert.True(await Store.Pipeline.MarkMinedAsync(b, recorded.TxId, Hash(30), 7, null, late, Ct));
         Assert.True(await Store.Pipeline.CompleteTxAsync(b, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, late, null, Ct));
         var again = late + minute + minute;
         var a2 = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", again, minute, Ct))!.Fence;

@@ -7,7 +7,8 @@ namespace OpenMint.Core.Pipeline;
 /// tick: <see cref="NonceLease"/> (lease, nonces, write-ahead), <see cref="Confirmer"/> (nonce progression, receipts,
 /// reconciliation), <see cref="Broadcaster"/> (sends, pool checks, re-sends), <see cref="FeeBumper"/> (replacements),
 /// <see cref="BatchPreparer"/> (plan, preflight, bisect), <see cref="BlockClock"/> (when the next block comes, so
-/// partial batches go out in time for it) and <see cref="SignerStatus"/> (paused / unreachable notices).
+/// partial batches go out in time for it), <see cref="SignerStatus"/> (paused / unreachable notices) and
+/// <see cref="ReorgWatcher"/> (reconciled txs whose block a deep reorg replaced).
 /// </summary>
 internal sealed class ChainSender
 {
@@ -22,6 +23,7 @@ internal sealed class ChainSender
     private readonly Confirmer _confirmer;
     private readonly BatchPreparer _preparer;
     private readonly BlockClock _clock;
+    private readonly ReorgWatcher _reorgs;
 
     public ChainSender(SenderContext context, ITenancyStore tenancy)
     {
@@ -34,6 +36,7 @@ internal sealed class ChainSender
         _confirmer = new Confirmer(context, collections);
         _preparer = new BatchPreparer(context, collections, _status);
         _clock = new BlockClock(context.Options);
+        _reorgs = new ReorgWatcher(context, collections);
     }
 
     public string Signer => _context.Address;
@@ -109,6 +112,7 @@ internal sealed class ChainSender
             _clock.Busy();
         }
         await _confirmer.ConfirmMinedAsync(open, latestNonce, block, ct).ConfigureAwait(false);
+        await _reorgs.WatchAsync(block, ct).ConfigureAwait(false);
     }
 
     /// <summary>The blocks before the first head seen, so a sender that starts into a burst knows the chain's schedule.</summary>

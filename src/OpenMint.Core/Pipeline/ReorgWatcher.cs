@@ -29,18 +29,19 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
     private readonly Dictionary<long, int> _misses = new();
     private readonly Dictionary<long, DateTimeOffset> _resentAt = new();
     private (long Number, string Hash)? _anchor;
-    private long _lastHead = -1;
+    private (long Number, string? Hash) _lastHead = (-1, null);
     private bool _unsettled;
 
     /// <summary>Checks the window at a new head (and every tick while a tx found off the chain is not settled yet).</summary>
     public async Task WatchAsync(BlockInfo head, CancellationToken ct)
     {
         var window = context.Options.ReorgWatchBlocks;
-        if (window == 0 || (head.Number == _lastHead && !_unsettled) || !context.Lease.Holding)
+        // A reorg keeps the head's number but not its hash.
+        if (window == 0 || ((head.Number, head.Hash) == _lastHead && !_unsettled) || !context.Lease.Holding)
         {
             return;
         }
-        _lastHead = head.Number;
+        _lastHead = (head.Number, head.Hash);
         var txs = await context.Store.ListReconciledBlocksAsync(context.ChainName, context.Address, Math.Max(0, head.Number - window), ct).ConfigureAwait(false);
         var suspects = await SuspectsAsync(txs, ct).ConfigureAwait(false);
         _unsettled = suspects.Count > 0;

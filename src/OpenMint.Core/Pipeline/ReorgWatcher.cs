@@ -26,7 +26,7 @@ public sealed record ReconciledTx(long Id, long Nonce, long CollectionId, MintMe
 internal sealed partial class ReorgWatcher(SenderContext context, CollectionCache collections)
 {
     private readonly Dictionary<long, string> _verified = new();
-    private readonly Dictionary<long, int> _misses = new();
+    private readonly Dictionary<long, (int Count, long FirstHead)> _misses = new();
     private readonly Dictionary<long, DateTimeOffset> _resentAt = new();
     private (long Number, string Hash)? _anchor;
     private (long Number, string? Hash) _lastHead = (-1, null);
@@ -43,21 +43,25 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
         }
         _lastHead = (head.Number, head.Hash);
         var txs = await context.Store.ListReconciledBlocksAsync(context.ChainName, context.Address, Math.Max(0, head.Number - window), ct).ConfigureAwait(false);
-        var suspects = await SuspectsAsync(txs, ct).ConfigureAwait(false);
-        _unsettled = suspects.Count > 0;
+        var (suspects, complete) = await SuspectsAsync(txs, ct).ConfigureAwait(false);
+        _unsettled = suspects.Count > 0 || !complete;
         if (suspects.Count == 0)
         {
             return;
         }
         var latestNonce = await context.Node.GetTransactionCountAsync(context.Address, "latest", ct).ConfigureAwait(false);
-        foreach (var suspect in suspects.TakeWhile(_ => context.Lease.Holding))
+        // Bounded work per tick (a new lease holder, or the first run after the upgrade, starts with a whole window to check).
+        foreach (var suspect in suspects.Take(context.Options.ConfirmPerTick).TakeWhile(_ => context.Lease.Holding))
         {
             await SettleAsync(suspect, head, latestNonce, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The txs of the window whose block is not (or not known to be) canonical, in nonce order.</summary>
-    private async Task<List<ReconciledBlock>> SuspectsAsync(IReadOnlyList<ReconciledBlock> txs, CancellationToken ct)
+    /// <summary>
+    /// The txs of the window whose block is not (or not known to be) canonical, in nonce order; at most
+    /// <see cref="PipelineOptions.ConfirmPerTick"/> blocks are read per tick (Complete is false when some were left for the next).
+    /// </summary>
+    private async Task<(List<ReconciledBlock> Suspects, bool Complete)> SuspectsAsync(IReadOnlyList<ReconciledBlock> txs, CancellationToken ct)
     {
         var canonical = new Dictionary<long, string?>();
         async Task<string?> HashAtAsync(long number)
@@ -87,6 +91,10 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
             {
                 continue;
             }
+            if (canonical.Count >= context.Options.ConfirmPerTick && !canonical.ContainsKey(tx.MinedBlock))
+            {
+                return (suspects, false);
+            }
             if (tx.MinedBlockHash is not null && string.Equals(await HashAtAsync(tx.MinedBlock).ConfigureAwait(false), tx.MinedBlockHash, StringComparison.OrdinalIgnoreCase))
             {
                 _verified[tx.TxId] = tx.MinedBlockHash;
@@ -98,7 +106,7 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
             }
             suspects.Add(tx);
         }
-        return suspects;
+        return (suspects, true);
     }
 
     /// <summary>One tx whose block is not canonical: corrected from the receipt the chain has now, re-sent, or queued again.</summary>
@@ -112,7 +120,7 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
         var (receipt, mined) = await Confirmer.FindReceiptAsync(context.Node, tx.Attempts, ct).ConfigureAwait(false);
         if (receipt is null || mined is null)
         {
-            await LostAsync(tx, latestNonce, ct).ConfigureAwait(false);
+            await LostAsync(tx, head, latestNonce, ct).ConfigureAwait(false);
             return;
         }
         _misses.Remove(tx.Id);
@@ -142,9 +150,10 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
     /// <summary>
     /// No receipt for any attempt. While the chain's nonce has not passed the tx's, its mined bytes are sent again (at
     /// most every <see cref="PipelineOptions.RebroadcastInterval"/>); once it has, after <see cref="Confirmer.MissesBeforeAbandon"/>
-    /// lookups, the nonce went to another tx and this mint can never land: its requests are queued again.
+    /// lookups spanning at least <c>confirmations</c> new blocks, the nonce went to another tx and this mint can never land:
+    /// its requests are queued again.
     /// </summary>
-    private async Task LostAsync(ReconciledTx tx, long latestNonce, CancellationToken ct)
+    private async Task LostAsync(ReconciledTx tx, BlockInfo head, long latestNonce, CancellationToken ct)
     {
         if (tx.Nonce >= latestNonce)
         {
@@ -159,8 +168,9 @@ internal sealed partial class ReorgWatcher(SenderContext context, CollectionCach
             TxResent(context.Log, context.ChainName, tx.Nonce, attempt.Hash, tx.MinedBlock, result.Outcome.ToString());
             return;
         }
-        var misses = _misses[tx.Id] = _misses.GetValueOrDefault(tx.Id) + 1;
-        if (misses >= Confirmer.MissesBeforeAbandon)
+        var (count, firstHead) = _misses.GetValueOrDefault(tx.Id, (0, head.Number));
+        _misses[tx.Id] = (++count, firstHead);
+        if (count >= Confirmer.MissesBeforeAbandon && head.Number - firstHead >= context.Chain.Confirmations)
         {
             await RequeueAsync(tx, $"its nonce {tx.Nonce} was used by another transaction", ct).ConfigureAwait(false);
         }

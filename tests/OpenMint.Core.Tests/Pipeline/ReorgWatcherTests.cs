@@ -101,7 +101,12 @@ public class ReorgWatcherTests
     {
         var (h, sender, refs) = await ReconciledAsync();
         h.Node.Reorg(depth: 2, nonceTakenElsewhere: true);
-        await TicksAsync(h, sender, Confirmer.MissesBeforeAbandon); // five lookups without a receipt: re-queued, then planned again
+        await TicksAsync(h, sender, Confirmer.MissesBeforeAbandon - 1);
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM tx WHERE state = 'abandoned'")); // not before five lookups...
+        await TicksAsync(h, sender, 1);
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM tx WHERE state = 'abandoned'")); // ...spanning `confirmations` new blocks
+        h.Node.Mine();
+        await TicksAsync(h, sender, 1);
 
         Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM tx WHERE state = 'abandoned'"));
         Assert.Equal(3, await h.CountAsync("SELECT COUNT(*) FROM mint_event WHERE status = 'pending' AND payload IS NOT NULL"));

@@ -8,7 +8,8 @@ namespace OpenMint.Core.Pipeline;
 /// tick: <see cref="NonceLease"/> (lease, nonces, write-ahead), <see cref="Confirmer"/> (nonce progression, receipts,
 /// reconciliation), <see cref="Broadcaster"/> (sends, pool checks, re-sends), <see cref="FeeBumper"/> (replacements),
 /// <see cref="BatchPreparer"/> (plan, preflight, bisect), <see cref="BlockClock"/> (when the next block comes, so
-/// partial batches go out in time for it) and <see cref="SignerStatus"/> (paused / unreachable notices).
+/// partial batches go out in time for it), <see cref="SignerStatus"/> (paused / unreachable notices) and
+/// <see cref="ReorgWatcher"/> (reconciled txs whose block a deep reorg replaced).
 /// </summary>
 internal sealed class ChainSender
 {
@@ -24,6 +25,7 @@ internal sealed class ChainSender
     private readonly BatchPreparer _preparer;
     private readonly BlockClock _clock;
     private readonly WalletFunds _funds;
+    private readonly ReorgWatcher _reorgs;
 
     public ChainSender(SenderContext context, ITenancyStore tenancy)
     {
@@ -37,6 +39,7 @@ internal sealed class ChainSender
         _preparer = new BatchPreparer(context, collections, _status);
         _clock = new BlockClock(context.Options);
         _funds = new WalletFunds(context, _nonces, _status, _bumper);
+        _reorgs = new ReorgWatcher(context, collections);
     }
 
     public string Signer => _context.Address;
@@ -126,6 +129,7 @@ internal sealed class ChainSender
             _clock.Busy();
         }
         await _confirmer.ConfirmMinedAsync(open, latestNonce, block, ct).ConfigureAwait(false);
+        await _reorgs.WatchAsync(block, ct).ConfigureAwait(false);
     }
 
     /// <summary>The blocks before the first head seen, so a sender that starts into a burst knows the chain's schedule.</summary>

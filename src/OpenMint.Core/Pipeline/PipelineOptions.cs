@@ -62,6 +62,14 @@ public sealed class PipelineOptions
     /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>
     public int ConfirmPerTick { get; set; } = 64;
 
+    /// <summary>
+    /// Look-back window of the reorg watcher, in blocks below the head: reconciled txs mined in it are checked at each
+    /// new block for their block still being canonical, and corrected when a reorg deeper than <c>confirmations</c> moved
+    /// or dropped them (docs/transactions.md). 0 turns the watcher off. The default, 256, is past the finality of
+    /// Ethereum (about 64 to 96 blocks) and about 8.5 minutes of 2-second blocks.
+    /// </summary>
+    public int ReorgWatchBlocks { get; set; } = 256;
+
     /// <summary>Signed txs written ahead in one store transaction before their broadcasts (one fsync for the group).</summary>
     public int WriteAheadGroup { get; set; } = 16;
 
@@ -108,6 +116,7 @@ public sealed class PipelineOptions
         if (PerTxGasCap < 100_000) yield return "Pipeline:PerTxGasCap must be at least 100000";
         if (GasLimitMargin is < 1.0 or > 2.0) yield return "Pipeline:GasLimitMargin must be between 1.0 and 2.0";
         if (ConfirmPerTick < 1) yield return "Pipeline:ConfirmPerTick must be at least 1";
+        if (ReorgWatchBlocks < 0) yield return "Pipeline:ReorgWatchBlocks must not be negative (0 turns the reorg watcher off), e.g. 256";
         if (WriteAheadGroup < 1) yield return "Pipeline:WriteAheadGroup must be at least 1";
         if (PreflightConcurrency < 1) yield return "Pipeline:PreflightConcurrency must be at least 1";
         if (PlanWindow < 1) yield return "Pipeline:PlanWindow must be at least 1";

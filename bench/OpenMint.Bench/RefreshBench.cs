@@ -20,7 +20,7 @@ namespace OpenMint.Bench;
 /// tokens/s next to that server's own capacity, measured in the same run by a closed-loop load generator.
 /// Options: --tokens N, --delay-ms D (server work per request, default 10), --server-concurrency C
 /// (requests the server serves at once, default 32; 0 = unbounded), --load-concurrency L (default 256),
-/// --load-seconds S (default 5), --per-origin P (Refresh:MaxConnectionsPerOrigin, default 64).
+/// --load-seconds S (default 5), --per-origin P (Refresh:MaxConcurrencyPerOrigin, default 64).
 /// </summary>
 internal static class RefreshBench
 {
@@ -46,7 +46,7 @@ internal static class RefreshBench
         var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + dbPath, "http://127.0.0.1:0", new Dictionary<string, string?>
         {
             ["Refresh:AllowLoopback"] = "true",
-            ["Refresh:MaxConnectionsPerOrigin"] = perOrigin.ToString(CultureInfo.InvariantCulture),
+            ["Refresh:MaxConcurrencyPerOrigin"] = perOrigin.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         }), ct);
         await app.StartAsync(ct);
@@ -116,7 +116,7 @@ internal static class RefreshBench
         }
     }
 
-    private static async Task<double> MeasureCapacityAsync(string baseUri, int concurrency, TimeSpan duration, int idSpace, CancellationToken ct)
+    internal static async Task<double> MeasureCapacityAsync(string baseUri, int concurrency, TimeSpan duration, int idSpace, CancellationToken ct)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false });
         long completed = 0;
@@ -159,14 +159,16 @@ internal static class RefreshBench
         return count / seconds;
     }
 
-    private static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStorage store, string owner, string baseUri, int tokens, CancellationToken ct)
+    /// <summary>A project of <paramref name="owner"/> with one collection fetched from <paramref name="baseUri"/> and token rows 1..<paramref name="tokens"/>.</summary>
+    internal static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStorage store, string owner, string baseUri, int tokens, CancellationToken ct,
+        string projectId = "bench", string address = "0x00000000000000000000000000000000000be9c1")
     {
         var now = DateTimeOffset.UtcNow;
         await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1/"], null, 0, now), ct);
         // The hourly token limit is raised for the run; requests stay at 5/s, as clients see them.
-        var project = new Project("bench", "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
+        var project = new Project(projectId, "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
         await store.Tenancy.CreateProjectAsync(project, ct);
-        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", "0x00000000000000000000000000000000000be9c1", project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
         var ids = Enumerable.Range(1, tokens).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var at = Time.ToWire(now);
         await store.Database.InTransactionAsync(async (c, tx) =>
@@ -178,7 +180,7 @@ internal static class RefreshBench
         return (collection, ids);
     }
 
-    private static (string Timestamp, string Signature) _lastSignature = ("", "");
+    private static (string Address, string Timestamp, string Signature) _lastSignature = ("", "", "");
     private static long _lastPostTimestamp;
 
     /// <summary>
@@ -186,7 +188,7 @@ internal static class RefreshBench
     /// spends its signature (one refresh per signature), so each POST signs a timestamp not used before: the current
     /// second, or one past the previous POST's when several go out within a second (well inside the ±300 s window).
     /// </summary>
-    private static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
+    internal static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         string ts, signature;
@@ -199,9 +201,9 @@ internal static class RefreshBench
         else
         {
             ts = now.ToString(CultureInfo.InvariantCulture);
-            if (_lastSignature.Timestamp != ts)
+            if (_lastSignature.Timestamp != ts || _lastSignature.Address != key.Address)
             {
-                _lastSignature = (ts, PersonalSign.Sign(key, ts));
+                _lastSignature = (key.Address, ts, PersonalSign.Sign(key, ts));
             }
             signature = _lastSignature.Signature;
         }

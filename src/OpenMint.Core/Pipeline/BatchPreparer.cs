@@ -50,7 +50,11 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, int share, CancellationToken ct)
     {
         var planned = await PlanAsync(block, holdPartialsUntil, ct).ConfigureAwait(false);
-        var candidates = planned.Take(Math.Min(room, (planned.Count + share - 1) / Math.Max(1, share))).ToList();
+        // Each wallet of several starts at its own place in the list, so wallets that other instances hold, planning
+        // at the same moment, mostly pick different batches (the write-ahead settles any overlap: one links them).
+        var start = context.Shared ? planned.Count * (context.WalletIndex % context.Wallets) / context.Wallets : 0;
+        var candidates = planned.Skip(start).Concat(planned.Take(start))
+            .Take(Math.Min(room, (planned.Count + share - 1) / Math.Max(1, share))).ToList();
         if (candidates.Count == 0)
         {
             return [];

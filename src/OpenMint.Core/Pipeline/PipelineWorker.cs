@@ -118,7 +118,7 @@ public sealed partial class PipelineWorker(
     private ChainSender? Sender(ChainConfig chain, string keyRef, PipelineOptions o, CrashPoints crash)
     {
         var key = $"{chain.Name}|{keyRef}";
-        var settings = $"{string.Join(",", chain.RpcUrls)}|{chain.Confirmations}|{chain.Minters.Count}|{chain.LowBalanceWei}";
+        var settings = $"{string.Join(",", chain.RpcUrls)}|{chain.Confirmations}|{string.Join(";", chain.Minters)}|{chain.LowBalanceWei}";
         if (_senders.TryGetValue(key, out var known) && known.Settings == settings)
         {
             return known.Sender;
@@ -130,7 +130,7 @@ public sealed partial class PipelineWorker(
         try
         {
             // Same instance id: a replacement (the chain's settings changed) keeps the lease its predecessor held.
-            var context = new SenderContext(chain, connector.Signer(chain, keyRef), _instance, connector.Node(chain), store, o, time, log, crash) { Wallets = chain.Minters.Count };
+            var context = new SenderContext(chain, connector.Signer(chain, keyRef), _instance, connector.Node(chain), store, o, time, log, crash) { Wallets = chain.Minters.Count, WalletIndex = IndexOf(chain.Minters, keyRef) };
             var sender = new ChainSender(context, tenancy);
             _senders[key] = (settings, sender);
             return sender;
@@ -142,6 +142,18 @@ public sealed partial class PipelineWorker(
             _setupRetryAt[key + settings] = time.GetUtcNow() + TimeSpan.FromSeconds(30);
             return null;
         }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> refs, string keyRef)
+    {
+        for (var i = 0; i < refs.Count; i++)
+        {
+            if (refs[i] == keyRef)
+            {
+                return i;
+            }
+        }
+        return 0;
     }
 
     /// <summary>Wallets (or chains) no longer configured: their senders stop and give up their leases at once.</summary>

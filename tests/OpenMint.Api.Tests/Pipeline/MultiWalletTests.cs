@@ -24,7 +24,8 @@ public sealed class MultiWalletTests(AnvilFixture anvil) : IClassFixture<AnvilFi
         return path;
     }
 
-    private static async Task<JsonNode> OkAsync(string database, params string[] args)
+    /// <summary>Runs the CLI with <c>--json</c> on <paramref name="database"/>; it must succeed.</summary>
+    internal static async Task<JsonNode> OkAsync(string database, params string[] args)
     {
         var (code, output, error) = await CliTests.RunAsync([.. args, "--database", database, "--json"]);
         Assert.True(code == 0, $"openmint {string.Join(' ', args)} exited {code}: {output} {error}");

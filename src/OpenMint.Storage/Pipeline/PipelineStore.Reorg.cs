@@ -87,11 +87,14 @@ internal sealed partial class PipelineStore
                 changed.Add(r);
             }
             var after = await ReadRequestsAsync(c, tx, changed.Select(r => r.Id).ToList(), ct).ConfigureAwait(false);
-            foreach (var r in after)
+            // Token rows move only with the id (a hash-only change leaves them, e.g. an ERC1155 id several requests share).
+            var corrected = after.ToDictionary(r => r.Id);
+            var moved = changed.Where(r => corrected[r.Id].TokenId != r.TokenId).ToList();
+            foreach (var r in moved)
             {
-                await UpsertMintedTokenAsync(c, tx, r, nowText, ct).ConfigureAwait(false);
+                await UpsertMintedTokenAsync(c, tx, corrected[r.Id], nowText, ct).ConfigureAwait(false);
             }
-            await DropUnheldTokensAsync(c, tx, collection.Id, changed.Select(r => r.TokenId), ct).ConfigureAwait(false);
+            await DropUnheldTokensAsync(c, tx, collection.Id, moved.Select(r => r.TokenId), ct).ConfigureAwait(false);
             foreach (var r in after)
             {
                 await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);

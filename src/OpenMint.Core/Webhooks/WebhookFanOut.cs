@@ -4,22 +4,22 @@ namespace OpenMint.Core.Webhooks;
 
 /// <summary>
 /// Moves mint events into the delivery outbox: one delivery per (event, enabled endpoint of the event's project that wants
-/// it), queued in one transaction with the new position. It only moves over a gap-free prefix of the log: a missing sequence
+/// it), queued in one transaction with the new position (the worker's round, <see cref="WebhookRound"/>). It only moves over a gap-free prefix of the log: a missing sequence
 /// number may belong to a transaction still in flight (PostgreSQL), so at a gap it waits for the log's writers, after which a
 /// gap is final (a rolled-back insert).
 /// </summary>
-public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store, TimeProvider time)
+public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
 {
     public const int BatchSize = 500;
 
-    /// <summary>Fans out one batch; returns how many events it moved over (0 when there was nothing new).</summary>
-    public async Task<int> RunOnceAsync(IReadOnlyList<WebhookEndpoint> endpoints, CancellationToken ct)
+    /// <summary>The next batch to fan out (read, not yet written), or null when there is nothing new.</summary>
+    public async Task<WebhookFanOutStep?> PrepareAsync(IReadOnlyList<WebhookEndpoint> endpoints, CancellationToken ct)
     {
         var from = await store.GetFanOutPositionAsync(ct).ConfigureAwait(false);
         var batch = await events.ReadMintEventsAsync(from, BatchSize, ct).ConfigureAwait(false);
         if (batch.Count == 0)
         {
-            return 0;
+            return null;
         }
         var contiguous = ContiguousCount(batch, from);
         if (contiguous < batch.Count)
@@ -42,8 +42,7 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store, T
                 deliveries.Add(new NewWebhookDelivery(endpoint.Id, e.Seq, e.EventId.ToString(), WebhookEvents.MintRequestUpdated, "mint:" + e.MintRequestId, e.Payload));
             }
         }
-        var moved = await store.FanOutAsync(from, batch[^1].Seq, deliveries, time.GetUtcNow(), ct).ConfigureAwait(false);
-        return moved ? batch.Count : 0;
+        return new WebhookFanOutStep(from, batch[^1].Seq, deliveries);
     }
 
     private static int ContiguousCount(IReadOnlyList<Minting.MintEventRecord> batch, long from)

@@ -3,7 +3,7 @@ using OpenMint.Core.Events;
 namespace OpenMint.Core.Webhooks;
 
 /// <summary>
-/// Moves mint events into the delivery outbox: one delivery per (event, enabled endpoint of the event's project that wants
+/// Moves logged events into the delivery outbox: one delivery per (event, enabled endpoint of the event's project that wants
 /// it), queued in one transaction with the new position (the worker's round, <see cref="WebhookRound"/>). It only moves over a gap-free prefix of the log: a missing sequence
 /// number may belong to a transaction still in flight (PostgreSQL), so at a gap it waits for the log's writers, after which a
 /// gap is final (a rolled-back insert).
@@ -33,19 +33,19 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
         {
             batch = batch.Take(contiguous).ToList();
         }
-        var byProject = endpoints.Where(e => e.Enabled && e.Wants(WebhookEvents.MintRequestUpdated)).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
+        var byProject = endpoints.Where(e => e.Enabled).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
         var deliveries = new List<NewWebhookDelivery>();
         foreach (var e in batch)
         {
-            foreach (var endpoint in byProject[e.ProjectId])
+            foreach (var endpoint in byProject[e.ProjectId].Where(x => x.Wants(e.EventName)))
             {
-                deliveries.Add(new NewWebhookDelivery(endpoint.Id, e.Seq, e.EventId.ToString(), WebhookEvents.MintRequestUpdated, "mint:" + e.MintRequestId, e.Payload));
+                deliveries.Add(new NewWebhookDelivery(endpoint.Id, e.Seq, e.EventId.ToString(), e.EventName, e.OrderingKey, e.Payload));
             }
         }
         return new WebhookFanOutStep(from, batch[^1].Seq, deliveries);
     }
 
-    private static int ContiguousCount(IReadOnlyList<Minting.MintEventRecord> batch, long from)
+    private static int ContiguousCount(IReadOnlyList<EventRecord> batch, long from)
     {
         var n = 0;
         while (n < batch.Count && batch[n].Seq == from + n + 1)

@@ -4,7 +4,7 @@ namespace OpenMint.Core.Webhooks;
 /// One endpoint's side of the worker: the deliveries leased for it and not yet sent (a local queue refilled by large
 /// claims), the sends in flight (at most <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/>), and when to ask the
 /// store again. The claim window follows the endpoint's measured pace, so what is leased can be sent within its lease;
-/// a queued delivery whose lease runs low is handed back rather than sent late.
+/// a queued delivery with less than 1.5 attempt timeouts of lease left is handed back rather than sent late.
 /// </summary>
 internal sealed class WebhookLane(WebhookEndpoint endpoint, WebhookOptions options, TimeProvider time, WebhookWorker worker)
 {
@@ -121,7 +121,7 @@ internal sealed class WebhookLane(WebhookEndpoint endpoint, WebhookOptions optio
             var now = time.GetUtcNow();
             while (_inFlight < options.MaxConcurrencyPerEndpoint && _ready.TryDequeue(out var item))
             {
-                if (item.LeaseUntil - now < options.AttemptTimeout + TimeSpan.FromSeconds(1) || ct.IsCancellationRequested || !Endpoint.Enabled)
+                if (item.LeaseUntil - now < options.AttemptTimeout * 1.5 || ct.IsCancellationRequested || !Endpoint.Enabled)
                 {
                     worker.Enqueue(item.Delivery, new DeliveryOutcome.Released());
                     continue;

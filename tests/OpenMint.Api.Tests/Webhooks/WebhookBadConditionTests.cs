@@ -77,4 +77,36 @@ public sealed class WebhookBadConditionTests
         Assert.Equal(10_000, fast.DeliveredSnapshot().Select(r => r.Id).Distinct().Count());
         Assert.All(fast.DeliveredSnapshot().Take(100), r => Assert.True(r.Verified));
     }
+
+    [Fact]
+    public async Task a_rotation_during_traffic_loses_nothing_and_every_two_signature_delivery_verifies_under_both_secrets()
+    {
+        var bed = await WebhookTestBed.CreateAsync();
+        await using var _ = bed;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpoint = await bed.AddEndpointAsync(receiver.Url);
+        receiver.Secrets.Enqueue(endpoint.Secret);
+        await bed.StartWorkerAsync();
+        var secret = WebhookSecrets.New();
+        receiver.Secrets.Enqueue(secret);
+
+        var traffic = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await bed.MintAsync(20);
+                await Task.Delay(50);
+            }
+        });
+        await Eventually.TrueAsync(() => Task.FromResult(receiver.DeliveredCount >= 60), "traffic under way", Wait);
+        Assert.True(await bed.Store.Webhooks.RotateSecretAsync(endpoint.Id, secret, DateTimeOffset.UtcNow.AddHours(24), DateTimeOffset.UtcNow, CancellationToken.None));
+        await traffic;
+
+        await Eventually.TrueAsync(() => Task.FromResult(receiver.DeliveredCount == 400), "all 400 delivered", Wait);
+        var delivered = receiver.DeliveredSnapshot();
+        Assert.All(delivered, r => Assert.True(r.Verified));
+        var twoSigned = delivered.Where(r => r.Signature.Split(' ').Length == 2).ToList();
+        Assert.NotEmpty(twoSigned); // deliveries after the rotation carry both entries
+        Assert.All(twoSigned, r => Assert.Equal([true, true], r.VerifiedBySecret)); // each entry checked alone with the library
+    }
 }

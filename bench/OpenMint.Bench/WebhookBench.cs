@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenMint.Core;
+using OpenMint.Core.Events;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 using OpenMint.Core.Webhooks;
@@ -20,7 +21,9 @@ namespace OpenMint.Bench;
 /// <summary>
 /// N mint requests (default 10,000) accepted on a fresh SQLite store with one fast local receiver; reports the delivery
 /// latency from each creation event's commit to the receiver's answer (p50/p99) and deliveries per second; then the
-/// same with a second endpoint answering 500 throughout. Options: --mints N, --batch B (assets per intake call, default 100).
+/// same with a second endpoint answering 500 throughout; each first with intake going as fast as it can (throughput), then
+/// paced at --rate events/s (latency at a load the sender keeps up with). Options: --mints N, --batch B (assets per intake
+/// call, default 100), --rate R (default 1,000).
 /// </summary>
 internal static class WebhookBench
 {
@@ -28,10 +31,15 @@ internal static class WebhookBench
     {
         var mints = BenchArgs.Int(args, "--mints", 10_000);
         var batch = BenchArgs.Int(args, "--batch", 100);
-        var alone = await RunOnceAsync(mints, batch, withFailing: false);
-        var beside = await RunOnceAsync(mints, batch, withFailing: true);
-        Console.WriteLine($"fast endpoint alone:          {alone}");
-        Console.WriteLine($"beside an endpoint that 500s: {beside}");
+        var rate = BenchArgs.Int(args, "--rate", 1_000);
+        var alone = await RunOnceAsync(mints, batch, withFailing: false, rate: null);
+        var beside = await RunOnceAsync(mints, batch, withFailing: true, rate: null);
+        var pacedAlone = await RunOnceAsync(mints, batch, withFailing: false, rate);
+        var pacedBeside = await RunOnceAsync(mints, batch, withFailing: true, rate);
+        Console.WriteLine($"as fast as intake goes, fast endpoint alone:          {alone}");
+        Console.WriteLine($"as fast as intake goes, beside an endpoint that 500s: {beside}");
+        Console.WriteLine($"paced at {rate}/s, fast endpoint alone:                {pacedAlone}");
+        Console.WriteLine($"paced at {rate}/s, beside an endpoint that 500s:       {pacedBeside}");
         return 0;
     }
 
@@ -40,7 +48,8 @@ internal static class WebhookBench
         public override string ToString() => FormattableString.Invariant($"{Delivered} delivered, latency p50 {P50Ms:0.0} ms, p99 {P99Ms:0.0} ms, {PerSecond:0} deliveries/s");
     }
 
-    private static async Task<Result> RunOnceAsync(int mints, int batch, bool withFailing)
+    /// <param name="rate">Events offered per second (intake calls of <paramref name="batch"/> spaced evenly); null: back to back.</param>
+    private static async Task<Result> RunOnceAsync(int mints, int batch, bool withFailing, int? rate)
     {
         var ct = CancellationToken.None;
         var db = "sqlite:" + Path.Combine(Path.GetTempPath(), $"openmint-webhook-bench-{Guid.NewGuid():N}.db");
@@ -61,8 +70,10 @@ internal static class WebhookBench
         {
             await WebhookRegistration.AddAsync(store.Webhooks, store.Tenancy, project.Id, Url(failing), [], time, ct);
         }
-        var options = new WebhookOptions { AllowLoopback = true, PollInterval = TimeSpan.FromMilliseconds(5) };
-        using var worker = new WebhookWorker(store.Events, store.Webhooks, options, time, NullLogger<WebhookWorker>.Instance);
+        // Default intervals (poll 100 ms): the in-process signal, raised after each intake commit as the host does, wakes the worker.
+        var options = new WebhookOptions { AllowLoopback = true };
+        var signal = new MintEventSignal();
+        using var worker = new WebhookWorker(store.Events, store.Webhooks, options, time, NullLogger<WebhookWorker>.Instance, signal);
         await worker.StartAsync(ct);
         await Task.Delay(1500, ct); // endpoints loaded
 
@@ -70,14 +81,19 @@ internal static class WebhookBench
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < mints; i += batch)
         {
+            if (rate is { } r && Stopwatch.GetElapsedTime(started) is var spent && TimeSpan.FromSeconds((double)i / r) - spent is { Ticks: > 0 } ahead)
+            {
+                await Task.Delay(ahead, ct);
+            }
             var assets = Enumerable.Range(i, Math.Min(batch, mints - i)).Select(n => new MintAsset("r" + n, "0x00000000000000000000000000000000000000bb", null, null, null)).ToList();
-            // From before the intake call: the latency includes the intake commit itself (an upper bound).
-            var before = Stopwatch.GetTimestamp();
+            await store.Minting.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, int.MaxValue, assets.Count), ct);
+            // The intake call has returned: its events are committed.
+            var committed = Stopwatch.GetTimestamp();
+            signal.Notify();
             foreach (var a in assets)
             {
-                committedAt[a.ReferenceId] = before;
+                committedAt[a.ReferenceId] = committed;
             }
-            await store.Minting.AcceptMintRequestsAsync(new MintIntake(collection, chain, assets, int.MaxValue, assets.Count), ct);
         }
         while (arrivals.Count < mints && Stopwatch.GetElapsedTime(started) < TimeSpan.FromMinutes(5))
         {
@@ -85,7 +101,7 @@ internal static class WebhookBench
         }
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         await worker.StopAsync(ct);
-        var latencies = arrivals.Select(a => Stopwatch.GetElapsedTime(committedAt.GetValueOrDefault(a.Key, a.Value), a.Value).TotalMilliseconds).Order().ToList();
+        var latencies = arrivals.Select(a => Math.Max(0, Stopwatch.GetElapsedTime(committedAt.GetValueOrDefault(a.Key, a.Value), a.Value).TotalMilliseconds)).Order().ToList();
         return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), arrivals.Count / elapsed, arrivals.Count);
     }
 

@@ -58,7 +58,7 @@ public abstract class MintEventStoreTests<TBackend>(TBackend backend) : StoreSui
     private MintIntake Intake(Collection collection, params MintAsset[] assets) =>
         new(collection, _chain, assets, 1_000_000, assets.Length);
 
-    private async Task<List<MintEventRecord>> EventsAsync() =>
+    private async Task<List<OpenMint.Core.Events.EventRecord>> EventsAsync() =>
         (await Store.Events.ReadMintEventsAsync(0, 100_000, CancellationToken.None)).Where(e => e.ProjectId == _project.Id).ToList();
 
     private async Task ExecuteAsync(string sql, object args)

@@ -114,6 +114,36 @@ public abstract class WebhookStoreTests<TBackend>(TBackend backend) : StoreSuite
     }
 
     [Fact]
+    public async Task a_round_records_outcomes_then_fans_out_then_claims_in_one_transaction()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, "a", "a", "b");
+        var first = await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0, T0.AddSeconds(30), Ct);
+        Assert.Equal(["a", "b"], first.Select(d => d.OrderingKey).ToArray());
+        var from = await Store.Webhooks.GetFanOutPositionAsync(Ct);
+        var fanOut = new WebhookFanOutStep(from, from + 1, [new NewWebhookDelivery(e.Id, from + 1, "id-new", WebhookEvents.RefreshCompleted, "refresh:1", "{}")]);
+
+        // a delivered frees the second "a" for this round's claim; b handed back unsent; the fanned-out row is claimable at once.
+        var result = await Store.Webhooks.RunRoundAsync(new WebhookRound(
+            [(first[0], new DeliveryOutcome.Delivered(200)), (first[1], new DeliveryOutcome.Released())], fanOut, [new WebhookClaim(e.Id, 10)],
+            T0.AddSeconds(1), T0.AddSeconds(31)), Ct);
+
+        Assert.True(result.FannedOut);
+        var claimed = Assert.Single(result.Claims);
+        Assert.Equal(["a", "b", "refresh:1"], claimed.Deliveries.Select(d => d.OrderingKey).ToArray());
+        Assert.Equal(1, claimed.Deliveries.Single(d => d.OrderingKey == "b").Attempts); // the released attempt was not counted
+        Assert.Null(claimed.NextDueAt);
+
+        var retried = claimed.Deliveries[0];
+        var next = await Store.Webhooks.RunRoundAsync(new WebhookRound(
+            [(retried, new DeliveryOutcome.Retry(T0.AddSeconds(9), 503, "HTTP 503"))], new WebhookFanOutStep(from, from + 1, []), [new WebhookClaim(e.Id, 10)],
+            T0.AddSeconds(2), T0.AddSeconds(32)), Ct);
+        Assert.False(next.FannedOut); // the position moved already
+        Assert.Empty(Assert.Single(next.Claims).Deliveries);
+        Assert.Equal(T0.AddSeconds(9), next.Claims[0].NextDueAt); // the worker skips this endpoint until then
+    }
+
+    [Fact]
     public async Task concurrent_claims_never_lease_the_same_delivery_twice()
     {
         var e = await NewEndpointAsync();

@@ -61,7 +61,7 @@ public static class EventsApi
 }
 
 /// <summary><c>{"result": [event, ...], "page": {"next_cursor": ...}}</c>, each event's stored JSON written as is.</summary>
-internal sealed class EventsPage(IReadOnlyList<MintEventRecord> events, string? nextCursor) : Utf8JsonResult(StatusCodes.Status200OK, 4096)
+internal sealed class EventsPage(IReadOnlyList<EventRecord> events, string? nextCursor) : Utf8JsonResult(StatusCodes.Status200OK, 4096)
 {
     protected override void WriteBody(Utf8JsonWriter w)
     {

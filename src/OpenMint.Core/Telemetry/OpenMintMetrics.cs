@@ -30,6 +30,11 @@ public static class OpenMintMetrics
 
     private static readonly Counter<long> RefreshTokens = Meter.CreateCounter<long>("openmint.refresh.tokens", description: "Metadata refresh token fetches by outcome");
 
+    private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("openmint.webhook.deliveries", description: "Webhook delivery attempts recorded, by outcome: delivered, retried, failed");
+
+    private static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("openmint.webhook.delivery.latency", unit: "s", description: "From a delivery being queued to the receiver's 2xx",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600] });
+
     private static readonly ConcurrentDictionary<(string Chain, string Signer), double> Balances = new();
 
     private static readonly ConcurrentDictionary<(string Chain, string Signer), int> LowBalances = new();
@@ -65,6 +70,11 @@ public static class OpenMintMetrics
 
     public static void RefreshToken(bool succeeded) => RefreshTokens.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
 
+    /// <summary><paramref name="outcome"/>: one of <see cref="WebhookOutcome"/>'s constants.</summary>
+    public static void WebhookDelivery(string outcome) => WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public static void WebhookDeliveryLatency(TimeSpan sinceQueued) => WebhookLatency.Record(Math.Max(0, sinceQueued.TotalSeconds));
+
     public static void SignerBalance(string chain, string signer, BigInteger wei) => Balances[(chain, signer)] = (double)wei;
 
     public static void SignerLowBalance(string chain, string signer, bool low) => LowBalances[(chain, signer)] = low ? 1 : 0;
@@ -79,5 +89,13 @@ public static class OpenMintMetrics
         public const string Replaced = "replaced";
         public const string Reverted = "reverted";
         public const string Dropped = "dropped";
+    }
+
+    /// <summary>The <c>outcome</c> label of <c>openmint_webhook_deliveries_total</c>.</summary>
+    public static class WebhookOutcome
+    {
+        public const string Delivered = "delivered";
+        public const string Retried = "retried";
+        public const string Failed = "failed";
     }
 }

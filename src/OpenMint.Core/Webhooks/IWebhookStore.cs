@@ -46,6 +46,9 @@ public interface IWebhookStore
     /// </summary>
     Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
 
+    /// <summary>Runs one round of the delivery worker (<see cref="WebhookRound"/>) in one transaction.</summary>
+    Task<WebhookRoundResult> RunRoundAsync(WebhookRound round, CancellationToken ct);
+
     /// <summary>Records attempts' outcomes in one transaction and ends their leases (a 410 also disables the endpoint).</summary>
     Task RecordOutcomesAsync(IReadOnlyList<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, CancellationToken ct);
 }

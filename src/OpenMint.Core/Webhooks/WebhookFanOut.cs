@@ -3,23 +3,23 @@ using OpenMint.Core.Events;
 namespace OpenMint.Core.Webhooks;
 
 /// <summary>
-/// Moves mint events into the delivery outbox: one delivery per (event, enabled endpoint of the event's project that wants
-/// it), queued in one transaction with the new position. It only moves over a gap-free prefix of the log: a missing sequence
+/// Moves logged events into the delivery outbox: one delivery per (event, enabled endpoint of the event's project that wants
+/// it), queued in one transaction with the new position (the worker's round, <see cref="WebhookRound"/>). It only moves over a gap-free prefix of the log: a missing sequence
 /// number may belong to a transaction still in flight (PostgreSQL), so at a gap it waits for the log's writers, after which a
 /// gap is final (a rolled-back insert).
 /// </summary>
-public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store, TimeProvider time)
+public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
 {
     public const int BatchSize = 500;
 
-    /// <summary>Fans out one batch; returns how many events it moved over (0 when there was nothing new).</summary>
-    public async Task<int> RunOnceAsync(IReadOnlyList<WebhookEndpoint> endpoints, CancellationToken ct)
+    /// <summary>The next batch to fan out (read, not yet written), or null when there is nothing new.</summary>
+    public async Task<WebhookFanOutStep?> PrepareAsync(IReadOnlyList<WebhookEndpoint> endpoints, CancellationToken ct)
     {
         var from = await store.GetFanOutPositionAsync(ct).ConfigureAwait(false);
         var batch = await events.ReadMintEventsAsync(from, BatchSize, ct).ConfigureAwait(false);
         if (batch.Count == 0)
         {
-            return 0;
+            return null;
         }
         var contiguous = ContiguousCount(batch, from);
         if (contiguous < batch.Count)
@@ -33,20 +33,19 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store, T
         {
             batch = batch.Take(contiguous).ToList();
         }
-        var byProject = endpoints.Where(e => e.Enabled && e.Wants(WebhookEvents.MintRequestUpdated)).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
+        var byProject = endpoints.Where(e => e.Enabled).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
         var deliveries = new List<NewWebhookDelivery>();
         foreach (var e in batch)
         {
-            foreach (var endpoint in byProject[e.ProjectId])
+            foreach (var endpoint in byProject[e.ProjectId].Where(x => x.Wants(e.EventName)))
             {
-                deliveries.Add(new NewWebhookDelivery(endpoint.Id, e.Seq, e.EventId.ToString(), WebhookEvents.MintRequestUpdated, "mint:" + e.MintRequestId, e.Payload));
+                deliveries.Add(new NewWebhookDelivery(endpoint.Id, e.Seq, e.EventId.ToString(), e.EventName, e.OrderingKey, e.Payload));
             }
         }
-        var moved = await store.FanOutAsync(from, batch[^1].Seq, deliveries, time.GetUtcNow(), ct).ConfigureAwait(false);
-        return moved ? batch.Count : 0;
+        return new WebhookFanOutStep(from, batch[^1].Seq, deliveries);
     }
 
-    private static int ContiguousCount(IReadOnlyList<Minting.MintEventRecord> batch, long from)
+    private static int ContiguousCount(IReadOnlyList<EventRecord> batch, long from)
     {
         var n = 0;
         while (n < batch.Count && batch[n].Seq == from + n + 1)

@@ -55,4 +55,28 @@ public abstract record DeliveryOutcome
 
     /// <summary>Given up; <paramref name="DisableEndpoint"/> on 410 Gone.</summary>
     public sealed record Failed(int? StatusCode, string Error, bool DisableEndpoint) : DeliveryOutcome;
+
+    /// <summary>Not sent: the lease is handed back (the endpoint was disabled, the worker is stopping, or the lease was running out) and the attempt not counted.</summary>
+    public sealed record Released : DeliveryOutcome;
 }
+
+/// <summary>The fan-out's part of a round: queue <paramref name="Deliveries"/> and move the position from <paramref name="From"/> to <paramref name="To"/>.</summary>
+public sealed record WebhookFanOutStep(long From, long To, IReadOnlyList<NewWebhookDelivery> Deliveries);
+
+/// <summary>Lease up to <paramref name="Limit"/> due deliveries of the endpoint.</summary>
+public sealed record WebhookClaim(string EndpointId, int Limit);
+
+/// <summary>
+/// One store transaction of the delivery worker: record the attempts' outcomes, then fan out (when the position is still
+/// <see cref="WebhookFanOutStep.From"/>), then lease due deliveries until <paramref name="LeaseUntil"/> (so a delivery freed
+/// by an outcome or queued by the fan-out of this very round can be leased in it).
+/// </summary>
+public sealed record WebhookRound(
+    IReadOnlyList<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> Outcomes, WebhookFanOutStep? FanOut, IReadOnlyList<WebhookClaim> Claims,
+    DateTimeOffset Now, DateTimeOffset LeaseUntil);
+
+/// <summary>What a claim leased; <paramref name="NextDueAt"/>: the earliest later <c>next_attempt_at</c> of the endpoint's other pending deliveries.</summary>
+public sealed record WebhookClaimed(string EndpointId, IReadOnlyList<WebhookDelivery> Deliveries, DateTimeOffset? NextDueAt);
+
+/// <summary><paramref name="FannedOut"/>: false when another instance moved the position first (nothing was queued).</summary>
+public sealed record WebhookRoundResult(bool FannedOut, IReadOnlyList<WebhookClaimed> Claims);

@@ -1,50 +1,55 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenMint.Core.Events;
+using OpenMint.Core.Telemetry;
 
 namespace OpenMint.Core.Webhooks;
 
 /// <summary>
-/// Delivers webhooks from this instance: reloads the endpoints every <see cref="WebhookOptions.EndpointRefreshInterval"/>,
-/// fans new mint events out into the outbox, leases due deliveries per endpoint (at most
-/// <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> in flight each, so a slow endpoint only holds up its own slots),
-/// sends them and records the outcomes in batches. Several instances may run: leases keep them off each other's deliveries;
-/// a delivery whose sender died is sent again when its lease runs out (same <c>webhook-id</c>).
+/// Delivers webhooks from this instance. One loop runs the store's side in rounds (<see cref="WebhookRound"/>): each round
+/// is one transaction that records the outcomes gathered since the last one, fans new events out into the outbox and
+/// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
+/// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
+/// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
+/// whose endpoint has nothing due before a known instant is not queried until then. Several instances may run: leases
+/// keep them off each other's deliveries; a delivery whose sender died is sent again when its lease runs out (same
+/// <c>webhook-id</c>).
 /// </summary>
-public sealed partial class WebhookWorker(IMintEventStore events, IWebhookStore store, WebhookOptions options, TimeProvider time, ILogger<WebhookWorker> log)
+public sealed partial class WebhookWorker(
+    IMintEventStore events, IWebhookStore store, WebhookOptions options, TimeProvider time, ILogger<WebhookWorker> log, MintEventSignal? signal = null)
     : BackgroundService
 {
+    /// <summary>How long a lane that got fewer deliveries than it asked for waits before asking again, at most (other instances' work).</summary>
+    internal static readonly TimeSpan IdleClaimInterval = TimeSpan.FromSeconds(1);
+
     private readonly WebhookSender _sender = new(options, time);
-    private readonly WebhookFanOut _fanOut = new(events, store, time);
-    private readonly ConcurrentDictionary<string, StrongBox> _inFlight = new(StringComparer.Ordinal);
-    private readonly Channel<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> _outcomes = Channel.CreateUnbounded<(WebhookDelivery, DeliveryOutcome)>();
-    private readonly SemaphoreSlim _wake = new(0);
+    private readonly WebhookFanOut _fanOut = new(events, store);
+    private readonly ConcurrentDictionary<string, WebhookLane> _lanes = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> _outcomes = new();
+    private readonly MintEventSignal _wake = new();
+    private readonly MintEventSignal _events = signal ?? new MintEventSignal();
     private volatile IReadOnlyList<WebhookEndpoint>? _endpoints;
     private int _sending;
 
-    private sealed class StrongBox
-    {
-        public int Value;
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var recorder = RecordLoopAsync();
         try
         {
-            await Task.WhenAll(EndpointsLoopAsync(stoppingToken), FanOutLoopAsync(stoppingToken), DispatchLoopAsync(stoppingToken)).ConfigureAwait(false);
+            await Task.WhenAll(EndpointsLoopAsync(stoppingToken), RoundLoopAsync(stoppingToken), EventWakeLoopAsync(stoppingToken)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        foreach (var lane in _lanes.Values)
+        {
+            lane.ReleaseQueued();
         }
         while (Volatile.Read(ref _sending) > 0)
         {
             await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
         }
-        _outcomes.Writer.TryComplete();
-        await recorder.ConfigureAwait(false);
+        await FlushOutcomesAsync().ConfigureAwait(false);
     }
 
     private async Task EndpointsLoopAsync(CancellationToken ct)
@@ -53,7 +58,9 @@ public sealed partial class WebhookWorker(IMintEventStore events, IWebhookStore 
         {
             try
             {
-                _endpoints = await store.ListEndpointsAsync(null, ct).ConfigureAwait(false);
+                var endpoints = await store.ListEndpointsAsync(null, ct).ConfigureAwait(false);
+                _endpoints = endpoints;
+                UpdateLanes(endpoints);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -63,151 +70,221 @@ public sealed partial class WebhookWorker(IMintEventStore events, IWebhookStore 
         }
     }
 
-    private async Task FanOutLoopAsync(CancellationToken ct)
+    /// <summary>New endpoints get a lane; a disabled or removed endpoint's lane hands its queued leases back.</summary>
+    private void UpdateLanes(IReadOnlyList<WebhookEndpoint> endpoints)
     {
-        while (!ct.IsCancellationRequested)
+        var byId = endpoints.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        foreach (var e in endpoints)
         {
-            var moved = 0;
-            try
+            _lanes.GetOrAdd(e.Id, _ => new WebhookLane(e, options, time, this)).Endpoint = e;
+        }
+        foreach (var lane in _lanes.Values)
+        {
+            if (!byId.TryGetValue(lane.Endpoint.Id, out var e) || !e.Enabled)
             {
-                if (_endpoints is { } endpoints)
+                lane.ReleaseQueued();
+                if (e is null && lane.Idle)
                 {
-                    moved = await _fanOut.RunOnceAsync(endpoints, ct).ConfigureAwait(false);
-                    if (moved > 0)
-                    {
-                        _wake.Release();
-                    }
+                    _lanes.TryRemove(lane.Endpoint.Id, out _);
                 }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LoopFailed(log, ex, "fan-out");
-            }
-            if (moved < WebhookFanOut.BatchSize)
-            {
-                await Task.Delay(options.PollInterval, time, ct).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task DispatchLoopAsync(CancellationToken ct)
+    /// <summary>Turns this process's event signal into a round: new events go out without waiting for the poll.</summary>
+    private async Task EventWakeLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            var full = false;
+            if (await _events.WaitAsync(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false))
+            {
+                _wake.Notify();
+            }
+        }
+    }
+
+    private async Task RoundLoopAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var busy = false;
             try
             {
-                foreach (var endpoint in _endpoints ?? [])
-                {
-                    full |= endpoint.Enabled && await DispatchAsync(endpoint, ct).ConfigureAwait(false);
-                }
+                busy = await RunRoundAsync(ct).ConfigureAwait(false);
+                failures = 0;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LoopFailed(log, ex, "dispatch");
+                LoopFailed(log, ex, "round");
+                failures++;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 << Math.Min(failures, 6))), time, ct).ConfigureAwait(false);
             }
-            if (!full)
+            if (!busy)
             {
                 await _wake.WaitAsync(options.PollInterval, ct).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Leases and starts as many due deliveries of the endpoint as it has free slots; true when every slot got one.</summary>
-    private async Task<bool> DispatchAsync(WebhookEndpoint endpoint, CancellationToken ct)
+    /// <summary>One round; true when it did something (another one follows at once).</summary>
+    private async Task<bool> RunRoundAsync(CancellationToken ct)
     {
-        var inFlight = _inFlight.GetOrAdd(endpoint.Id, _ => new StrongBox());
-        var free = options.MaxConcurrencyPerEndpoint - Volatile.Read(ref inFlight.Value);
-        if (free <= 0)
+        if (_endpoints is not { } endpoints)
         {
             return false;
         }
+        var outcomes = DrainOutcomes();
         var now = time.GetUtcNow();
-        var claimed = await store.ClaimDueAsync(endpoint.Id, free, now, now + options.Lease, ct).ConfigureAwait(false);
-        foreach (var delivery in claimed)
+        WebhookRound? round = null;
+        try
         {
-            Interlocked.Increment(ref inFlight.Value);
-            Interlocked.Increment(ref _sending);
-            _ = SendAsync(endpoint, delivery, inFlight, ct);
+            var fanOut = await _fanOut.PrepareAsync(endpoints, ct).ConfigureAwait(false);
+            var fresh = fanOut?.Deliveries.Select(d => d.EndpointId).ToHashSet(StringComparer.Ordinal) ?? [];
+            var claims = _lanes.Values.Select(l => l.ClaimFor(now, fresh.Contains(l.Endpoint.Id))).OfType<WebhookClaim>().ToList();
+            if (outcomes.Count == 0 && fanOut is null && claims.Count == 0)
+            {
+                return false;
+            }
+            now = time.GetUtcNow();
+            round = new WebhookRound(outcomes, fanOut, claims, now, now + options.Lease);
+            var result = await store.RunRoundAsync(round, ct).ConfigureAwait(false);
+            var leaseUntil = round.LeaseUntil;
+            round = null;
+            CountRecorded(outcomes);
+            var asked = claims.ToDictionary(c => c.EndpointId, c => c.Limit, StringComparer.Ordinal);
+            foreach (var claimed in result.Claims)
+            {
+                if (_lanes.TryGetValue(claimed.EndpointId, out var lane))
+                {
+                    lane.Claimed(claimed, asked[claimed.EndpointId], now, leaseUntil);
+                }
+            }
+            return true;
         }
-        return claimed.Count == free;
+        finally
+        {
+            if (round is not null)
+            {
+                // Not committed: the outcomes go into the next round.
+                foreach (var o in outcomes)
+                {
+                    _outcomes.Enqueue(o);
+                }
+            }
+        }
     }
 
-    private async Task SendAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, StrongBox inFlight, CancellationToken ct)
+    private List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> DrainOutcomes()
     {
+        var list = new List<(WebhookDelivery, DeliveryOutcome)>();
+        while (list.Count < 5_000 && _outcomes.TryDequeue(out var o))
+        {
+            list.Add(o);
+        }
+        return list;
+    }
+
+    private void CountRecorded(List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> outcomes)
+    {
+        foreach (var (delivery, outcome) in outcomes)
+        {
+            if (outcome is not DeliveryOutcome.Released)
+            {
+                OpenMintMetrics.WebhookDelivery(outcome switch
+                {
+                    DeliveryOutcome.Delivered => OpenMintMetrics.WebhookOutcome.Delivered,
+                    DeliveryOutcome.Retry => OpenMintMetrics.WebhookOutcome.Retried,
+                    _ => OpenMintMetrics.WebhookOutcome.Failed,
+                });
+            }
+            if (_lanes.TryGetValue(delivery.EndpointId, out var lane))
+            {
+                lane.Recorded(outcome);
+            }
+        }
+    }
+
+    /// <summary>Records what is left when stopping (answers that arrived, leases handed back), retrying a few times.</summary>
+    private async Task FlushOutcomesAsync()
+    {
+        for (var attempt = 0; attempt < 5 && !_outcomes.IsEmpty; attempt++)
+        {
+            var outcomes = DrainOutcomes();
+            try
+            {
+                var now = time.GetUtcNow();
+                await store.RunRoundAsync(new WebhookRound(outcomes, null, [], now, now), CancellationToken.None).ConfigureAwait(false);
+                CountRecorded(outcomes);
+            }
+            catch (Exception ex)
+            {
+                LoopFailed(log, ex, "record"); // leases run out: the deliveries are sent again
+                foreach (var o in outcomes)
+                {
+                    _outcomes.Enqueue(o);
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    internal void Enqueue(WebhookDelivery delivery, DeliveryOutcome outcome)
+    {
+        _outcomes.Enqueue((delivery, outcome));
+        _wake.Notify();
+    }
+
+    /// <summary>Sends one leased delivery; the answer's outcome goes to the next round and the lane's slot is freed at once.</summary>
+    internal async Task SendAsync(WebhookLane lane, WebhookDelivery delivery, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _sending);
         try
         {
             await Task.Yield();
             // The newest copy of the endpoint: a rotation during the lease signs with the new secret too.
-            var current = _endpoints?.FirstOrDefault(e => e.Id == endpoint.Id) ?? endpoint;
-            var outcome = await _sender.SendAsync(current, delivery, ct).ConfigureAwait(false);
-            if (outcome is not DeliveryOutcome.Delivered)
+            var outcome = await _sender.SendAsync(lane.Endpoint, delivery, ct).ConfigureAwait(false);
+            if (outcome is DeliveryOutcome.Delivered)
             {
-                AttemptFailed(log, endpoint.Id, delivery.EventId, delivery.Attempts, outcome.ToString());
+                OpenMintMetrics.WebhookDeliveryLatency(time.GetUtcNow() - delivery.QueuedAt);
             }
-            await _outcomes.Writer.WriteAsync((delivery with { EndpointId = endpoint.Id }, outcome), CancellationToken.None).ConfigureAwait(false);
+            else
+            {
+                AttemptFailed(log, delivery.EndpointId, delivery.EventId, delivery.Attempts, outcome.ToString());
+            }
+            Enqueue(delivery, outcome);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Stopping: the lease runs out and the delivery is sent again (same webhook-id).
-            Interlocked.Decrement(ref inFlight.Value);
+            // Stopping: handed back, sent again by whichever instance runs next (same webhook-id).
+            _outcomes.Enqueue((delivery, new DeliveryOutcome.Released()));
         }
         catch (Exception ex)
         {
             LoopFailed(log, ex, "send");
-            Interlocked.Decrement(ref inFlight.Value);
         }
         finally
         {
             Interlocked.Decrement(ref _sending);
+            lane.Answered();
         }
     }
 
-    /// <summary>Writes outcomes in batches (one transaction each), then frees the endpoints' slots.</summary>
-    private async Task RecordLoopAsync()
+    /// <summary>Cancels the sends in flight when the host stops.</summary>
+    internal CancellationToken Stopping => _stopping.Token;
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    public override Task StopAsync(CancellationToken cancellationToken)
     {
-        var reader = _outcomes.Reader;
-        var batch = new List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)>();
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            while (batch.Count < 1000 && reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await store.RecordOutcomesAsync(batch, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-                    break;
-                }
-                catch (Exception ex) when (attempt < 5)
-                {
-                    LoopFailed(log, ex, "record");
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 << attempt), CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    LoopFailed(log, ex, "record"); // leases run out: the deliveries are sent again
-                    break;
-                }
-            }
-            foreach (var (delivery, _) in batch)
-            {
-                if (_inFlight.TryGetValue(delivery.EndpointId, out var box))
-                {
-                    Interlocked.Decrement(ref box.Value);
-                }
-            }
-            batch.Clear();
-            _wake.Release();
-        }
+        _stopping.Cancel();
+        return base.StopAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
         _sender.Dispose();
-        _wake.Dispose();
+        _stopping.Dispose();
         base.Dispose();
     }
 

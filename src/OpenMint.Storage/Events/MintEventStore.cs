@@ -3,26 +3,27 @@ using OpenMint.Core;
 using OpenMint.Core.Events;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
+using OpenMint.Core.Webhooks;
 
 namespace OpenMint.Storage.Events;
 
-/// <summary>Reads the mint_event log (IMintEventStore); creation events get their payload rebuilt from the request row.</summary>
+/// <summary>Reads the mint_event log (IMintEventStore); mint request creation events get their payload rebuilt from the request row.</summary>
 internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMintEventStore
 {
-    public Task<IReadOnlyList<MintEventRecord>> ReadMintEventsAsync(long afterSeq, int limit, CancellationToken ct) =>
+    public Task<IReadOnlyList<EventRecord>> ReadMintEventsAsync(long afterSeq, int limit, CancellationToken ct) =>
         ReadAsync("seq > @afterSeq", new { afterSeq, limit }, ct);
 
-    public Task<IReadOnlyList<MintEventRecord>> ReadProjectEventsAsync(string projectId, long afterSeq, long upToSeq, int limit, CancellationToken ct) =>
+    public Task<IReadOnlyList<EventRecord>> ReadProjectEventsAsync(string projectId, long afterSeq, long upToSeq, int limit, CancellationToken ct) =>
         ReadAsync("project_id = @projectId AND seq > @afterSeq AND seq <= @upToSeq", new { projectId, afterSeq, upToSeq, limit }, ct);
 
-    private async Task<IReadOnlyList<MintEventRecord>> ReadAsync(string where, object args, CancellationToken ct)
+    private async Task<IReadOnlyList<EventRecord>> ReadAsync(string where, object args, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var events = (await c.QueryAsync<EventRow>(new CommandDefinition(
             $"""
             SELECT seq AS Seq, event_id AS EventId, project_id AS ProjectId, mint_request_id AS MintRequestId, status AS Status,
-                   payload AS Payload, created_at AS CreatedAt
+                   payload AS Payload, created_at AS CreatedAt, event_name AS EventName
             FROM mint_event WHERE {where} ORDER BY seq LIMIT @limit
             """,
             args, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
@@ -40,7 +41,7 @@ internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMint
 
         var collections = new Dictionary<long, Collection>();
         var chains = new Dictionary<string, ChainConfig>(StringComparer.Ordinal);
-        var result = new List<MintEventRecord>(events.Count);
+        var result = new List<EventRecord>(events.Count);
         foreach (var e in events)
         {
             var payload = e.Payload;
@@ -62,7 +63,9 @@ internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMint
                 }
                 payload = MintEvents.Payload(Guid.Parse(e.EventId), MintEvents.AsCreated(row), collection, chain);
             }
-            result.Add(new MintEventRecord(e.Seq, Guid.Parse(e.EventId), e.ProjectId, e.MintRequestId, MintStatusNames.Parse(e.Status), payload, Time.FromWire(e.CreatedAt)));
+            result.Add(new EventRecord(e.Seq, Guid.Parse(e.EventId), e.ProjectId, e.EventName ?? WebhookEvents.MintRequestUpdated, e.MintRequestId,
+                e.EventName is null ? MintStatusNames.Parse(e.Status) : null, payload,
+                Time.FromWire(e.CreatedAt)));
         }
         return result;
     }
@@ -76,5 +79,6 @@ internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMint
         public string Status { get; set; } = "";
         public string? Payload { get; set; }
         public string CreatedAt { get; set; } = "";
+        public string? EventName { get; set; }
     }
 }

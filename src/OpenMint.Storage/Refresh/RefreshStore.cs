@@ -167,6 +167,7 @@ internal sealed class RefreshStore(Database db) : IRefreshStore
                 """,
                 new { seq, url, body, errorCode, at }, tx, cancellationToken: ct)).ConfigureAwait(false);
             await AddCountsAsync(c, tx, seq, 0, failed, at, ct).ConfigureAwait(false);
+            await Events.RefreshEventLog.AppendIfCompletedAsync(c, tx, seq, ct).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }
 
@@ -328,6 +329,7 @@ internal sealed class RefreshStore(Database db) : IRefreshStore
             foreach (var (seq, n) in counts)
             {
                 await AddCountsAsync(c, tx, seq, n.Succeeded, n.Failed, at, ct).ConfigureAwait(false);
+                await Events.RefreshEventLog.AppendIfCompletedAsync(c, tx, seq, ct).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
     }

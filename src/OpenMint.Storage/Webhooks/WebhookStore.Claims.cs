@@ -1,61 +1,114 @@
+using System.Data.Common;
 using Dapper;
 using OpenMint.Core.Webhooks;
 
 namespace OpenMint.Storage.Webhooks;
 
-/// <summary>The sending side: leases on due deliveries and the outcomes of attempts.</summary>
+/// <summary>The sending side: leases on due deliveries, the outcomes of attempts, and the worker's round that does both at once.</summary>
 internal sealed partial class WebhookStore
 {
-    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) =>
+    public async Task<WebhookRoundResult> RunRoundAsync(WebhookRound round, CancellationToken ct) =>
         await db.InTransactionAsync(async (c, tx) =>
         {
-            // The outer lease check is re-evaluated on PostgreSQL against a row another instance just leased, so two
-            // instances never lease the same delivery; SKIP LOCKED lets them take different ones without waiting.
-            var rows = await c.QueryAsync<DeliveryRow>(new CommandDefinition(
-                $"""
-                UPDATE webhook_delivery SET lease_until = @leaseUntil, attempts = attempts + 1
-                WHERE id IN (
-                    SELECT d.id FROM webhook_delivery d
-                    WHERE d.endpoint_id = @endpointId AND d.status = 'pending' AND d.next_attempt_at <= @now
-                      AND (d.lease_until IS NULL OR d.lease_until < @now)
-                      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled = 1)
-                      AND NOT EXISTS (SELECT 1 FROM webhook_delivery e
-                                      WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
-                                        AND e.event_seq < d.event_seq AND e.status = 'pending')
-                    ORDER BY d.event_seq LIMIT @limit{db.Dialect.SkipLocked("d")})
-                  AND status = 'pending' AND (lease_until IS NULL OR lease_until < @now)
-                RETURNING {DeliveryColumns}
-                """,
-                new { endpointId, limit, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            return (IReadOnlyList<WebhookDelivery>)rows.Select(r => r.ToModel()).OrderBy(d => d.EventSeq).ToList();
+            // Outcomes first: a delivered event frees the next event of its request for the claims below.
+            await RecordAsync(c, tx, round.Outcomes, round.Now, ct).ConfigureAwait(false);
+            var fannedOut = round.FanOut is { } f && await FanOutAsync(c, tx, f, round.Now, ct).ConfigureAwait(false);
+            var claimed = new List<WebhookClaimed>(round.Claims.Count);
+            foreach (var claim in round.Claims)
+            {
+                var deliveries = await ClaimAsync(c, tx, claim.EndpointId, claim.Limit, round.Now, round.LeaseUntil, ct).ConfigureAwait(false);
+                var next = deliveries.Count < claim.Limit ? await NextDueAsync(c, tx, claim.EndpointId, round.Now, ct).ConfigureAwait(false) : null;
+                claimed.Add(new WebhookClaimed(claim.EndpointId, deliveries, next));
+            }
+            return new WebhookRoundResult(fannedOut, claimed);
         }, ct).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        await db.InTransactionAsync((c, tx) => ClaimAsync(c, tx, endpointId, limit, now, leaseUntil, ct), ct).ConfigureAwait(false);
+
     public Task RecordOutcomesAsync(IReadOnlyList<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, CancellationToken ct) =>
-        db.InTransactionAsync(async (c, tx) =>
+        db.InTransactionAsync((c, tx) => RecordAsync(c, tx, outcomes, now, ct), ct);
+
+    private async Task<IReadOnlyList<WebhookDelivery>> ClaimAsync(
+        DbConnection c, DbTransaction tx, string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        // The outer lease check is re-evaluated on PostgreSQL against a row another instance just leased, so two
+        // instances never lease the same delivery; SKIP LOCKED lets them take different ones without waiting.
+        var rows = await c.QueryAsync<DeliveryRow>(new CommandDefinition(
+            $"""
+            UPDATE webhook_delivery SET lease_until = @leaseUntil, attempts = attempts + 1
+            WHERE id IN (
+                SELECT d.id FROM webhook_delivery d
+                WHERE d.endpoint_id = @endpointId AND d.status = 'pending' AND d.next_attempt_at <= @now
+                  AND (d.lease_until IS NULL OR d.lease_until < @now)
+                  AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled = 1)
+                  AND NOT EXISTS (SELECT 1 FROM webhook_delivery e
+                                  WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
+                                    AND e.event_seq < d.event_seq AND e.status = 'pending')
+                ORDER BY d.event_seq LIMIT @limit{db.Dialect.SkipLocked("d")})
+              AND status = 'pending' AND (lease_until IS NULL OR lease_until < @now)
+            RETURNING {DeliveryColumns}
+            """,
+            new { endpointId, limit, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToModel()).OrderBy(d => d.EventSeq).ToList();
+    }
+
+    /// <summary>The earliest instant after <paramref name="now"/> at which a pending delivery of the endpoint becomes due (null: none).</summary>
+    private static async Task<DateTimeOffset?> NextDueAsync(DbConnection c, DbTransaction tx, string endpointId, DateTimeOffset now, CancellationToken ct)
+    {
+        var ms = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT MIN(next_attempt_at) FROM webhook_delivery WHERE endpoint_id = @endpointId AND status = 'pending' AND next_attempt_at > @now",
+            new { endpointId, now = now.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        return ms is { } m ? DateTimeOffset.FromUnixTimeMilliseconds(m) : null;
+    }
+
+    private async Task RecordAsync(DbConnection c, DbTransaction tx, IReadOnlyList<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, CancellationToken ct)
+    {
+        var ms = now.ToUnixTimeMilliseconds();
+        // The common outcomes go as one statement per chunk of ids; the rare ones (retry, failure) one by one.
+        foreach (var group in outcomes.Where(o => o.Outcome is DeliveryOutcome.Delivered).GroupBy(o => ((DeliveryOutcome.Delivered)o.Outcome).StatusCode))
         {
-            var ms = now.ToUnixTimeMilliseconds();
-            foreach (var (delivery, outcome) in outcomes)
+            await ByIdsAsync(c, tx, group.Select(o => o.Delivery.Id),
+                "UPDATE webhook_delivery SET status = 'delivered', delivered_at = @ms, last_status_code = @code, last_error = NULL, lease_until = NULL WHERE {0}",
+                new { ms, code = group.Key }, ct).ConfigureAwait(false);
+        }
+        await ByIdsAsync(c, tx, outcomes.Where(o => o.Outcome is DeliveryOutcome.Released).Select(o => o.Delivery.Id),
+            "UPDATE webhook_delivery SET lease_until = NULL, attempts = attempts - 1 WHERE {0} AND status = 'pending'", new { }, ct).ConfigureAwait(false);
+        foreach (var (delivery, outcome) in outcomes)
+        {
+            var (sql, args) = outcome switch
             {
-                var (sql, args) = outcome switch
-                {
-                    DeliveryOutcome.Delivered d => (
-                        "UPDATE webhook_delivery SET status = 'delivered', delivered_at = @ms, last_status_code = @code, last_error = NULL, lease_until = NULL WHERE id = @id",
-                        (object)new { id = delivery.Id, ms, code = d.StatusCode }),
-                    DeliveryOutcome.Retry r => (
-                        "UPDATE webhook_delivery SET next_attempt_at = @at, last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
-                        new { id = delivery.Id, at = r.At.ToUnixTimeMilliseconds(), code = r.StatusCode, error = r.Error }),
-                    DeliveryOutcome.Failed f => (
-                        "UPDATE webhook_delivery SET status = 'failed', last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
-                        new { id = delivery.Id, code = f.StatusCode, error = f.Error }),
-                    _ => throw new ArgumentOutOfRangeException(nameof(outcomes)),
-                };
-                await c.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct)).ConfigureAwait(false);
-                if (outcome is DeliveryOutcome.Failed { DisableEndpoint: true } gone)
-                {
-                    await c.ExecuteAsync(new CommandDefinition(
-                        "UPDATE webhook_endpoint SET enabled = 0, disabled_reason = @error, updated_at = @ms WHERE id = @endpointId",
-                        new { endpointId = delivery.EndpointId, error = gone.Error, ms }, tx, cancellationToken: ct)).ConfigureAwait(false);
-                }
+                DeliveryOutcome.Retry r => (
+                    "UPDATE webhook_delivery SET next_attempt_at = @at, last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
+                    (object)new { id = delivery.Id, at = r.At.ToUnixTimeMilliseconds(), code = r.StatusCode, error = r.Error }),
+                DeliveryOutcome.Failed f => (
+                    "UPDATE webhook_delivery SET status = 'failed', last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
+                    new { id = delivery.Id, code = f.StatusCode, error = f.Error }),
+                _ => (null, null),
+            };
+            if (sql is null)
+            {
+                continue;
             }
-        }, ct);
+            await c.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (outcome is DeliveryOutcome.Failed { DisableEndpoint: true } gone)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE webhook_endpoint SET enabled = 0, disabled_reason = @error, updated_at = @ms WHERE id = @endpointId",
+                    new { endpointId = delivery.EndpointId, error = gone.Error, ms }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="sqlFormat"/> (its <c>{0}</c> is the id filter) for <paramref name="ids"/> in chunks, with <paramref name="args"/>' values beside <c>@ids</c>.</summary>
+    private async Task ByIdsAsync(DbConnection c, DbTransaction tx, IEnumerable<long> ids, string sqlFormat, object args, CancellationToken ct)
+    {
+        var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, sqlFormat, db.Dialect.In("id", "@ids"));
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var parameters = new DynamicParameters(args);
+            parameters.Add("ids", chunk);
+            await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
+    }
 }

@@ -103,25 +103,27 @@ internal sealed partial class WebhookStore(Database db) : IWebhookStore
     }
 
     public async Task<bool> FanOutAsync(long from, long to, IReadOnlyList<NewWebhookDelivery> deliveries, DateTimeOffset now, CancellationToken ct) =>
-        await db.InTransactionAsync(async (c, tx) =>
+        await db.InTransactionAsync((c, tx) => FanOutAsync(c, tx, new WebhookFanOutStep(from, to, deliveries), now, ct), ct).ConfigureAwait(false);
+
+    private static async Task<bool> FanOutAsync(DbConnection c, DbTransaction tx, WebhookFanOutStep step, DateTimeOffset now, CancellationToken ct)
+    {
+        var moved = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE webhook_fanout SET last_seq = @To WHERE id = 1 AND last_seq = @From", new { step.From, step.To }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        if (moved == 0)
         {
-            var moved = await c.ExecuteAsync(new CommandDefinition(
-                "UPDATE webhook_fanout SET last_seq = @to WHERE id = 1 AND last_seq = @from", new { from, to }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (moved == 0)
-            {
-                return false;
-            }
-            var ms = now.ToUnixTimeMilliseconds();
-            await c.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO webhook_delivery (endpoint_id, event_seq, event_id, event_name, ordering_key, payload, status, attempts, next_attempt_at, queued_at)
-                SELECT @EndpointId, @EventSeq, @EventId, @EventName, @OrderingKey, @Payload, 'pending', 0, @ms, @ms
-                WHERE EXISTS (SELECT 1 FROM webhook_endpoint WHERE id = @EndpointId AND enabled = 1)
-                ON CONFLICT (endpoint_id, event_seq) DO NOTHING
-                """,
-                deliveries.Select(d => new { d.EndpointId, d.EventSeq, d.EventId, d.EventName, d.OrderingKey, d.Payload, ms }), tx, cancellationToken: ct)).ConfigureAwait(false);
-            return true;
-        }, ct).ConfigureAwait(false);
+            return false;
+        }
+        var ms = now.ToUnixTimeMilliseconds();
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO webhook_delivery (endpoint_id, event_seq, event_id, event_name, ordering_key, payload, status, attempts, next_attempt_at, queued_at)
+            SELECT @EndpointId, @EventSeq, @EventId, @EventName, @OrderingKey, @Payload, 'pending', 0, @ms, @ms
+            WHERE EXISTS (SELECT 1 FROM webhook_endpoint WHERE id = @EndpointId AND enabled = 1)
+            ON CONFLICT (endpoint_id, event_seq) DO NOTHING
+            """,
+            step.Deliveries.Select(d => new { d.EndpointId, d.EventSeq, d.EventId, d.EventName, d.OrderingKey, d.Payload, ms }), tx, cancellationToken: ct)).ConfigureAwait(false);
+        return true;
+    }
 
     public async Task WaitForEventWritersAsync(CancellationToken ct)
     {

@@ -139,7 +139,8 @@ public sealed class WebhookDeliveryTests
         await bed.StartWorkerAsync(options);
         await bed.MintAsync(30);
         await Eventually.TrueAsync(async () => (await bed.DeliveriesAsync(endpoint.Id)).Count(d => d.Attempts >= 2) == 30, "every delivery retried while the receiver is down", Wait);
-        Assert.All(await bed.DeliveriesAsync(endpoint.Id), d => Assert.Contains("connection error", d.LastError!, StringComparison.Ordinal));
+        // Refused at once normally; on a starved machine the 400 ms attempt deadline can come first.
+        Assert.All(await bed.DeliveriesAsync(endpoint.Id), d => Assert.Matches("^(connection error|no answer within)", d.LastError!));
 
         await using var receiver = await WebhookReceiver.StartAsync(port, endpoint.Secret);
         var firstAttempts = 0;

@@ -35,6 +35,7 @@ internal static class DashboardActions
         signedIn.MapPost("/projects/{projectId}/keys/{keyId}/revoke", RevokeKeyAsync);
         signedIn.MapPost("/webhooks/{endpointId}/redrive", RedriveAsync);
         signedIn.MapPost("/collections/{collectionId:long}/minting", SetMintingAsync);
+        signedIn.MapPost("/collections/link", LinkCollectionAsync);
     }
 
     /// <summary>
@@ -108,6 +109,19 @@ internal static class DashboardActions
             await tenancy.UpdateCollectionAsync(collection with { MintingEnabled = form["enabled"] == "true" }, ct).ConfigureAwait(false);
         }
         return TypedResults.Redirect($"{DashboardServices.BasePath}/collections#collection-{collectionId}");
+    }
+
+    private static async Task<RedirectHttpResult> LinkCollectionAsync(HttpContext http, CollectionLinks links, CancellationToken ct)
+    {
+        var form = await http.Request.ReadFormAsync(ct).ConfigureAwait(false);
+        var result = await links.LinkAsync(form["chain"].ToString(), form["address"].ToString(), form["project"].ToString(), ct).ConfigureAwait(false);
+        var page = DashboardServices.BasePath + "/collections";
+        if (result.Linked is not { } linked)
+        {
+            return TypedResults.Redirect($"{page}?refused={result.Refused}&address={Uri.EscapeDataString(form["address"].ToString())}");
+        }
+        var role = result.MinterHasRole switch { true => "held", false => "missing", null => "unknown" };
+        return TypedResults.Redirect($"{page}?linked={linked.Id}&role={role}#collection-{linked.Id}");
     }
 
     /// <summary>Only a path inside the dashboard may be a return address (no open redirect).</summary>

@@ -51,6 +51,7 @@ public static class DashboardServices
         services.AddSingleton(sp => new DashboardQueries(sp.GetRequiredService<Database>()));
         services.AddSingleton(sp => new SignerRows(sp.GetRequiredService<Database>()));
         services.AddSingleton<ChainOverview>();
+        services.AddSingleton<CollectionLinks>();
         return services;
     }
 

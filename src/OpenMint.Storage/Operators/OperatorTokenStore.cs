@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using Dapper;
 using OpenMint.Core;
@@ -25,7 +26,7 @@ public sealed class OperatorTokenStore(Database db, TimeProvider time)
 
     public async Task<IssuedOperatorToken> CreateAsync(string? name, CancellationToken ct)
     {
-        var secret = SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var secret = SecretPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var token = new OperatorToken(UuidV7.New(time).ToString(), string.IsNullOrWhiteSpace(name) ? null : name.Trim(), ApiKeySecrets.Prefix(secret)!, time.GetUtcNow(), null);
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using OpenMint.Api.Tests.Pipeline;
+using OpenMint.Core.Tenancy;
 using OpenMint.Core.Webhooks;
 using OpenMint.TestSupport;
 
@@ -186,7 +187,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         var collection = fixture.Server.Tenancy.Collections["erc1155"];
         await page.GotoAsync("/dashboard/collections");
         await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting off')");
-        Assert.Contains("off", await page.InnerTextAsync($"#collection-{collection.Id}"), StringComparison.Ordinal);
+        Assert.Equal("off", await page.InnerTextAsync($"#collection-{collection.Id} td.minting"));
         Assert.False((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
         await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting on')");
         Assert.True((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
@@ -195,6 +196,46 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         Assert.Contains("/dashboard/sign-in?signed_out=1", page.Url, StringComparison.Ordinal);
         await page.GotoAsync("/dashboard");
         Assert.Contains("/dashboard/sign-in", page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_collection_linked_on_the_dashboard_gets_its_preset_from_the_contract_and_its_minter_role_checked()
+    {
+        // A second name for the same Anvil, so the deployment's contracts can be linked again.
+        var anvil = (await fixture.Server.Store.Tenancy.GetChainAsync(PipelineTenancy.ChainName, CancellationToken.None))!;
+        var chain = "link-" + Guid.NewGuid().ToString("N")[..6];
+        await fixture.Server.Store.Tenancy.UpsertChainAsync(anvil with { Name = chain }, CancellationToken.None);
+        var (_, token) = await fixture.CreateOperatorTokenAsync("links");
+        var page = await fixture.NewPageAsync();
+        await DashboardFixture.SignInAsync(page, token, "/dashboard/collections");
+        Assert.Equal("missing", await page.InnerTextAsync($"#collection-{fixture.Server.Tenancy.Collections["erc721_no_minter_role"].Id} td.minter-role"));
+        Assert.Equal("held", await page.InnerTextAsync($"#collection-{fixture.Server.Tenancy.Collections["erc721"].Id} td.minter-role"));
+
+        async Task<string> LinkAsync(string address, string selector)
+        {
+            await page.SelectOptionAsync("#link select[name=chain]", chain);
+            await page.FillAsync("#link input[name=address]", address);
+            await page.ClickAsync("#link button:has-text('Link')");
+            return await page.InnerTextAsync(selector);
+        }
+
+        var ready = await LinkAsync(fixture.Server.Address("erc721"), "#link-result");
+        Assert.Contains("Erc721V2", ready, StringComparison.Ordinal);
+        Assert.Contains("ready to mint", ready, StringComparison.Ordinal);
+        var stored = (await fixture.Server.Store.Tenancy.GetCollectionAsync(chain, fixture.Server.Address("erc721"), CancellationToken.None))!;
+        Assert.Equal((CollectionKind.Erc721, PresetVariant.Erc721V2, true), (stored.Kind, stored.Variant, stored.MintingEnabled));
+
+        var noRole = fixture.Server.Address("erc721_no_minter_role");
+        var warning = await LinkAsync(noRole, "#link-result");
+        Assert.Contains("lacks MINTER_ROLE", warning, StringComparison.Ordinal);
+        Assert.Contains($"openmint collection grant-minter --chain {chain} --address {noRole} --admin-key-file", warning, StringComparison.Ordinal);
+        Assert.Equal("Erc1155", (await LinkAsync(fixture.Server.Address("erc1155"), "#link-result")).Split(' ')[1]);
+        await DashboardFixture.ScreenshotAsync(page, "collection-linked");
+
+        Assert.Contains("already linked", await LinkAsync(noRole, "[role=alert]"), StringComparison.Ordinal);
+        Assert.Contains("neither ERC721 nor ERC1155", await LinkAsync(Owner, "[role=alert]"), StringComparison.Ordinal);
+        Assert.Contains("is not an address", await LinkAsync("0x12", "[role=alert]"), StringComparison.Ordinal);
+        Assert.Null(await fixture.Server.Store.Tenancy.GetCollectionAsync(chain, Owner, CancellationToken.None));
     }
 
     private async Task<HttpStatusCode> ListMintRequestsAsync(string apiKey)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,9 @@ public static class DashboardServices
     public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        // Cookie and anti-forgery keys live in memory: nothing written beside the store, no key file to protect. A restart
+        // (or another instance) asks the operator to sign in again.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "openmint.antiforgery";

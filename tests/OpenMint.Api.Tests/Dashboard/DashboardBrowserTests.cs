@@ -177,20 +177,8 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         await page.GotoAsync("/dashboard/transactions?state=done");
         Assert.True(await page.Locator("table.txs tbody tr").CountAsync() >= 1);
 
-        await page.GotoAsync($"/dashboard/webhooks?endpoint={endpoint}&status=failed");
-        Assert.Contains("connection refused", await page.InnerTextAsync("#deliveries"), StringComparison.Ordinal);
-        await page.ClickAsync($"#endpoints tr:has-text('{endpoint}') >> button:has-text('Re-drive failed')");
-        Assert.Contains("1 failed deliveries queued again", await page.InnerTextAsync("p.notice"), StringComparison.Ordinal);
-        Assert.Equal(1, await fixture.Server.ScalarAsync("SELECT COUNT(*) FROM webhook_delivery WHERE endpoint_id = @endpoint AND status = 'pending'", new { endpoint }));
-        await DashboardFixture.ScreenshotAsync(page, "webhook-deliveries");
-
-        var collection = fixture.Server.Tenancy.Collections["erc1155"];
-        await page.GotoAsync("/dashboard/collections");
-        await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting off')");
-        Assert.Equal("off", await page.InnerTextAsync($"#collection-{collection.Id} td.minting"));
-        Assert.False((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
-        await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting on')");
-        Assert.True((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
+        await RedriveAsync(page, endpoint);
+        await ToggleMintingAsync(page, fixture.Server.Tenancy.Collections["erc1155"]);
 
         await page.ClickAsync("button:has-text('Sign out')");
         Assert.Contains("/dashboard/sign-in?signed_out=1", page.Url, StringComparison.Ordinal);
@@ -236,6 +224,26 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         Assert.Contains("neither ERC721 nor ERC1155", await LinkAsync(Owner, "[role=alert]"), StringComparison.Ordinal);
         Assert.Contains("is not an address", await LinkAsync("0x12", "[role=alert]"), StringComparison.Ordinal);
         Assert.Null(await fixture.Server.Store.Tenancy.GetCollectionAsync(chain, Owner, CancellationToken.None));
+    }
+
+    private async Task RedriveAsync(IPage page, string endpoint)
+    {
+        await page.GotoAsync($"/dashboard/webhooks?endpoint={endpoint}&status=failed");
+        Assert.Contains("connection refused", await page.InnerTextAsync("#deliveries"), StringComparison.Ordinal);
+        await page.ClickAsync($"#endpoints tr:has-text('{endpoint}') >> button:has-text('Re-drive failed')");
+        Assert.Contains("1 failed deliveries queued again", await page.InnerTextAsync("p.notice"), StringComparison.Ordinal);
+        Assert.Equal(1, await fixture.Server.ScalarAsync("SELECT COUNT(*) FROM webhook_delivery WHERE endpoint_id = @endpoint AND status = 'pending'", new { endpoint }));
+        await DashboardFixture.ScreenshotAsync(page, "webhook-deliveries");
+    }
+
+    private async Task ToggleMintingAsync(IPage page, Collection collection)
+    {
+        await page.GotoAsync("/dashboard/collections");
+        await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting off')");
+        Assert.Equal("off", await page.InnerTextAsync($"#collection-{collection.Id} td.minting"));
+        Assert.False((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
+        await page.ClickAsync($"#collection-{collection.Id} >> button:has-text('Turn minting on')");
+        Assert.True((await fixture.Server.Store.Tenancy.GetCollectionByIdAsync(collection.Id, CancellationToken.None))!.MintingEnabled);
     }
 
     private async Task<HttpStatusCode> ListMintRequestsAsync(string apiKey)

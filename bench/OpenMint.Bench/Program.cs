@@ -1,6 +1,6 @@
 using OpenMint.Bench;
 
-// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks> [options]
+// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks> [options]
 var which = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 return which switch
@@ -9,12 +9,13 @@ return which switch
     "pipeline" => await PipelineBench.RunAsync(rest),
     "latency" => await LatencyBench.RunAsync(rest),
     "refresh" => await RefreshBench.RunAsync(rest),
+    "refresh-fairness" => await RefreshFairnessBench.RunAsync(rest),
     "webhooks" => await WebhookBench.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks> [options]");
+    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks> [options]");
     return 2;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,7 @@ namespace OpenMint.Bench;
 /// tokens/s next to that server's own capacity, measured in the same run by a closed-loop load generator.
 /// Options: --tokens N, --delay-ms D (server work per request, default 10), --server-concurrency C
 /// (requests the server serves at once, default 32; 0 = unbounded), --load-concurrency L (default 256),
-/// --load-seconds S (default 5), --per-origin P (Refresh:MaxConnectionsPerOrigin, default 64).
+/// --load-seconds S (default 5), --per-origin P (Refresh:MaxConcurrencyPerOrigin, default 64).
 /// </summary>
 internal static class RefreshBench
 {
@@ -42,81 +43,32 @@ internal static class RefreshBench
         var capacity = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
         Console.WriteLine($"server capacity (load generator, {loadConcurrency} connections, {loadSeconds} s): {capacity:0} requests/s");
 
-        var dbPath = Path.Combine(Path.GetTempPath(), $"openmint-refresh-bench-{Guid.NewGuid():N}.db");
-        var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + dbPath, "http://127.0.0.1:0", new Dictionary<string, string?>
+        await using var host = await RefreshBenchHost.StartAsync("refresh-bench", perOrigin, ct);
+        var owner = EthKey.Random();
+        var (collection, ids) = await SeedAsync(host.Store, owner.Address, metadata.BaseUri, tokens, ct);
+        var client = new RefreshApiClient(host.Http, ct);
+        var servedBefore = metadata.Served;
+        var clock = Stopwatch.StartNew();
+        var refreshIds = new List<string>();
+        foreach (var chunk in ids.Chunk(1000))
         {
-            ["Refresh:AllowLoopback"] = "true",
-            ["Refresh:MaxConnectionsPerOrigin"] = perOrigin.ToString(CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
-        }), ct);
-        await app.StartAsync(ct);
-        try
-        {
-            var baseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-            var store = app.Services.GetRequiredService<OpenMintStorage>();
-            var owner = EthKey.Random();
-            var (collection, ids) = await SeedAsync(store, owner.Address, metadata.BaseUri, tokens, ct);
-
-            using var http = new HttpClient { BaseAddress = baseAddress };
-            var servedBefore = metadata.Served;
-            var clock = Stopwatch.StartNew();
-            var refreshIds = new List<string>();
-            foreach (var chunk in ids.Chunk(1000))
-            {
-                using var request = Signed(owner, HttpMethod.Post, "/v1/metadata-refreshes");
-                request.Content = JsonContent.Create(new { collection_address = collection.Address, token_ids = chunk });
-                using var response = await http.SendAsync(request, ct);
-                if ((int)response.StatusCode != 202)
-                {
-                    Console.Error.WriteLine($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
-                    return 1;
-                }
-                refreshIds.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("refresh_id").GetString()!);
-            }
-            var submitted = clock.Elapsed;
-
-            // Follow the oldest unfinished refresh only: they finish roughly in order, and polling all 30 would
-            // load the server under test with signature checks.
-            int succeeded = 0, failed = 0;
-            foreach (var id in refreshIds)
-            {
-                while (true)
-                {
-                    using var request = Signed(owner, HttpMethod.Get, $"/v1/metadata-refreshes/{id}");
-                    using var response = await http.SendAsync(request, ct);
-                    var status = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-                    if (status.GetProperty("status").GetString() == "completed")
-                    {
-                        succeeded += status.GetProperty("summary").GetProperty("succeeded").GetInt32();
-                        failed += status.GetProperty("summary").GetProperty("failed").GetInt32();
-                        break;
-                    }
-                    await Task.Delay(50, ct);
-                }
-            }
-            var elapsed = clock.Elapsed;
-            var rate = tokens / elapsed.TotalSeconds;
-            Console.WriteLine($"refresh: {tokens} tokens in {elapsed.TotalSeconds:0.00} s (submitted in {submitted.TotalSeconds:0.00} s): {rate:0} tokens/s; succeeded {succeeded}, failed {failed}; server saw {metadata.Served - servedBefore} requests");
-            // Measured again after the run; the higher figure counts, so a busy moment during the first
-            // measurement cannot flatter the ratio.
-            var capacityAfter = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
-            Console.WriteLine($"server capacity measured again after the refresh: {capacityAfter:0} requests/s");
-            capacity = Math.Max(capacity, capacityAfter);
-            Console.WriteLine($"ratio to server capacity ({capacity:0} requests/s): {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
-            return succeeded == tokens ? 0 : 1;
+            refreshIds.Add(await client.PostAsync(owner, collection.Address, chunk));
         }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(dbPath + suffix);
-            }
-        }
+        var submitted = clock.Elapsed;
+        var (succeeded, failed) = await client.WaitAllAsync(owner, refreshIds);
+        var elapsed = clock.Elapsed;
+        var rate = tokens / elapsed.TotalSeconds;
+        Console.WriteLine($"refresh: {tokens} tokens in {elapsed.TotalSeconds:0.00} s (submitted in {submitted.TotalSeconds:0.00} s): {rate:0} tokens/s; succeeded {succeeded}, failed {failed}; server saw {metadata.Served - servedBefore} requests");
+        // Measured again after the run; the higher figure counts, so a busy moment during the first
+        // measurement cannot flatter the ratio.
+        var capacityAfter = await MeasureCapacityAsync(metadata.BaseUri, loadConcurrency, TimeSpan.FromSeconds(loadSeconds), tokens, ct);
+        Console.WriteLine($"server capacity measured again after the refresh: {capacityAfter:0} requests/s");
+        capacity = Math.Max(capacity, capacityAfter);
+        Console.WriteLine($"ratio to server capacity ({capacity:0} requests/s): {rate / capacity:P0} (target >= 80%); time target <= 15 s: {(elapsed.TotalSeconds <= 15 ? "met" : "missed")}");
+        return succeeded == tokens ? 0 : 1;
     }
 
-    private static async Task<double> MeasureCapacityAsync(string baseUri, int concurrency, TimeSpan duration, int idSpace, CancellationToken ct)
+    internal static async Task<double> MeasureCapacityAsync(string baseUri, int concurrency, TimeSpan duration, int idSpace, CancellationToken ct)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false });
         long completed = 0;
@@ -159,14 +111,16 @@ internal static class RefreshBench
         return count / seconds;
     }
 
-    private static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStorage store, string owner, string baseUri, int tokens, CancellationToken ct)
+    /// <summary>A project of <paramref name="owner"/> with one collection fetched from <paramref name="baseUri"/> and token rows 1..<paramref name="tokens"/>.</summary>
+    internal static async Task<(Collection Collection, string[] Ids)> SeedAsync(OpenMintStorage store, string owner, string baseUri, int tokens, CancellationToken ct,
+        string projectId = "bench", string address = "0x00000000000000000000000000000000000be9c1")
     {
         var now = DateTimeOffset.UtcNow;
         await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1/"], null, 0, now), ct);
         // The hourly token limit is raised for the run; requests stay at 5/s, as clients see them.
-        var project = new Project("bench", "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
+        var project = new Project(projectId, "refresh bench", owner, 2000, 100, 1_000_000, 1000, now);
         await store.Tenancy.CreateProjectAsync(project, ct);
-        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", "0x00000000000000000000000000000000000be9c1", project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, baseUri, true, now), ct);
         var ids = Enumerable.Range(1, tokens).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var at = Time.ToWire(now);
         await store.Database.InTransactionAsync(async (c, tx) =>
@@ -178,7 +132,7 @@ internal static class RefreshBench
         return (collection, ids);
     }
 
-    private static (string Timestamp, string Signature) _lastSignature = ("", "");
+    private static (string Address, string Timestamp, string Signature) _lastSignature = ("", "", "");
     private static long _lastPostTimestamp;
 
     /// <summary>
@@ -186,7 +140,7 @@ internal static class RefreshBench
     /// spends its signature (one refresh per signature), so each POST signs a timestamp not used before: the current
     /// second, or one past the previous POST's when several go out within a second (well inside the ±300 s window).
     /// </summary>
-    private static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
+    internal static HttpRequestMessage Signed(EthKey key, HttpMethod method, string path)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         string ts, signature;
@@ -199,9 +153,9 @@ internal static class RefreshBench
         else
         {
             ts = now.ToString(CultureInfo.InvariantCulture);
-            if (_lastSignature.Timestamp != ts)
+            if (_lastSignature.Timestamp != ts || _lastSignature.Address != key.Address)
             {
-                _lastSignature = (ts, PersonalSign.Sign(key, ts));
+                _lastSignature = (key.Address, ts, PersonalSign.Sign(key, ts));
             }
             signature = _lastSignature.Signature;
         }
@@ -210,5 +164,101 @@ internal static class RefreshBench
         request.Headers.Add("x-imx-eth-timestamp", ts);
         request.Headers.Add("x-imx-eth-signature", signature);
         return request;
+    }
+}
+
+/// <summary>OpenMint on a fresh SQLite file (loopback fetches allowed, warnings only), deleted again on dispose.</summary>
+internal sealed class RefreshBenchHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _dbPath;
+
+    private RefreshBenchHost(WebApplication app, string dbPath)
+    {
+        _app = app;
+        _dbPath = dbPath;
+        Http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+    }
+
+    public HttpClient Http { get; }
+    public OpenMintStorage Store => _app.Services.GetRequiredService<OpenMintStorage>();
+
+    public static async Task<RefreshBenchHost> StartAsync(string name, int perOrigin, CancellationToken ct)
+    {
+        var dbPath = Path.Combine(Path.GetTempPath(), $"openmint-{name}-{Guid.NewGuid():N}.db");
+        var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + dbPath, "http://127.0.0.1:0", new Dictionary<string, string?>
+        {
+            ["Refresh:AllowLoopback"] = "true",
+            ["Refresh:MaxConcurrencyPerOrigin"] = perOrigin.ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        }), ct);
+        await app.StartAsync(ct);
+        return new RefreshBenchHost(app, dbPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_dbPath + suffix);
+        }
+    }
+}
+
+/// <summary>The refresh API as the benchmarks' clients use it: signed POSTs and status polls.</summary>
+internal sealed class RefreshApiClient(HttpClient http, CancellationToken ct)
+{
+    public async Task<string> PostAsync(EthKey owner, string collectionAddress, IEnumerable<string> ids)
+    {
+        using var request = RefreshBench.Signed(owner, HttpMethod.Post, "/v1/metadata-refreshes");
+        request.Content = JsonContent.Create(new { collection_address = collectionAddress, token_ids = ids.ToArray() });
+        using var response = await http.SendAsync(request, ct);
+        if ((int)response.StatusCode != 202)
+        {
+            throw new InvalidOperationException($"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        }
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("refresh_id").GetString()!;
+    }
+
+    /// <summary>Seconds from the POST to the first status poll (every 10 ms) that answers completed.</summary>
+    public async Task<double> TimeRefreshAsync(EthKey owner, string collectionAddress, IEnumerable<string> ids)
+    {
+        var clock = Stopwatch.StartNew();
+        var id = await PostAsync(owner, collectionAddress, ids);
+        while ((await StatusAsync(owner, id)).GetProperty("status").GetString() != "completed")
+        {
+            await Task.Delay(10, ct);
+        }
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Follows the oldest unfinished refresh only (every 50 ms) until all are completed: they finish roughly in order,
+    /// and polling them all would load the server under test with signature checks.
+    /// </summary>
+    public async Task<(int Succeeded, int Failed)> WaitAllAsync(EthKey owner, List<string> ids)
+    {
+        int succeeded = 0, failed = 0;
+        foreach (var id in ids)
+        {
+            JsonElement status;
+            while ((status = await StatusAsync(owner, id)).GetProperty("status").GetString() != "completed")
+            {
+                await Task.Delay(50, ct);
+            }
+            succeeded += status.GetProperty("summary").GetProperty("succeeded").GetInt32();
+            failed += status.GetProperty("summary").GetProperty("failed").GetInt32();
+        }
+        return (succeeded, failed);
+    }
+
+    private async Task<JsonElement> StatusAsync(EthKey owner, string id)
+    {
+        using var request = RefreshBench.Signed(owner, HttpMethod.Get, $"/v1/metadata-refreshes/{id}");
+        using var response = await http.SendAsync(request, ct);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(ct);
     }
 }

@@ -81,6 +81,31 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
     }
 
     [Fact]
+    public async Task a_wallet_without_funds_gives_back_only_the_top_txs_no_node_took_and_its_next_nonce_goes_back()
+    {
+        var (chain, collection, ids) = await QueueAsync(4);
+        var c = chain.Name;
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 3, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(Fence(c, "a"),
+            [new NewTx(3, Batch(collection, ids[..1]), Attempt(61)), new NewTx(4, Batch(collection, ids[1..2]), Attempt(62)),
+             new NewTx(5, Batch(collection, ids[2..3]), Attempt(63)), new NewTx(6, Batch(collection, ids[3..]), Attempt(64))], T0, Ct))!;
+        // Nonce 3 was taken by a node; 4 reached one before a crash maybe (never answered); 5 was refused for funds; 6 never sent.
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded[0].AttemptId, SendOutcome.Accepted, true, T0, Ct);
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded[2].AttemptId, SendOutcome.InsufficientFunds, false, T0, Ct);
+
+        Assert.Equal(0, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "b"), T0, Ct)); // not the holder
+        Assert.Equal(2, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "a"), T0, Ct));
+        Assert.Equal(new long[] { 3, 4 }, (await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct)).Select(t => t.Nonce));
+        Assert.Equal(ids[2..], (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id));
+        Assert.Equal(5, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
+        Assert.Equal(0, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "a"), T0, Ct)); // 4 was never refused: it stays
+
+        // The nonces given back are used again, by new txs.
+        Assert.NotNull(await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(5, Batch(collection, ids[2..]), Attempt(65))], T0, Ct));
+    }
+
+    [Fact]
     public async Task a_tx_reads_back_with_its_bytes_fees_and_attempts_and_completes_once()
     {
         var (chain, collection, ids) = await QueueAsync(3);
@@ -115,7 +140,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.Null(a1.BroadcastAt);
         Assert.Equal("Unknown", a1.Outcome);
 
-        await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), tx.Id, Hash(11), 5_000_000_000, T0, Ct);
+        await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), tx.Id, Hash(11), 5_000_000_000, null, T0, Ct);
         var mined = Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
         Assert.Equal((TxState.Mined, Hash(11), 5_000_000_000L), (mined.State, mined.MinedHash, mined.MinedBlock));
         await Store.Pipeline.MarkUnminedAsync(Fence(c, "a"), tx.Id, T0, Ct);
@@ -139,6 +164,55 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         await using var connection = await Store.Database.OpenConnectionAsync(Ct);
         Assert.Equal(3, await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM mint_event WHERE project_id = @p AND status = 'succeeded'", new { p = collection.ProjectId }));
+    }
+
+    [Fact]
+    public async Task a_reorg_correction_moves_changed_token_ids_with_one_event_each_and_a_requeue_puts_the_requests_back_in_the_queue()
+    {
+        var (chain, collection, ids) = await QueueAsync(3);
+        var c = chain.Name;
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var txId = (await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(0, Batch(collection, ids), Attempt(40))], T0, Ct))![0].TxId;
+        Assert.True(await Store.Pipeline.MarkMinedAsync(Fence(c, "a"), txId, Hash(40), 10, "0xb10c", T0, Ct));
+        List<TokenAssignment> Tokens(int first) => ids.Select((id, i) => new TokenAssignment(id, (first + i).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.True(await Store.Pipeline.CompleteTxAsync(Fence(c, "a"), txId, Hash(40), Tokens(100), collection, chain, T0, null, Ct));
+
+        Assert.Equal([new ReconciledBlock(txId, 0, 10, "0xb10c")], await Store.Pipeline.ListReconciledBlocksAsync(c, Signer, 10, Ct));
+        Assert.Empty(await Store.Pipeline.ListReconciledBlocksAsync(c, Signer, 11, Ct));
+        var tx = (await Store.Pipeline.GetReconciledTxAsync(txId, Ct))!;
+        Assert.Equal((Hash(40), 10L), (tx.MinedHash, tx.MinedBlock));
+        Assert.Equal(ids, tx.Entries.SelectMany(e => e.RequestIds));
+        Assert.Equal([Hash(40)], tx.Attempts.Select(a => a.Hash));
+
+        // Found again in another block with the same ids: the tx moves, no request changes.
+        Assert.Equal(0, await Store.Pipeline.CorrectReorgedTxAsync(Fence(c, "a"), txId, Hash(40), 12, "0xb12c", Tokens(100), collection, chain, T0.AddSeconds(1), Ct));
+        Assert.Equal([new ReconciledBlock(txId, 0, 12, "0xb12c")], await Store.Pipeline.ListReconciledBlocksAsync(c, Signer, 0, Ct));
+        // Another mint took the ids first: each request is corrected, its token row moved, one event each.
+        Assert.Null(await Store.Pipeline.CorrectReorgedTxAsync(Fence(c, "b"), txId, Hash(40), 13, "0xb13c", Tokens(103), collection, chain, T0.AddSeconds(2), Ct));
+        Assert.Equal(3, await Store.Pipeline.CorrectReorgedTxAsync(Fence(c, "a"), txId, Hash(40), 13, "0xb13c", Tokens(103), collection, chain, T0.AddSeconds(2), Ct));
+        Assert.Equal(["103", "104", "105"], (await Requests(collection, ids)).Select(r => r.TokenId));
+        Assert.Null(await Store.Minting.GetTokenAsync(collection.Id, "100", Ct));
+        Assert.Equal("{\"name\":\"r2\"}", (await Store.Minting.GetTokenAsync(collection.Id, "104", Ct))!.MetadataJson);
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        var succeeded = await connection.QueryAsync<string>("SELECT payload FROM mint_event WHERE project_id = @p AND status = 'succeeded' ORDER BY seq", new { p = collection.ProjectId });
+        Assert.Equal(6, succeeded.Count());
+        Assert.Contains("\"token_id\":\"105\"", succeeded.Last(), StringComparison.Ordinal);
+
+        // Its nonce went to another tx: the requests go back to the queue, never failed.
+        Assert.False(await Store.Pipeline.RequeueReorgedTxAsync(Fence(c, "b"), txId, "gone", collection, chain, T0.AddSeconds(3), Ct));
+        Assert.True(await Store.Pipeline.RequeueReorgedTxAsync(Fence(c, "a"), txId, "gone", collection, chain, T0.AddSeconds(3), Ct));
+        Assert.False(await Store.Pipeline.RequeueReorgedTxAsync(Fence(c, "a"), txId, "gone", collection, chain, T0.AddSeconds(3), Ct));
+        Assert.All(await Requests(collection, ids), r => Assert.Equal((MintStatus.Pending, (string?)null, (string?)null, (long?)null, "gone"),
+            (r.Status, r.TokenId, r.TransactionHash, r.BatchId, r.ErrorMessage)));
+        Assert.Equal(ids, (await Store.Pipeline.ListQueuedAsync(collection.Id, 10, Ct)).Select(q => q.Id));
+        Assert.Null(await Store.Minting.GetTokenAsync(collection.Id, "103", Ct));
+        Assert.Empty(await Store.Pipeline.ListReconciledBlocksAsync(c, Signer, 0, Ct));
+        Assert.Null(await Store.Pipeline.GetReconciledTxAsync(txId, Ct));
+        Assert.Empty(await Store.Pipeline.ListDoneAttemptsFromNonceAsync(c, Signer, 0, Ct)); // never re-sent by a chain that goes back
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM mint_event WHERE project_id = @p AND status = 'pending' AND payload IS NOT NULL", new { p = collection.ProjectId }));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM mint_event WHERE project_id = @p AND status = 'failed'", new { p = collection.ProjectId }));
     }
 
     [Fact]
@@ -232,7 +306,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
 
         // Past its lease (frozen, say) "a" writes nothing, even before anyone else takes the lease.
         var late = T0 + minute + TimeSpan.FromSeconds(1);
-        Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, late, Ct));
+        Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, null, late, Ct));
         // "b" takes over: a new epoch.
         var b = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "b", late, minute, Ct))!.Fence;
         Assert.Equal(a.Epoch + 1, b.Epoch);
@@ -242,7 +316,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         {
             Assert.Null(await Store.Pipeline.AddAttemptAsync(a, recorded.TxId, Attempt(31), at, Ct));
             Assert.False(await Store.Pipeline.MarkBroadcastAsync(a, recorded.AttemptId, SendOutcome.Rejected, false, at, Ct));
-            Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, at, Ct));
+            Assert.False(await Store.Pipeline.MarkMinedAsync(a, recorded.TxId, Hash(30), 7, null, at, Ct));
             Assert.False(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, at, null, Ct));
             Assert.False(await Store.Pipeline.FailTxAsync(a, recorded.TxId, Hash(30), "execution reverted: stale", collection, chain, at, Ct));
             Assert.False(await Store.Pipeline.AbandonTxAsync(a, recorded.TxId, "stale", at, Ct));
@@ -255,7 +329,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.All(await Requests(collection, ids), r => Assert.Equal((MintStatus.Pending, (string?)null), (r.Status, r.TokenId)));
 
         // The holder's writes go through; "a" taking the lease back later gets yet another epoch, so its old fence stays dead.
-        Assert.True(await Store.Pipeline.MarkMinedAsync(b, recorded.TxId, Hash(30), 7, late, Ct));
+        Assert.True(await Store.Pipeline.MarkMinedAsync(b, recorded.TxId, Hash(30), 7, null, late, Ct));
         Assert.True(await Store.Pipeline.CompleteTxAsync(b, recorded.TxId, Hash(30), [new TokenAssignment(ids[0], "1"), new TokenAssignment(ids[1], "2")], collection, chain, late, null, Ct));
         var again = late + minute + minute;
         var a2 = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", again, minute, Ct))!.Fence;

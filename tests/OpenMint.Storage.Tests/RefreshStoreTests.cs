@@ -26,6 +26,116 @@ public abstract class RefreshStoreTests<TBackend>(TBackend backend) : StoreSuite
         return Assert.Single(await Store.Refresh.FindCollectionsByAddressAsync(address.ToUpperInvariant().Replace("0X", "0x"), _ct));
     }
 
+    private Task<IReadOnlyList<ClaimedToken>> ClaimAsync(string owner, int max, int turn = 1000, DateTimeOffset? now = null, Func<ClaimCandidate, int, int>? budget = null) =>
+        Store.Refresh.ClaimTokensAsync(new TokenClaim(owner, max, turn, now ?? T0, TimeSpan.FromMinutes(1)) { Budget = budget }, _ct);
+
+    /// <summary>A started refresh of <paramref name="tokens"/> tokens in a new project, fetched from <paramref name="baseUri"/>.</summary>
+    private async Task<RefreshJob> StartedRefreshAsync(int tokens, string baseUri = "http://m.example/", RefreshCollection? collection = null)
+    {
+        collection ??= await NewCollectionAsync("0x" + Guid.NewGuid().ToString("N") + "00000000");
+        var job = await Store.Refresh.CreateRefreshAsync(new NewRefresh(UuidV7.New(), collection, Enumerable.Range(1, tokens).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), T0), _ct);
+        while (await Store.Refresh.ClaimRefreshToStartAsync("starter", T0, TimeSpan.FromMinutes(1), _ct) is { } s)
+        {
+            await Store.Refresh.MarkRefreshStartedAsync(s.Seq, "starter", s.Seq == job.Seq ? baseUri : "http://m.example/", T0, _ct);
+        }
+        return job;
+    }
+
+    /// <summary>Leases every pending token (of this test and earlier ones), so a test starts and ends with none waiting.</summary>
+    private async Task DrainAsync()
+    {
+        while ((await ClaimAsync("drain", 10_000)).Count > 0)
+        {
+        }
+    }
+
+    private static Dictionary<long, int> PerRefresh(IEnumerable<ClaimedToken> tokens) => tokens.GroupBy(t => t.RefreshSeq).ToDictionary(g => g.Key, g => g.Count());
+
+    [Fact]
+    public async Task a_small_refresh_is_served_in_the_first_claim_beside_a_big_one_of_another_project()
+    {
+        await DrainAsync();
+        var big = await StartedRefreshAsync(300);
+        var small = await StartedRefreshAsync(5);
+
+        var claimed = PerRefresh(await ClaimAsync("a", 100, turn: 20));
+
+        // The big refresh is older, yet the claim goes round the projects: the small one gets all five.
+        Assert.Equal(5, claimed[small.Seq]);
+        Assert.Equal(95, claimed[big.Seq]);
+        Assert.Equal(2, claimed.Count);
+        await DrainAsync();
+    }
+
+    [Fact]
+    public async Task claims_go_round_projects_least_recently_served_first_and_round_the_refreshes_of_a_project()
+    {
+        await DrainAsync();
+        var first = await StartedRefreshAsync(100);
+        var other = await StartedRefreshAsync(100);
+        var sibling = await StartedRefreshAsync(100, collection: (await Store.Refresh.FindCollectionsByAddressAsync(
+            (await Store.Refresh.GetRefreshAsync(first.RefreshId, _ct))!.CollectionAddress, _ct))[0]);
+
+        // One turn per claim: never-served projects by age, then whoever was served least recently. The first
+        // project's two refreshes take its turns in turn.
+        var order = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var claimed = await ClaimAsync("a", 10, turn: 10, now: T0.AddSeconds(i + 1));
+            order.Add(Assert.Single(PerRefresh(claimed)).Key);
+        }
+        Assert.Equal([first.Seq, other.Seq, sibling.Seq, other.Seq, first.Seq, other.Seq], order);
+        await DrainAsync();
+    }
+
+    [Fact]
+    public async Task a_budget_decides_how_many_of_each_offer_are_taken_and_a_declined_refresh_waits_for_a_later_claim()
+    {
+        await DrainAsync();
+        var slow = await StartedRefreshAsync(50, "http://slow.example/");
+        var fast = await StartedRefreshAsync(50, "http://fast.example/");
+        var offers = new List<(long Seq, int Offer)>();
+
+        var claimed = PerRefresh(await ClaimAsync("a", 100, turn: 10, budget: (c, offer) =>
+        {
+            offers.Add((c.Seq, offer));
+            return c.BaseUri == "http://slow.example/" ? 0 : offer;
+        }));
+
+        Assert.Equal(50, claimed[fast.Seq]);
+        Assert.False(claimed.ContainsKey(slow.Seq));
+        Assert.Single(offers, o => o.Seq == slow.Seq); // declined once, then left out of this claim's turns
+        Assert.Equal(50, PerRefresh(await ClaimAsync("b", 100))[slow.Seq]);
+        await DrainAsync();
+    }
+
+    [Fact]
+    public async Task instances_claiming_at_once_never_hold_the_same_token()
+    {
+        await DrainAsync();
+        var jobs = new List<RefreshJob>();
+        for (var i = 0; i < 4; i++)
+        {
+            jobs.Add(await StartedRefreshAsync(200));
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            var mine = new List<ClaimedToken>();
+            IReadOnlyList<ClaimedToken> got;
+            while ((got = await ClaimAsync($"instance-{i}", 50, turn: 16)).Count > 0)
+            {
+                mine.AddRange(got);
+            }
+            return mine;
+        })));
+
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(800, all.Count);
+        Assert.Equal(800, all.Select(t => t.Id).Distinct().Count());
+        Assert.All(jobs, j => Assert.Equal(200, all.Count(t => t.RefreshSeq == j.Seq)));
+    }
+
     [Fact]
     public async Task a_refresh_goes_from_queued_through_leases_to_completed_with_counts_that_add_up()
     {
@@ -35,7 +145,7 @@ public abstract class RefreshStoreTests<TBackend>(TBackend backend) : StoreSuite
         Assert.Equal(RefreshStatus.Queued, (await Store.Refresh.GetRefreshAsync(job.RefreshId, _ct))!.Status);
 
         // Tokens of a refresh whose base URI is not known yet cannot be claimed.
-        Assert.DoesNotContain(await Store.Refresh.ClaimTokensAsync("a", 100, T0, TimeSpan.FromMinutes(1), _ct), t => t.RefreshSeq == job.Seq);
+        Assert.DoesNotContain(await ClaimAsync("a", 100), t => t.RefreshSeq == job.Seq);
         RefreshToStart? start;
         while ((start = await Store.Refresh.ClaimRefreshToStartAsync("a", T0, TimeSpan.FromMinutes(1), _ct)) is not null && start.Seq != job.Seq)
         {
@@ -46,11 +156,11 @@ public abstract class RefreshStoreTests<TBackend>(TBackend backend) : StoreSuite
         Assert.Null(await Store.Refresh.ClaimRefreshToStartAsync("b", T0, TimeSpan.FromMinutes(1), _ct) is { } other && other.Seq == job.Seq ? other : null);
         await Store.Refresh.MarkRefreshStartedAsync(job.Seq, "a", "http://m.example/", T0, _ct);
 
-        var claimed = (await Store.Refresh.ClaimTokensAsync("a", 100, T0, TimeSpan.FromMinutes(1), _ct)).Where(t => t.RefreshSeq == job.Seq).ToList();
+        var claimed = (await ClaimAsync("a", 100)).Where(t => t.RefreshSeq == job.Seq).ToList();
         Assert.Equal(["1", "2", "3"], claimed.Select(t => t.TokenId));
         Assert.Equal([true, true, false], claimed.Select(t => t.Known));
         Assert.All(claimed, t => Assert.Equal("http://m.example/", t.BaseUri));
-        Assert.DoesNotContain(await Store.Refresh.ClaimTokensAsync("b", 100, T0, TimeSpan.FromMinutes(1), _ct), t => t.RefreshSeq == job.Seq);
+        Assert.DoesNotContain(await ClaimAsync("b", 100), t => t.RefreshSeq == job.Seq);
 
         await Store.Refresh.CompleteTokensAsync("a",
         [
@@ -93,9 +203,9 @@ public abstract class RefreshStoreTests<TBackend>(TBackend backend) : StoreSuite
         {
             await Store.Refresh.MarkRefreshStartedAsync(s.Seq, "a", "http://m.example/", T0, _ct);
         }
-        Assert.Contains(await Store.Refresh.ClaimTokensAsync("a", 1000, T0, TimeSpan.FromMinutes(1), _ct), t => t.RefreshSeq == second.Seq);
+        Assert.Contains(await ClaimAsync("a", 1000), t => t.RefreshSeq == second.Seq);
         await Store.Refresh.ReleaseClaimsAsync("a", _ct);
-        Assert.Contains(await Store.Refresh.ClaimTokensAsync("b", 1000, T0, TimeSpan.FromMinutes(1), _ct), t => t.RefreshSeq == second.Seq);
+        Assert.Contains(await ClaimAsync("b", 1000), t => t.RefreshSeq == second.Seq);
 
         var page = await Store.Refresh.ListRefreshesAsync(owner, null, null, 1, _ct);
         Assert.Equal(second.RefreshId, Assert.Single(page.Items).RefreshId);

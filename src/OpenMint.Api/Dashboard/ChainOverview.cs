@@ -39,10 +39,12 @@ public sealed class ChainOverview(ITenancyStore tenancy, ChainConnector connecto
     {
         var chains = await tenancy.ListChainsAsync(ct).ConfigureAwait(false);
         var counts = await queue.ReadAsync(ct).ConfigureAwait(false);
-        return await Task.WhenAll(chains.Select(c => ReadAsync(c, counts, ct))).ConfigureAwait(false);
+        // One row per minter wallet; a chain without one still gets a row that says so.
+        var wallets = chains.SelectMany(c => c.Minters.Count == 0 ? [(c, (string?)null)] : c.Minters.Select(r => (c, (string?)r)));
+        return await Task.WhenAll(wallets.Select(w => ReadAsync(w.Item1, w.Item2, counts, ct))).ConfigureAwait(false);
     }
 
-    private async Task<ChainStatus> ReadAsync(ChainConfig chain, IReadOnlyList<QueueCount> counts, CancellationToken ct)
+    private async Task<ChainStatus> ReadAsync(ChainConfig chain, string? keyRef, IReadOnlyList<QueueCount> counts, CancellationToken ct)
     {
         long Count(string status) => counts.FirstOrDefault(q => q.Chain == chain.Name && q.Status == status)?.Count ?? 0;
         var lastMined = await queries.LastMinedBlockAsync(chain.Name, ct).ConfigureAwait(false);
@@ -50,7 +52,7 @@ public sealed class ChainOverview(ITenancyStore tenancy, ChainConnector connecto
         string signer;
         try
         {
-            signer = connector.Signer(chain).Address;
+            signer = connector.Signer(chain, keyRef ?? throw new InvalidOperationException($"chain '{chain.Name}' has no minter key: set one with openmint chain update")).Address;
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or IOException)
         {

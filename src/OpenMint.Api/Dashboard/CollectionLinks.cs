@@ -72,7 +72,20 @@ public sealed class CollectionLinks(ITenancyStore tenancy, ChainConnector connec
         try
         {
             using var deadline = Deadline(ct);
-            return await CollectionKindDetector.HasMinterRoleAsync(Eth(chain), address, connector.Signer(chain).Address, deadline.Token).ConfigureAwait(false);
+            if (chain.Minters.Count == 0)
+            {
+                return null;
+            }
+            // Every minter wallet of the chain must hold it: each sends mints.
+            var eth = Eth(chain);
+            foreach (var keyRef in chain.Minters)
+            {
+                if (!await CollectionKindDetector.HasMinterRoleAsync(eth, address, connector.Signer(chain, keyRef).Address, deadline.Token).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+            return true;
         }
         catch (Exception ex) when (ex is InvalidOperationException or RpcTransportException or OperationCanceledException && !ct.IsCancellationRequested)
         {

@@ -40,9 +40,11 @@ public sealed record GasEstimate(long Gas, NodeResult? Error)
     public bool Ok => Error is null;
 }
 
-public sealed record MintReceipt(string TransactionHash, long BlockNumber, bool Success, long GasUsed, IReadOnlyList<LogEntry> Logs);
+/// <param name="BlockHash">The hash of the block holding it: the reorg watcher compares it with the canonical block later.</param>
+public sealed record MintReceipt(string TransactionHash, long BlockNumber, bool Success, long GasUsed, IReadOnlyList<LogEntry> Logs, string? BlockHash = null);
 
-public sealed record BlockInfo(long Number, long GasLimit, long GasUsed, BigInteger BaseFeePerGas, long Timestamp);
+/// <param name="Hash">The block's hash (null where a node or fake does not give it).</param>
+public sealed record BlockInfo(long Number, long GasLimit, long GasUsed, BigInteger BaseFeePerGas, long Timestamp, string? Hash = null);
 
 public sealed record SignedMintTx(byte[] Raw, string Hash, long Nonce);
 

@@ -48,7 +48,7 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
             }
             return false;
         }
-        var (receipt, mined) = await FindReceiptAsync(tx, ct).ConfigureAwait(false);
+        var (receipt, mined) = await FindReceiptAsync(context.Node, tx.Attempts, ct).ConfigureAwait(false);
         if (receipt is null || mined is null)
         {
             await MissedAsync(tx, ct).ConfigureAwait(false);
@@ -56,9 +56,10 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
         }
         _receiptMisses.Remove(tx.Id);
         context.Crash.Hit(CrashPoints.AfterReceipt);
-        if (tx.State != TxState.Mined || tx.MinedHash != receipt.TransactionHash)
+        // The receipt's block (number and hash) is stored: the reorg watcher checks it stays canonical after reconciliation.
+        if (tx.State != TxState.Mined || tx.MinedHash != receipt.TransactionHash || tx.MinedBlock != receipt.BlockNumber)
         {
-            if (!Fenced(await context.Store.MarkMinedAsync(Fence, tx.Id, receipt.TransactionHash, receipt.BlockNumber, context.Now, ct).ConfigureAwait(false), tx, "mined"))
+            if (!Fenced(await context.Store.MarkMinedAsync(Fence, tx.Id, receipt.TransactionHash, receipt.BlockNumber, receipt.BlockHash, context.Now, ct).ConfigureAwait(false), tx, "mined"))
             {
                 return true;
             }
@@ -86,12 +87,12 @@ internal sealed partial class Confirmer(SenderContext context, CollectionCache c
         return written;
     }
 
-    /// <summary>The receipt of whichever attempt was mined, newest attempt first.</summary>
-    private async Task<(MintReceipt? Receipt, TxAttemptRecord? Mined)> FindReceiptAsync(OpenTx tx, CancellationToken ct)
+    /// <summary>The receipt of whichever attempt of one nonce was mined, newest attempt first (also used by <see cref="ReorgWatcher"/>).</summary>
+    internal static async Task<(MintReceipt? Receipt, TxAttemptRecord? Mined)> FindReceiptAsync(IChainNode node, IReadOnlyList<TxAttemptRecord> attempts, CancellationToken ct)
     {
-        foreach (var attempt in tx.Attempts.Reverse())
+        foreach (var attempt in attempts.Reverse())
         {
-            var receipt = await context.Node.GetReceiptAsync(attempt.Hash, ct).ConfigureAwait(false);
+            var receipt = await node.GetReceiptAsync(attempt.Hash, ct).ConfigureAwait(false);
             if (receipt is not null)
             {
                 return (receipt, attempt);

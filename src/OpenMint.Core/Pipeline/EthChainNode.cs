@@ -13,13 +13,13 @@ public sealed class EthChainNode(EthClient client) : IChainNode
     public Task<BlockInfo> GetLatestBlockAsync(CancellationToken ct) => Read(async () =>
     {
         var b = await client.GetBlockAsync("latest", ct).ConfigureAwait(false) ?? throw new ChainUnavailableException("the node has no latest block");
-        return new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp);
+        return new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp, b.Hash);
     });
 
     public Task<BlockInfo?> GetBlockAsync(long number, CancellationToken ct) => Read(async () =>
     {
         var b = await client.GetBlockAsync(number, ct).ConfigureAwait(false);
-        return b is null ? null : new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp);
+        return b is null ? null : new BlockInfo(b.Number, b.GasLimit, b.GasUsed, b.BaseFeePerGas ?? BigInteger.Zero, b.Timestamp, b.Hash);
     });
 
     public Task<BigInteger> MaxPriorityFeePerGasAsync(CancellationToken ct) => Read(() => client.MaxPriorityFeePerGasAsync(ct));
@@ -80,7 +80,7 @@ public sealed class EthChainNode(EthClient client) : IChainNode
     {
         var r = await client.GetTransactionReceiptAsync(hash, ct).ConfigureAwait(false);
         return r is null ? null : new MintReceipt(r.TransactionHash, r.BlockNumber, r.Success, r.GasUsed,
-            r.Logs);
+            r.Logs, r.BlockHash);
     });
 
     public Task<bool> IsKnownAsync(string hash, CancellationToken ct) => Read(async () =>

@@ -93,8 +93,11 @@ public interface IPipelineStore
 
     Task<IReadOnlyList<OpenTx>> ListOpenTxsAsync(string chain, string signer, CancellationToken ct);
 
-    /// <summary>False when nothing changed: the fence refused it or the tx is no longer open.</summary>
-    Task<bool> MarkMinedAsync(LeaseFence fence, long txId, string hash, long block, DateTimeOffset now, CancellationToken ct);
+    /// <summary>
+    /// False when nothing changed: the fence refused it or the tx is no longer open. <paramref name="blockHash"/> is the
+    /// receipt's block, which the reorg watcher compares with the canonical chain once the tx is reconciled.
+    /// </summary>
+    Task<bool> MarkMinedAsync(LeaseFence fence, long txId, string hash, long block, string? blockHash, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
     /// The mined attempts of done txs of the signer with nonce &gt;= <paramref name="fromNonce"/>, in nonce order: what a
@@ -134,6 +137,38 @@ public interface IPipelineStore
     /// <summary>A visible note on the tx's pending requests (error message, status unchanged), e.g. a fee cap reached.</summary>
     Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>Pauses (reason) or resumes (null) a signer; the reason shows on every pending request of the chain.</summary>
+    /// <summary>
+    /// A wallet that cannot pay for gas gives back its txs no node ever took (all or nothing, fenced): the top of its
+    /// nonces, from the first the node refused for funds. Their write-ahead is removed, their requests go back to the
+    /// queue for the chain's other wallets, and the wallet's next nonce goes back to the first of them. Returns how many.
+    /// </summary>
+    Task<int> WithdrawUnsentTxsAsync(LeaseFence fence, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Pauses (reason) or resumes (null) a signer. The reason shows on every pending request of the chain unless another
+    /// wallet of the chain holds a live lease and is not paused (it mints them).
+    /// </summary>
     Task SetSignerNoticeAsync(string chain, string signer, string? reason, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Reconciled (succeeded) txs of the signer mined at or above <paramref name="fromBlock"/>, in nonce order (the reorg watcher's window).</summary>
+    Task<IReadOnlyList<ReconciledBlock>> ListReconciledBlocksAsync(string chain, string signer, long fromBlock, CancellationToken ct);
+
+    /// <summary>A reconciled tx with its batch and every attempt (oldest first), or null when it is not a reconciled success.</summary>
+    Task<ReconciledTx?> GetReconciledTxAsync(long txId, CancellationToken ct);
+
+    /// <summary>
+    /// A reconciled tx found again after a reorg (same or another block, maybe another attempt): in one store transaction,
+    /// fenced, the tx gets the receipt's hash and block, and each succeeded request whose token id or hash differs from
+    /// <paramref name="tokens"/> is corrected (token rows moved) with one event each. Returns how many requests changed,
+    /// or null when nothing was written (fence refused, or the tx is no longer a reconciled success).
+    /// </summary>
+    Task<int?> CorrectReorgedTxAsync(LeaseFence fence, long txId, string hash, long block, string? blockHash, IReadOnlyList<TokenAssignment> tokens,
+        Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// A reconciled tx that a reorg took off the chain for good (its nonce is now used by another tx): fenced, the tx is
+    /// abandoned and its succeeded requests go back to the queue (pending, no token id or hash, <paramref name="notice"/>
+    /// shown), one event each. False when nothing was written.
+    /// </summary>
+    Task<bool> RequeueReorgedTxAsync(LeaseFence fence, long txId, string notice, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct);
 }

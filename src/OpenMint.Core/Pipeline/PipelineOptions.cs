@@ -38,6 +38,15 @@ public sealed class PipelineOptions
     /// <summary>Unmined txs of one signer at a time (consecutive nonces).</summary>
     public int MaxInFlight { get; set; } = 16;
 
+    /// <summary>
+    /// On a chain with several minter wallets, a wallet whose oldest pending tx has waited this long takes no new
+    /// batches (the other wallets take them) until that nonce moves.
+    /// </summary>
+    public TimeSpan WalletStuckAfter { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How often a wallet's balance is read against its chain's low balance (<c>chain add|update --low-balance</c>).</summary>
+    public TimeSpan LowBalanceCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>EIP-7825 per-transaction gas cap; OpenMint caps itself even where the node does not.</summary>
     public long PerTxGasCap { get; set; } = 16_777_216;
 
@@ -52,6 +61,14 @@ public sealed class PipelineOptions
 
     /// <summary>Mined txs reconciled per tick (the rest next tick), so sending is never starved by bookkeeping.</summary>
     public int ConfirmPerTick { get; set; } = 64;
+
+    /// <summary>
+    /// Look-back window of the reorg watcher, in blocks below the head: reconciled txs mined in it are checked at each
+    /// new block for their block still being canonical, and corrected when a reorg deeper than <c>confirmations</c> moved
+    /// or dropped them (docs/transactions.md). 0 turns the watcher off. The default, 256, is past the finality of
+    /// Ethereum (about 64 to 96 blocks) and about 8.5 minutes of 2-second blocks.
+    /// </summary>
+    public int ReorgWatchBlocks { get; set; } = 256;
 
     /// <summary>Signed txs written ahead in one store transaction before their broadcasts (one fsync for the group).</summary>
     public int WriteAheadGroup { get; set; } = 16;
@@ -90,6 +107,8 @@ public sealed class PipelineOptions
         if (PollInterval <= TimeSpan.Zero) yield return "Pipeline:PollInterval must be positive, e.g. 00:00:00.5";
         if (LeaseDuration < PollInterval * 3) yield return "Pipeline:LeaseDuration must be at least 3 × Pipeline:PollInterval";
         if (BumpAfter <= TimeSpan.Zero) yield return "Pipeline:BumpAfter must be positive, e.g. 00:00:30";
+        if (WalletStuckAfter <= TimeSpan.Zero) yield return "Pipeline:WalletStuckAfter must be positive, e.g. 00:01:30";
+        if (LowBalanceCheckInterval <= TimeSpan.Zero) yield return "Pipeline:LowBalanceCheckInterval must be positive, e.g. 00:00:15";
         if (MaxFeeWei <= 0) yield return "Pipeline:MaxFeePerGas must be a positive decimal number of wei, e.g. 500000000000";
         if (MinTipWei < 0) yield return "Pipeline:MinPriorityFeePerGas must be a decimal number of wei, e.g. 1000000000";
         if (MaxSubmissions < 1) yield return "Pipeline:MaxSubmissions must be at least 1";
@@ -97,6 +116,7 @@ public sealed class PipelineOptions
         if (PerTxGasCap < 100_000) yield return "Pipeline:PerTxGasCap must be at least 100000";
         if (GasLimitMargin is < 1.0 or > 2.0) yield return "Pipeline:GasLimitMargin must be between 1.0 and 2.0";
         if (ConfirmPerTick < 1) yield return "Pipeline:ConfirmPerTick must be at least 1";
+        if (ReorgWatchBlocks < 0) yield return "Pipeline:ReorgWatchBlocks must not be negative (0 turns the reorg watcher off), e.g. 256";
         if (WriteAheadGroup < 1) yield return "Pipeline:WriteAheadGroup must be at least 1";
         if (PreflightConcurrency < 1) yield return "Pipeline:PreflightConcurrency must be at least 1";
         if (PlanWindow < 1) yield return "Pipeline:PlanWindow must be at least 1";

@@ -27,10 +27,12 @@ public interface IRefreshStore
     Task FailRefreshAtStartAsync(long seq, string owner, string errorCode, string url, string? body, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>
-    /// Leases up to <paramref name="max"/> pending tokens of started refreshes (or tokens whose lease expired),
-    /// oldest first. Two instances never hold the same token (SQLite: one writer; PostgreSQL: SKIP LOCKED).
+    /// Leases pending tokens of started refreshes (and tokens whose lease expired) fairly: round-robin over the projects
+    /// with such refreshes, least recently served first, <see cref="TokenClaim.TurnSize"/> tokens per refresh per turn
+    /// (see <see cref="ClaimPlanner"/>). Each refresh remembers when it was last served, across instances. Two instances
+    /// never hold the same token (SQLite: one writer; PostgreSQL: SKIP LOCKED).
     /// </summary>
-    Task<IReadOnlyList<ClaimedToken>> ClaimTokensAsync(string owner, int max, DateTimeOffset now, TimeSpan lease, CancellationToken ct);
+    Task<IReadOnlyList<ClaimedToken>> ClaimTokensAsync(TokenClaim claim, CancellationToken ct);
 
     /// <summary>
     /// Writes outcomes in one transaction: token metadata on success, the token row, the refresh counters.

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -15,15 +14,16 @@ public sealed record FetchResult(bool Succeeded, int? StatusCode, string? Body, 
 }
 
 /// <summary>
-/// Fetches token metadata: one <see cref="SocketsHttpHandler"/> whose connect step is the SSRF guard, a
-/// bounded number of requests per origin, a deadline per attempt, retries only on 429/503, capped reads.
+/// Fetches token metadata: one <see cref="SocketsHttpHandler"/> whose connect step is the SSRF guard, at most
+/// <c>Refresh:MaxConcurrencyPerOrigin</c> connections per server, a deadline per attempt, retries only on 429/503,
+/// capped reads. How many fetches run per origin is the caller's <see cref="OriginScheduler"/>'s business: a token
+/// keeps its origin slot through its retries' backoff, so an origin that asks to slow down gets fewer requests.
 /// </summary>
 public sealed class MetadataFetcher : IDisposable
 {
     private readonly RefreshOptions _options;
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _origins = new(StringComparer.Ordinal);
 
     public MetadataFetcher(RefreshOptions options, TimeProvider time)
     {
@@ -38,7 +38,7 @@ public sealed class MetadataFetcher : IDisposable
             UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
-            MaxConnectionsPerServer = options.MaxConnectionsPerOrigin,
+            MaxConnectionsPerServer = options.MaxConcurrencyPerOrigin,
             ConnectTimeout = options.AttemptTimeout,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -55,19 +55,9 @@ public sealed class MetadataFetcher : IDisposable
         {
             return FetchResult.Fail(RefreshErrorCodes.UnableToRetrieveMetadata, null, "not an http(s) URL");
         }
-        var gate = _origins.GetOrAdd(uri.GetLeftPart(UriPartial.Authority), _ => new SemaphoreSlim(_options.MaxConnectionsPerOrigin));
         for (var attempt = 0; ; attempt++)
         {
-            Attempt result;
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                result = await AttemptAsync(uri, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            var result = await AttemptAsync(uri, ct).ConfigureAwait(false);
             if (result.RetryAfter is null || attempt >= _options.MaxRetries)
             {
                 return result.Result;

@@ -49,6 +49,25 @@ public sealed record RefreshPage<T>(IReadOnlyList<T> Items, bool HasMore);
 /// <summary>A refresh whose base URI this worker must resolve before its tokens can be fetched.</summary>
 public sealed record RefreshToStart(long Seq, Guid RefreshId, long CollectionId, string ChainName, string CollectionAddress, Tenancy.CollectionKind Kind, string? BaseUriOverride, string FirstTokenId);
 
+/// <summary>
+/// A started refresh with tokens waiting, as a claim sees it: <paramref name="BaseUri"/> gives its origin;
+/// <paramref name="LastServed"/> orders turns (0: never served; larger: served more recently).
+/// </summary>
+public sealed record ClaimCandidate(long Seq, string ProjectId, string BaseUri, long LastServed);
+
+/// <summary>
+/// One claim of tokens: at most <paramref name="Max"/> in all, handed out in turns of at most <paramref name="TurnSize"/>
+/// per refresh, going round the projects (least recently served first) and, within a project, round its refreshes.
+/// </summary>
+public sealed record TokenClaim(string Owner, int Max, int TurnSize, DateTimeOffset Now, TimeSpan Lease)
+{
+    /// <summary>
+    /// How many of the tokens a turn offers this refresh the caller takes (0 ends the refresh's turns in this claim);
+    /// null takes every offer. The worker uses it to stop claiming for an origin whose queue here is full.
+    /// </summary>
+    public Func<ClaimCandidate, int, int>? Budget { get; init; }
+}
+
 /// <summary>A token this worker holds a lease on. <paramref name="Known"/>: the token table has it.</summary>
 public sealed record ClaimedToken(long Id, long RefreshSeq, long CollectionId, string TokenId, string BaseUri, bool Known);
 

@@ -5,9 +5,10 @@ using OpenMint.Core.Telemetry;
 namespace OpenMint.Core.Refresh;
 
 /// <summary>
-/// The fetch loop of one instance: resolves base URIs of new refreshes, leases tokens from the store in
-/// batches, fetches them with bounded concurrency and writes outcomes back in batches. Each step survives
-/// its own failures (try/catch per iteration, backoff); stopping releases unfinished leases.
+/// The fetch loop of one instance: resolves base URIs of new refreshes, leases tokens from the store in fair claims
+/// (round-robin over projects and refreshes, see <see cref="ClaimPlanner"/>), queues them per origin and fetches them
+/// in the slots <see cref="OriginScheduler"/> hands out, and writes outcomes back in batches. Each step survives its
+/// own failures (try/catch per iteration, backoff); stopping releases unfinished leases.
 /// </summary>
 public sealed class RefreshProcessor(
     IRefreshStore store,
@@ -18,27 +19,25 @@ public sealed class RefreshProcessor(
     TimeProvider time,
     ILogger<RefreshProcessor> logger)
 {
-    /// <summary>Lease owner name: unique per process start, so a restarted instance never mistakes old leases for its own.</summary>
     private static readonly TimeSpan WriteInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Lease owner name: unique per process start, so a restarted instance never mistakes old leases for its own.</summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     public async Task RunAsync(CancellationToken stop)
     {
-        RefreshLog.Started(logger, Owner, options.MaxConcurrency, options.MaxConnectionsPerOrigin);
-        var queue = Channel.CreateBounded<ClaimedToken>(new BoundedChannelOptions(options.ClaimBatchSize) { SingleWriter = true });
+        RefreshLog.Started(logger, Owner, options.MaxConcurrency, options.MaxConcurrencyPerOrigin);
         var outcomes = Channel.CreateUnbounded<TokenOutcome>(new UnboundedChannelOptions { SingleReader = true });
         using var flushDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         var writer = WriteOutcomesAsync(outcomes.Reader, flushDeadline.Token);
-        var fetchers = Enumerable.Range(0, options.MaxConcurrency).Select(_ => FetchLoopAsync(queue.Reader, outcomes.Writer, stop)).ToList();
+        var fetches = new Fetches(this, new OriginScheduler(options, signal.Notify), outcomes.Writer, stop);
         try
         {
-            await FeedAsync(queue, stop).ConfigureAwait(false);
+            await FeedAsync(fetches, stop).ConfigureAwait(false);
         }
         finally
         {
-            queue.Writer.TryComplete();
-            await Task.WhenAll(fetchers).ConfigureAwait(false);
+            await fetches.DrainAsync().ConfigureAwait(false);
             outcomes.Writer.TryComplete();
             // Outcomes already fetched are worth keeping; give the last flush a bounded time.
             flushDeadline.CancelAfter(TimeSpan.FromSeconds(10));
@@ -56,7 +55,7 @@ public sealed class RefreshProcessor(
         }
     }
 
-    private async Task FeedAsync(Channel<ClaimedToken> queue, CancellationToken stop)
+    private async Task FeedAsync(Fetches fetches, CancellationToken stop)
     {
         var failures = 0;
         // Jittered start: instances started together do not poll in lockstep.
@@ -65,23 +64,13 @@ public sealed class RefreshProcessor(
         {
             try
             {
-                var room = options.ClaimBatchSize - queue.Reader.Count;
-                if (room < options.ClaimBatchSize / 2)
-                {
-                    // Plenty queued: let the fetchers drain before leasing more.
-                    failures = 0;
-                    await Delay(TimeSpan.FromMilliseconds(10), stop).ConfigureAwait(false);
-                    continue;
-                }
                 var started = await StartRefreshesAsync(stop).ConfigureAwait(false);
-                var tokens = await store.ClaimTokensAsync(Owner, room, time.GetUtcNow(), options.ClaimLease, stop).ConfigureAwait(false);
-                foreach (var token in tokens)
-                {
-                    await queue.Writer.WriteAsync(token, stop).ConfigureAwait(false);
-                }
+                var claimed = await ClaimAsync(fetches, stop).ConfigureAwait(false);
                 failures = 0;
-                if (tokens.Count == 0 && started == 0)
+                if (claimed == 0 && started == 0)
                 {
+                    // Nothing new, or every origin with work is queued full here: wait for a new refresh on this
+                    // instance, for an origin (or the whole queue) to drain to half, or for the next poll.
                     await signal.WaitAsync(options.PollInterval, stop).ConfigureAwait(false);
                 }
             }
@@ -97,6 +86,21 @@ public sealed class RefreshProcessor(
                 await Delay(delay, stop).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>One fair claim sized to the room in this instance's queue and each origin's backlog; the tokens start at once where slots are free.</summary>
+    private async Task<int> ClaimAsync(Fetches fetches, CancellationToken stop)
+    {
+        var room = fetches.Scheduler.Room();
+        if (room == 0)
+        {
+            return 0;
+        }
+        var claim = new TokenClaim(Owner, room, options.ClaimTurnSize, time.GetUtcNow(), options.ClaimLease) { Budget = fetches.Scheduler.ClaimBudget() };
+        var tokens = await store.ClaimTokensAsync(claim, stop).ConfigureAwait(false);
+        fetches.Scheduler.Add(tokens);
+        fetches.Pump();
+        return tokens.Count;
     }
 
     private async Task<int> StartRefreshesAsync(CancellationToken stop)
@@ -128,26 +132,67 @@ public sealed class RefreshProcessor(
 
     private string Cap(string text) => Texts.Cut(text, options.StoredBodyBytes);
 
-    private async Task FetchLoopAsync(ChannelReader<ClaimedToken> queue, ChannelWriter<TokenOutcome> outcomes, CancellationToken stop)
+    /// <summary>The fetches of one run: started whenever the scheduler frees a slot, awaited before the run ends.</summary>
+    private sealed class Fetches(RefreshProcessor processor, OriginScheduler scheduler, ChannelWriter<TokenOutcome> outcomes, CancellationToken stop)
     {
-        try
+        private readonly object _lock = new();
+        private int _running;
+        private TaskCompletionSource? _drained;
+
+        public OriginScheduler Scheduler => scheduler;
+
+        /// <summary>Starts a fetch for every token that has a free slot.</summary>
+        public void Pump()
         {
-            while (await queue.WaitToReadAsync(stop).ConfigureAwait(false))
+            while (!stop.IsCancellationRequested && scheduler.TryStart(out var fetch))
             {
-                while (queue.TryRead(out var token))
+                lock (_lock)
                 {
-                    var outcome = await ProcessAsync(token, stop).ConfigureAwait(false);
-                    if (outcome is not null)
+                    _running++;
+                }
+                _ = RunAsync(fetch);
+            }
+        }
+
+        private async Task RunAsync(ScheduledFetch fetch)
+        {
+            // Off the caller's stack: a token that needs no request finishes synchronously and pumps the next one.
+            await Task.Yield();
+            try
+            {
+                var outcome = await processor.ProcessAsync(fetch.Token, stop).ConfigureAwait(false);
+                if (outcome is not null)
+                {
+                    OpenMintMetrics.RefreshToken(outcome.Succeeded);
+                    outcomes.TryWrite(outcome);
+                }
+            }
+            finally
+            {
+                scheduler.Finish(fetch);
+                Pump();
+                lock (_lock)
+                {
+                    if (--_running == 0)
                     {
-                        OpenMintMetrics.RefreshToken(outcome.Succeeded);
-                        outcomes.TryWrite(outcome);
+                        _drained?.TrySetResult();
                     }
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+
+        /// <summary>Waits for the fetches in flight (stopping cancels them; their tokens are released, not failed).</summary>
+        public Task DrainAsync()
         {
-            // Stopping: unfinished tokens are released, not failed.
+            lock (_lock)
+            {
+                if (_running == 0)
+                {
+                    return Task.CompletedTask;
+                }
+                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return _drained.Task;
+            }
         }
     }
 

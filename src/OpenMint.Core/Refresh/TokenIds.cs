@@ -19,4 +19,13 @@ public static class TokenIds
         }
         return baseUri + tokenId;
     }
+
+    /// <summary>
+    /// The origin a URL's requests share (lower-case scheme, host and port): the unit of the fetcher's per-origin queues
+    /// and limits. A URL that is not absolute http(s) has the origin "" (the fetcher refuses it at once).
+    /// </summary>
+    public static string Origin(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? string.Create(CultureInfo.InvariantCulture, $"{uri.Scheme}://{uri.IdnHost.ToLowerInvariant()}:{uri.Port}")
+            : "";
 }

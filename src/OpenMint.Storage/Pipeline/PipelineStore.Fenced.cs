@@ -65,15 +65,15 @@ internal sealed partial class PipelineStore
         return n == 1;
     }
 
-    public async Task<bool> MarkMinedAsync(LeaseFence fence, long txId, string hash, long block, DateTimeOffset now, CancellationToken ct)
+    public async Task<bool> MarkMinedAsync(LeaseFence fence, long txId, string hash, long block, string? blockHash, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var n = await c.ExecuteAsync(new CommandDefinition(
             $"""
-            UPDATE tx SET state = 'mined', mined_hash = @hash, mined_block = @block, updated_at = @now
+            UPDATE tx SET state = 'mined', mined_hash = @hash, mined_block = @block, mined_block_hash = @blockHash, updated_at = @now
             WHERE id = @txId AND state IN ('pending', 'mined') AND {FenceHolds}
             """,
-            Fenced(fence, now, new { txId, hash, block, now = Time.ToWire(now) }), cancellationToken: ct)).ConfigureAwait(false);
+            Fenced(fence, now, new { txId, hash, block, blockHash, now = Time.ToWire(now) }), cancellationToken: ct)).ConfigureAwait(false);
         return n == 1;
     }
 

@@ -34,6 +34,19 @@ public sealed class MetadataTestServer : IAsyncDisposable
     /// <summary>Requests seen for <paramref name="path"/> (e.g. "/always503/7").</summary>
     public int Hits(string path) => _hits.TryGetValue(path, out var n) ? n : 0;
 
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _gatedInFlight;
+    private int _gatedMaxInFlight;
+
+    /// <summary>Requests to <c>/gated/{id}</c> being held now (they wait for <see cref="OpenGate"/>, then answer like "ok").</summary>
+    public int GatedInFlight => Volatile.Read(ref _gatedInFlight);
+
+    /// <summary>The most <c>/gated/</c> requests this server ever held at once.</summary>
+    public int GatedMaxInFlight => Volatile.Read(ref _gatedMaxInFlight);
+
+    /// <summary>Lets every held and future <c>/gated/</c> request answer.</summary>
+    public void OpenGate() => _gate.TrySetResult();
+
     public static async Task<MetadataTestServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -60,6 +73,22 @@ public sealed class MetadataTestServer : IAsyncDisposable
         {
             case "ok":
                 await Json(response, $$"""{"name":"Token {{id}}","image":"https://img.example/{{id}}.png","attributes":[{"trait_type":"v","value":{{count}}}]}""");
+                break;
+            case "gated":
+                var now = Interlocked.Increment(ref _gatedInFlight);
+                for (var max = _gatedMaxInFlight; now > max; max = _gatedMaxInFlight)
+                {
+                    Interlocked.CompareExchange(ref _gatedMaxInFlight, now, max);
+                }
+                try
+                {
+                    await _gate.Task.WaitAsync(ct);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _gatedInFlight);
+                }
+                await Json(response, $$"""{"name":"Token {{id}} through the gate"}""");
                 break;
             case "slow":
                 await Task.Delay(TimeSpan.FromSeconds(5), ct);

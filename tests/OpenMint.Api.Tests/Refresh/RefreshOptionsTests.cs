@@ -26,4 +26,16 @@ public sealed class RefreshOptionsTests
         Assert.StartsWith("Refresh:ClaimLease must outlast", problems[0]);
         Assert.StartsWith("Refresh:PollInterval must be positive, e.g. 00:00:00.5", problems[1]);
     }
+
+    [Fact]
+    public void per_origin_settings_are_checked_and_the_former_name_says_what_replaced_it()
+    {
+        var problems = new RefreshOptions { MaxConcurrency = 8, MaxConcurrencyPerOrigin = 16, MaxConnectionsPerOrigin = 64, ClaimTurnSize = 0 }.Validate().ToList();
+        Assert.Equal(
+        [
+            "Refresh:MaxConcurrencyPerOrigin must not exceed Refresh:MaxConcurrency, e.g. 64 and 256 (the defaults)",
+            "Refresh:MaxConnectionsPerOrigin was renamed: set Refresh:MaxConcurrencyPerOrigin instead, e.g. 64 (the default)",
+            "Refresh:ClaimTurnSize must be 1..Refresh:ClaimBatchSize, e.g. 64 (the default)",
+        ], problems);
+    }
 }

@@ -18,6 +18,10 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     private readonly Dictionary<long, Pooled> _pool = new();
     private readonly Dictionary<string, MintReceipt> _receipts = new(StringComparer.Ordinal);
     private readonly List<string> _minedHashes = [];
+    private readonly Dictionary<long, string> _blockHashes = new() { [1] = BlockHash(1, 0) };
+    private readonly Dictionary<long, long> _blockTimes = new() { [1] = 0 };
+    private readonly Dictionary<string, int> _tokensOf = new(StringComparer.Ordinal);
+    private int _fork;
     private long _mined;
     private long _block = 1;
     private long _blockTimestamp;
@@ -86,9 +90,65 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         lock (_gate)
         {
             CatchUpLocked();
-            return Task.FromResult(new BlockInfo(_block, 30_000_000, 0, 1_000_000_000, _blockTimestamp));
+            return Task.FromResult(new BlockInfo(_block, 30_000_000, 0, 1_000_000_000, _blockTimestamp, _blockHashes[_block]));
         }
     }
+
+    /// <summary>Blocks by number with their hash (a reorg gives the replaced numbers new hashes).</summary>
+    public int BlockReads { get; private set; }
+
+    public Task<BlockInfo?> GetBlockAsync(long number, CancellationToken ct)
+    {
+        Check();
+        lock (_gate)
+        {
+            BlockReads++;
+            return Task.FromResult(_blockHashes.TryGetValue(number, out var hash) && number <= _block
+                ? new BlockInfo(number, 30_000_000, 0, 1_000_000_000, _blockTimes[number], hash) : null);
+        }
+    }
+
+    private static string BlockHash(long number, int fork) => "0x" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"block {number} fork {fork}")));
+
+    /// <summary>
+    /// anvil_reorg: the last <paramref name="depth"/> blocks are replaced by as many new ones (new hashes). The txs they held
+    /// lose their receipts; with <paramref name="backToPool"/> they go back to the pool and are mined again in the first new
+    /// block, else they are gone (as on Anvil). <paramref name="foreignMints"/> tokens are minted by someone else first in
+    /// the new blocks, so a tx mined again gets other ids; <paramref name="nonceTakenElsewhere"/> lets a foreign tx of the
+    /// signer take the first freed nonce (our tx can never be mined again).
+    /// </summary>
+    public void Reorg(int depth, bool backToPool = false, int foreignMints = 0, bool nonceTakenElsewhere = false)
+    {
+        lock (_gate)
+        {
+            var cut = _block - depth;
+            foreach (var gone in _receipts.Values.Where(r => r.BlockNumber > cut).OrderBy(r => r.BlockNumber).ToList())
+            {
+                _receipts.Remove(gone.TransactionHash);
+                _minedHashes.Remove(gone.TransactionHash);
+                _nextToken -= _tokensOf.GetValueOrDefault(gone.TransactionHash);
+                MintedTokens -= _tokensOf.GetValueOrDefault(gone.TransactionHash);
+                _mined--;
+                if (backToPool && _unmined.TryGetValue(gone.TransactionHash, out var pooled))
+                {
+                    _pool[pooled.Nonce] = pooled;
+                }
+            }
+            _nextToken += foreignMints;
+            if (nonceTakenElsewhere)
+            {
+                _mined++;
+            }
+            _fork++;
+            _block = cut;
+            for (var i = 0; i < depth; i++)
+            {
+                MineLocked();
+            }
+        }
+    }
+
+    private readonly Dictionary<string, Pooled> _unmined = new(StringComparer.Ordinal);
 
     /// <summary>Stamps blocks with this clock's time (unix seconds); without it every timestamp is 0.</summary>
     public ManualTime? Clock
@@ -98,6 +158,7 @@ internal sealed class FakeChain : IChainNode, ITxSigner
         {
             _clockValue = value;
             _blockTimestamp = value?.GetUtcNow().ToUnixTimeSeconds() ?? 0;
+            _blockTimes[_block] = _blockTimestamp;
         }
     }
 
@@ -217,7 +278,9 @@ internal sealed class FakeChain : IChainNode, ITxSigner
     private void MineLocked(DateTimeOffset? at = null)
     {
         _block++;
+        _blockHashes[_block] = BlockHash(_block, _fork);
         _blockTimestamp = (at ?? Clock?.GetUtcNow())?.ToUnixTimeSeconds() ?? 0;
+        _blockTimes[_block] = _blockTimestamp;
         while (_pool.Remove(_mined, out var tx))
         {
             var logs = new List<LogEntry>();
@@ -235,7 +298,9 @@ internal sealed class FakeChain : IChainNode, ITxSigner
                     }
                 }
             }
-            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, outOfGas ? tx.Gas : 50_000, logs);
+            _receipts[tx.Hash] = new MintReceipt(tx.Hash, _block, !reverted, outOfGas ? tx.Gas : 50_000, logs, _blockHashes[_block]);
+            _tokensOf[tx.Hash] = logs.Count;
+            _unmined[tx.Hash] = tx;
             _minedHashes.Add(tx.Hash);
             _mined++;
         }

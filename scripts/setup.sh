@@ -104,6 +104,12 @@ setup_postgres() {
   export OPENMINT_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=openmint;Database=openmint;Pooling=true"
 }
 
+# Debian's chromium for the dashboard's browser tests (Playwright drives it; it never downloads a browser).
+setup_chromium() {
+  if [[ -x /usr/lib/chromium/chromium || -x /usr/bin/chromium || -n "${OPENMINT_CHROMIUM:-}" ]]; then return 0; fi
+  _setup_apt_install chromium fonts-dejavu-core  # a font, or screenshots show boxes (recommends are not installed)
+}
+
 # Node packages of the JS client tests (tests/js), when that folder exists.
 setup_js_tests() {
   if [[ -f tests/js/package.json ]]; then _setup_npm_ci tests/js; fi
@@ -117,4 +123,5 @@ setup_all_for_tests() {
   setup_chain
   setup_js_tests
   setup_postgres
+  setup_chromium
 }

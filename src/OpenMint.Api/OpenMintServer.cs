@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenMint.Api.Dashboard;
 using OpenMint.Api.Endpoints;
 using OpenMint.Api.OpenApi;
 using OpenMint.Api.Telemetry;
@@ -52,6 +53,7 @@ public static class OpenMintServer
         builder.Services.AddApplicationServices(builder.Configuration);
         builder.Services.AddHealthAndMetrics();
         builder.Services.AddApiDocument();
+        builder.Services.AddDashboard();
         if (options.RunWorkers)
         {
             builder.Services.AddOpenMintWorkers();
@@ -65,6 +67,7 @@ public static class OpenMintServer
         app.MapEventsApi();
         app.MapHealthAndMetrics();
         app.MapApiDocument();
+        app.MapDashboard();
         app.MapGet("/health", () => Microsoft.AspNetCore.Http.Results.Ok(new { status = "ok" }));
         return app;
     }

@@ -123,6 +123,37 @@ internal static class AdminCommands
         return new Command("key", "API keys (x-immutable-api-key)") { create, revoke, list };
     }
 
+    /// <summary><c>openmint admin token create|revoke|list</c>: the operator tokens that sign in to <c>/dashboard</c>.</summary>
+    public static Command Admin()
+    {
+        var name = new Option<string?>("--name") { Description = "A label for the token (who or what uses it)" };
+        var create = new Command("create", "Create an operator token for the dashboard; it is printed once and only its hash is stored") { name };
+        create.WithFullStore(async (parse, storage, ct) =>
+        {
+            var issued = await storage.Operators.CreateAsync(parse.GetValue(name), ct).ConfigureAwait(false);
+            return new CliResult(new JsonObject { ["id"] = issued.Token.Id, ["token"] = issued.Secret },
+                $"operator token {issued.Token.Id}{(issued.Token.Name is { } n ? $" ({n})" : "")}\ntoken (shown once; sign in at /dashboard with it): {issued.Secret}");
+        });
+        var id = new Option<string>("--id") { Description = "The token's id (from admin token create / list), not the token", Required = true };
+        var revoke = new Command("revoke", "Revoke an operator token: it no longer signs in, and its open sessions end") { id };
+        revoke.WithFullStore(async (parse, storage, ct) =>
+        {
+            var value = parse.GetValue(id)!;
+            if (!await storage.Operators.RevokeAsync(value, ct).ConfigureAwait(false))
+            {
+                throw new CliException($"no active operator token with id {value}; see: openmint admin token list");
+            }
+            return new CliResult(new JsonObject { ["id"] = value, ["revoked"] = true }, $"operator token {value} revoked");
+        });
+        var list = new Command("list", "List operator tokens (never the tokens themselves)").WithFullStore(async (parse, storage, ct) =>
+        {
+            var tokens = await storage.Operators.ListAsync(ct).ConfigureAwait(false);
+            return new CliResult(Cli.ToJson(tokens), tokens.Count == 0 ? "no operator tokens; create one with: openmint admin token create --name <name>"
+                : string.Join('\n', tokens.Select(t => $"{t.Id}\t{t.Name ?? "-"}\t{t.Prefix}...\t{(t.RevokedAt is null ? "active" : "revoked " + Time.ToWire(t.RevokedAt.Value))}")));
+        });
+        return new Command("admin", "Operator access") { new Command("token", "Operator tokens: sign-in to the dashboard") { create, revoke, list } };
+    }
+
     internal static string ParseAddress(string s, string option) =>
         EthAddress.TryParse(s.Trim(), out var lower) ? lower : throw new CliException($"{option} '{s}' is not an address: 0x followed by 40 hex characters");
 

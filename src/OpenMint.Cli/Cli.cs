@@ -40,7 +40,11 @@ internal static class Cli
     public static JsonNode ToJson(object value) => JsonSerializer.SerializeToNode(value, JsonOptions)!;
 
     /// <summary>Sets <paramref name="run"/> as the command's action with the store opened (and migrated) from <c>--database</c>.</summary>
-    public static Command WithStore(this Command command, Func<ParseResult, ITenancyStore, CancellationToken, Task<CliResult>> run)
+    public static Command WithStore(this Command command, Func<ParseResult, ITenancyStore, CancellationToken, Task<CliResult>> run) =>
+        command.WithFullStore((parse, storage, ct) => run(parse, storage.Tenancy, ct));
+
+    /// <summary>As <see cref="WithStore"/>, with the whole storage (areas beyond tenancy).</summary>
+    public static Command WithFullStore(this Command command, Func<ParseResult, OpenMintStorage, CancellationToken, Task<CliResult>> run)
     {
         command.Options.Add(Commands.Database);
         command.Options.Add(Json);
@@ -50,7 +54,7 @@ internal static class Cli
             try
             {
                 store = await OpenMintStorage.OpenAsync(parse.GetValue(Commands.Database)!, ct).ConfigureAwait(false);
-                var result = await run(parse, store.Tenancy, ct).ConfigureAwait(false);
+                var result = await run(parse, store, ct).ConfigureAwait(false);
                 await Write(parse, result).ConfigureAwait(false);
                 return 0;
             }

@@ -20,6 +20,7 @@ internal static class Commands
         yield return ChainCommands.Chain();
         yield return AdminCommands.Project();
         yield return AdminCommands.Key();
+        yield return AdminCommands.Admin();
         yield return CollectionCommands.Collection();
         yield return SignerCommands.Signer();
         yield return WebhookCommands.Webhook();

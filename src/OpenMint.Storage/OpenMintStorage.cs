@@ -7,6 +7,7 @@ using OpenMint.Core.Tenancy;
 using OpenMint.Core.Webhooks;
 using OpenMint.Storage.Events;
 using OpenMint.Storage.Minting;
+using OpenMint.Storage.Operators;
 using OpenMint.Storage.Pipeline;
 using OpenMint.Storage.RateLimits;
 using OpenMint.Storage.Refresh;
@@ -34,6 +35,7 @@ public sealed class OpenMintStorage : IAsyncDisposable
         Events = new MintEventStore(database, Tenancy);
         Signatures = new SignatureLedgerStore(database);
         Webhooks = new WebhookStore(database);
+        Operators = new OperatorTokenStore(database, time);
     }
 
     public Database Database { get; }
@@ -53,6 +55,9 @@ public sealed class OpenMintStorage : IAsyncDisposable
     public ISignatureLedger Signatures { get; }
 
     public IWebhookStore Webhooks { get; }
+
+    /// <summary>Operator tokens: the dashboard's sign-in.</summary>
+    public OperatorTokenStore Operators { get; }
 
     /// <summary>Intake's group-commit writer: a hosted service in a host, started and stopped by this object otherwise.</summary>
     internal IntakeWriter IntakeWriter { get; }

@@ -27,6 +27,7 @@ public static class StorageServices
         services.AddSingleton(storage.Events);
         services.AddSingleton(storage.Signatures);
         services.AddSingleton(storage.Webhooks);
+        services.AddSingleton(storage.Operators);
         services.AddSingleton(storage.IntakeWriter);
         services.AddHostedService(sp => sp.GetRequiredService<Minting.IntakeWriter>());
         return services;

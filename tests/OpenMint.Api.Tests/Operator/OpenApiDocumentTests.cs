@@ -22,7 +22,8 @@ public class OpenApiDocumentTests(AnvilFixture anvil) : IClassFixture<AnvilFixtu
         var document = await DocumentAsync(server.Http);
         var paths = document["paths"]!.AsObject();
         var routes = server.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null && !e.RoutePattern.RawText!.StartsWith("/openapi/", StringComparison.Ordinal))
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null && !e.RoutePattern.RawText!.StartsWith("/openapi/", StringComparison.Ordinal)
+                && e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Path: "/" + e.RoutePattern.RawText!.Trim('/'), Method: m.ToLowerInvariant())))
             .ToList();
         Assert.True(routes.Count >= 12, $"only {routes.Count} routes found");

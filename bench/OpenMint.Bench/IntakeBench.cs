@@ -25,6 +25,10 @@ internal static class IntakeBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (BenchArgs.Int(args, "--assets", 100) == 1)
+        {
+            return await IntakeSmallBench.RunAsync(args);
+        }
         var clients = BenchArgs.Int(args, "--clients", 16);
         var seconds = BenchArgs.Int(args, "--seconds", 10);
         var warmup = BenchArgs.Int(args, "--warmup", 2);
@@ -111,14 +115,22 @@ internal static class IntakeBench
         }
     }
 
-    private sealed record ClientRun(double Rate, long Accepted, long Failures, List<double> Latencies, double CpuSeconds, double Seconds);
+    internal sealed record ClientRun(double Rate, long Accepted, long Failures, List<double> Latencies, double CpuSeconds, double Seconds);
 
     /// <summary>
     /// N clients POSTing 100-asset bodies (unique ids from <paramref name="firstToken"/>) over loopback HTTP/1.1 keep-alive, reading every
     /// response; counts assets answered 202 during <paramref name="seconds"/> after <paramref name="warmup"/>, and the process CPU meanwhile.
     /// Each client writes its next body as UTF-8 into one reused buffer: the generator shares the server's two cores.
     /// </summary>
-    private static async Task<ClientRun> RunClientsAsync(HttpClient http, string url, int clients, int warmup, int seconds, long firstToken)
+    private static Task<ClientRun> RunClientsAsync(HttpClient http, string url, int clients, int warmup, int seconds, long firstToken) =>
+        RunClientsAsync(http, clients, warmup, seconds, firstToken, 100, (body, first) => (url, WriteBody(body, first)));
+
+    /// <summary>
+    /// N clients each POSTing the body <paramref name="next"/> writes for the next <paramref name="assetsPerRequest"/> unique ids into the
+    /// client's reused buffer, to the url it names; counts assets answered 202 during <paramref name="seconds"/> after <paramref name="warmup"/>.
+    /// </summary>
+    internal static async Task<ClientRun> RunClientsAsync(HttpClient http, int clients, int warmup, int seconds, long firstToken, int assetsPerRequest,
+        Func<byte[], long, (string Url, int Length)> next)
     {
         long nextToken = firstToken;
         long accepted = 0;
@@ -133,8 +145,8 @@ internal static class IntakeBench
             var body = new byte[32 * 1024];
             while (!Volatile.Read(ref stop))
             {
-                var first = Interlocked.Add(ref nextToken, 100) - 100;
-                var length = WriteBody(body, first);
+                var first = Interlocked.Add(ref nextToken, assetsPerRequest) - assetsPerRequest;
+                var (url, length) = next(body, first);
                 using var content = new ByteArrayContent(body, 0, length);
                 content.Headers.ContentType = contentType;
                 var started = Stopwatch.GetTimestamp();
@@ -148,7 +160,7 @@ internal static class IntakeBench
                 }
                 if (Volatile.Read(ref measuring))
                 {
-                    Interlocked.Add(ref accepted, 100);
+                    Interlocked.Add(ref accepted, assetsPerRequest);
                     lock (gate)
                     {
                         latencies.Add(elapsed);
@@ -316,5 +328,5 @@ internal static class IntakeBench
         return n;
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+    internal static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 }

@@ -12,39 +12,18 @@ namespace OpenMint.Storage.Postgres;
 /// rows. Writers of several instances run concurrently: ids come from mint_request_id_seq, the unique index on
 /// (collection_id, reference_id) with <c>ON CONFLICT DO NOTHING</c> carries the reference-id check (a concurrent insert of
 /// the same reference id waits for the other transaction, then is skipped, and the request is decided again with every
-/// lookup), and the token-id checks are guarded by one transaction-scoped advisory lock per checked token id, taken for the
-/// whole group in key order at its start (no deadlock between groups).
+/// lookup), and the partial unique index mint_request_live_token does the same for ERC721 token ids (migration 0110). A
+/// deadlock between two writers inserting overlapping ids in different orders costs one request a retry from its savepoint.
 /// </summary>
 internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {
     private const int ChunkRows = 100;
-
-    /// <summary>The advisory-lock class (first key) of the per-token locks; the second key is a hash of (collection, token id).</summary>
-    private const int TokenLockClass = 727276;
 
     public override async Task BeginAsync(DbTransaction tx, IReadOnlyList<IntakeWork> group, CancellationToken ct)
     {
         await base.BeginAsync(tx, group, ct).ConfigureAwait(false);
         // Shared with every other intake writer; MintStore's list reads take it exclusively to see ids in commit order.
         await ExecuteAsync(IntakeOrder.WriterLockSql, ct).ConfigureAwait(false);
-        var keys = group.SelectMany(w => w.CheckedTokenIds.Select(t => TokenKey(w.Intake.Collection.Id, t))).Distinct().Order().ToArray();
-        if (keys.Length > 0)
-        {
-            var (command, p) = Command("token-locks", () => $"SELECT COUNT(pg_advisory_xact_lock({TokenLockClass}, k)) FROM unnest(@p0::int[]) k", 1);
-            p[0].Value = keys;
-            await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>A stable 32-bit hash of (collection, token id): FNV-1a over the id's characters, seeded with the collection.</summary>
-    private static int TokenKey(long collectionId, string tokenId)
-    {
-        var h = 2166136261u ^ (uint)collectionId ^ (uint)(collectionId >> 32);
-        foreach (var ch in tokenId)
-        {
-            h = (h ^ ch) * 16777619u;
-        }
-        return unchecked((int)h);
     }
 
     public override async Task<RowIds> TakeIdsAsync(int count, CancellationToken ct)

@@ -207,19 +207,7 @@ internal static class IntakeBench
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var answer = """{"imx_mint_requests_limit":"2147483647","imx_mint_requests_limit_reset":"2026-11-22T06:00:00Z","imx_remaining_mint_requests":"2147000000","imx_mint_requests_retry_after":"59.99-seconds"}"""u8.ToArray();
-        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(app, url, async (Microsoft.AspNetCore.Http.HttpContext http) =>
-        {
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-            while (await http.Request.Body.ReadAsync(buffer) > 0)
-            {
-            }
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            http.Response.StatusCode = 202;
-            http.Response.ContentType = "application/json; charset=utf-8";
-            http.Response.ContentLength = answer.Length;
-            await http.Response.Body.WriteAsync(answer);
-        });
+        IntakeSmallBench.MapDrain(app, url);
         await app.StartAsync();
         try
         {

@@ -92,7 +92,7 @@ internal static class IntakePostgresBench
         int clients, int warmup, int seconds, long firstToken)
     {
         var apps = new List<WebApplication>();
-        var handlers = new List<HttpClient>();
+        var urls = new List<string>();
         try
         {
             for (var i = 0; i < instances; i++)
@@ -101,24 +101,16 @@ internal static class IntakePostgresBench
                     new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }, RunWorkers: false), CancellationToken.None);
                 await app.StartAsync();
                 apps.Add(app);
-                var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-                var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
-                http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
-                handlers.Add(http);
+                urls.Add(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + url);
             }
-            var urls = handlers.Select(h => new Uri(h.BaseAddress!, url).ToString()).ToArray();
             long turn = 0;
             using var any = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 });
             any.DefaultRequestHeaders.Add("x-immutable-api-key", key);
             return await IntakeBench.RunClientsAsync(any, clients, warmup, seconds, firstToken, 100,
-                (body, first) => (urls[Interlocked.Increment(ref turn) % urls.Length], IntakeBench.WriteBody(body, first)));
+                (body, first) => (urls[(int)(Interlocked.Increment(ref turn) % urls.Count)], IntakeBench.WriteBody(body, first)));
         }
         finally
         {
-            foreach (var http in handlers)
-            {
-                http.Dispose();
-            }
             foreach (var app in apps)
             {
                 await app.StopAsync();

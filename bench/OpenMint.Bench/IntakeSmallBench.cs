@@ -39,7 +39,7 @@ internal static class IntakeSmallBench
             await setup.DisposeAsync();
             var settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" };
             var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + path, "http://127.0.0.1:0", settings, RunWorkers: pipeline), ct);
-            MapDrain(app);
+            MapDrain(app, DrainPath);
             await app.StartAsync(ct);
             var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
@@ -75,11 +75,11 @@ internal static class IntakeSmallBench
         ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture)
         : 0;
 
-    /// <summary>The ceiling: the same host (its middleware included) answering the 202 with the limit fields, no auth, parsing or store.</summary>
-    private static void MapDrain(WebApplication app)
+    /// <summary>The ceiling: an endpoint that drains the body and answers the 202 with the limit fields, no auth, parsing or store.</summary>
+    internal static void MapDrain(WebApplication app, string path)
     {
         var answer = """{"imx_mint_requests_limit":"1000000","imx_mint_requests_limit_reset":"2026-11-22T06:00:00Z","imx_remaining_mint_requests":"999999","imx_mint_requests_retry_after":"59.99-seconds"}"""u8.ToArray();
-        app.MapPost(DrainPath, async (HttpContext http) =>
+        app.MapPost(path, async (HttpContext http) =>
         {
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
             while (await http.Request.Body.ReadAsync(buffer) > 0)

@@ -73,13 +73,17 @@ internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvid
         return command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Every request of a group in one statement: [[collection, project, created_at, first row, rows], ...].</summary>
+    /// <summary>
+    /// Every request of a group in one statement: [[collection, project, created_at, first row, rows], ...]. The request's
+    /// fields are read once per request (MATERIALIZED), not once per row from the request's JSON text.
+    /// </summary>
     private Task<int> InsertGroupAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
     {
         var (command, p) = Command("insert-group-json", () =>
+            "WITH r AS MATERIALIZED (SELECT value ->> 0 AS c, value ->> 1 AS p, value ->> 2 AS t, value ->> 3 AS o, value -> 4 AS rows FROM json_each(@p1)) " +
             "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
-            "SELECT @p0 + (r.value ->> 3) + a.key, r.value ->> 0, r.value ->> 1, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5, " +
-            "'pending', r.value ->> 2, r.value ->> 2 FROM json_each(@p1) r, json_each(r.value, '$[4]') a WHERE true ON CONFLICT DO NOTHING", 2);
+            "SELECT @p0 + r.o + a.key, r.c, r.p, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5, " +
+            "'pending', r.t, r.t FROM r, json_each(r.rows) a WHERE true ON CONFLICT DO NOTHING", 2);
         var json = new StringBuilder(works.Count * 320).Append('[');
         var offset = 0;
         foreach (var work in works)
@@ -98,9 +102,10 @@ internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvid
     {
         var (command, p) = Command("any-token", () =>
             """
-            SELECT EXISTS (SELECT 1 FROM json_each(@p0) r, json_each(r.value, '$[1]') t
-                WHERE EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = r.value ->> 0 AND m.token_id = t.value AND m.status IN ('pending', 'succeeded'))
-                   OR EXISTS (SELECT 1 FROM token k WHERE k.collection_id = r.value ->> 0 AND k.token_id = t.value))
+            WITH r AS MATERIALIZED (SELECT value ->> 0 AS c, value -> 1 AS tokens FROM json_each(@p0))
+            SELECT EXISTS (SELECT 1 FROM r, json_each(r.tokens) t
+                WHERE EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = r.c AND m.token_id = t.value AND m.status IN ('pending', 'succeeded'))
+                   OR EXISTS (SELECT 1 FROM token k WHERE k.collection_id = r.c AND k.token_id = t.value))
             """, 1);
         var json = new StringBuilder(works.Count * 32).Append('[');
         foreach (var work in works.Where(w => w.CheckedTokenIds.Length > 0))

@@ -25,6 +25,15 @@ internal static class IntakeBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var database = args.SkipWhile(a => a != "--database").Skip(1).FirstOrDefault();
+        if (database is not null)
+        {
+            return await IntakePostgresBench.RunAsync(database, args);
+        }
+        if (BenchArgs.Int(args, "--assets", 100) == 1)
+        {
+            return await IntakeSmallBench.RunAsync(args);
+        }
         var clients = BenchArgs.Int(args, "--clients", 16);
         var seconds = BenchArgs.Int(args, "--seconds", 10);
         var warmup = BenchArgs.Int(args, "--warmup", 2);
@@ -40,16 +49,11 @@ internal static class IntakeBench
             var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
             var store = app.Services.GetRequiredService<OpenMintStorage>();
 
-            await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow), ct);
-            var project = new Project(UuidV7.New().ToString(), "bench", "0x" + new string('a', 40), int.MaxValue, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-            await store.Tenancy.CreateProjectAsync(project, ct);
-            var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, ct)).Secret;
-            const string Address = "0x00000000000000000000000000000000000b0b01";
-            await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", Address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), ct);
+            var (project, key, address) = await TenancyAsync(store, ct);
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
             http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
-            var url = $"/v1/chains/bench/collections/{Address}/nfts/mint-requests";
+            var url = $"/v1/chains/bench/collections/{address}/nfts/mint-requests";
 
             if (storeOnly)
             {
@@ -111,14 +115,34 @@ internal static class IntakeBench
         }
     }
 
-    private sealed record ClientRun(double Rate, long Accepted, long Failures, List<double> Latencies, double CpuSeconds, double Seconds);
+    /// <summary>A chain (no node needed: workers are off), a project with no effective mint limit, its key and one ERC721 collection.</summary>
+    internal static async Task<(Project Project, string Key, string Address)> TenancyAsync(OpenMintStorage store, CancellationToken ct)
+    {
+        await store.Tenancy.UpsertChainAsync(new ChainConfig("bench", 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow), ct);
+        var project = new Project(UuidV7.New().ToString(), "bench", "0x" + new string('a', 40), int.MaxValue, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await store.Tenancy.CreateProjectAsync(project, ct);
+        var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, ct)).Secret;
+        const string Address = "0x00000000000000000000000000000000000b0b01";
+        await store.Tenancy.AddCollectionAsync(new Collection(0, "bench", Address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), ct);
+        return (project, key, Address);
+    }
+
+    internal sealed record ClientRun(double Rate, long Accepted, long Failures, List<double> Latencies, double CpuSeconds, double Seconds);
 
     /// <summary>
     /// N clients POSTing 100-asset bodies (unique ids from <paramref name="firstToken"/>) over loopback HTTP/1.1 keep-alive, reading every
     /// response; counts assets answered 202 during <paramref name="seconds"/> after <paramref name="warmup"/>, and the process CPU meanwhile.
     /// Each client writes its next body as UTF-8 into one reused buffer: the generator shares the server's two cores.
     /// </summary>
-    private static async Task<ClientRun> RunClientsAsync(HttpClient http, string url, int clients, int warmup, int seconds, long firstToken)
+    internal static Task<ClientRun> RunClientsAsync(HttpClient http, string url, int clients, int warmup, int seconds, long firstToken) =>
+        RunClientsAsync(http, clients, warmup, seconds, firstToken, 100, (body, first) => (url, WriteBody(body, first)));
+
+    /// <summary>
+    /// N clients each POSTing the body <paramref name="next"/> writes for the next <paramref name="assetsPerRequest"/> unique ids into the
+    /// client's reused buffer, to the url it names; counts assets answered 202 during <paramref name="seconds"/> after <paramref name="warmup"/>.
+    /// </summary>
+    internal static async Task<ClientRun> RunClientsAsync(HttpClient http, int clients, int warmup, int seconds, long firstToken, int assetsPerRequest,
+        Func<byte[], long, (string Url, int Length)> next)
     {
         long nextToken = firstToken;
         long accepted = 0;
@@ -133,8 +157,8 @@ internal static class IntakeBench
             var body = new byte[32 * 1024];
             while (!Volatile.Read(ref stop))
             {
-                var first = Interlocked.Add(ref nextToken, 100) - 100;
-                var length = WriteBody(body, first);
+                var first = Interlocked.Add(ref nextToken, assetsPerRequest) - assetsPerRequest;
+                var (url, length) = next(body, first);
                 using var content = new ByteArrayContent(body, 0, length);
                 content.Headers.ContentType = contentType;
                 var started = Stopwatch.GetTimestamp();
@@ -148,7 +172,7 @@ internal static class IntakeBench
                 }
                 if (Volatile.Read(ref measuring))
                 {
-                    Interlocked.Add(ref accepted, 100);
+                    Interlocked.Add(ref accepted, assetsPerRequest);
                     lock (gate)
                     {
                         latencies.Add(elapsed);
@@ -183,19 +207,7 @@ internal static class IntakeBench
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var answer = """{"imx_mint_requests_limit":"2147483647","imx_mint_requests_limit_reset":"2026-11-22T06:00:00Z","imx_remaining_mint_requests":"2147000000","imx_mint_requests_retry_after":"59.99-seconds"}"""u8.ToArray();
-        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(app, url, async (Microsoft.AspNetCore.Http.HttpContext http) =>
-        {
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-            while (await http.Request.Body.ReadAsync(buffer) > 0)
-            {
-            }
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            http.Response.StatusCode = 202;
-            http.Response.ContentType = "application/json; charset=utf-8";
-            http.Response.ContentLength = answer.Length;
-            await http.Response.Body.WriteAsync(answer);
-        });
+        IntakeSmallBench.MapDrain(app, url);
         await app.StartAsync();
         try
         {
@@ -239,7 +251,7 @@ internal static class IntakeBench
     }
 
     /// <summary>The floor: committed 100-row batches into mint_request as fast as one connection can, same file, same durability.</summary>
-    private static async Task<double> BareInsertLoopAsync(Database db, int seconds, CancellationToken ct)
+    internal static async Task<double> BareInsertLoopAsync(Database db, int seconds, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct);
         var collectionId = await c.ExecuteScalarAsync<long>("SELECT id FROM collection LIMIT 1");
@@ -247,7 +259,7 @@ internal static class IntakeBench
         var sql = new StringBuilder("INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) VALUES ");
         for (var i = 0; i < 100; i++)
         {
-            sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(@id{i}, @c, 'p', @r{i}, '0x00000000000000000000000000000000000000aa', @t{i}, 0, NULL, @m{i}, 'pending', @now, @now)");
+            sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"(@id{i}, @c, 'p', @r{i}, '0x00000000000000000000000000000000000000aa', @t{i}, false, NULL, @m{i}, 'pending', @now, @now)");
         }
         await using var cmd = c.CreateCommand();
         cmd.CommandText = sql.ToString();
@@ -284,7 +296,7 @@ internal static class IntakeBench
     }
 
     /// <summary>The 100-asset create body for token ids first+1..first+100 (reference, owner, token id, small metadata each).</summary>
-    private static int WriteBody(byte[] buffer, long first)
+    internal static int WriteBody(byte[] buffer, long first)
     {
         var span = buffer.AsSpan();
         var n = 0;
@@ -316,5 +328,5 @@ internal static class IntakeBench
         return n;
     }
 
-    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+    internal static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 }

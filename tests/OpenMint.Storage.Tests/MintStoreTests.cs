@@ -47,6 +47,23 @@ public abstract class MintStoreTests<TBackend>(TBackend backend) : StoreSuite<TB
     }
 
     [Fact]
+    public async Task concurrent_distinct_requests_are_all_stored_with_the_quota_each_would_have_had_alone()
+    {
+        var collection = await NewCollectionAsync();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Task.Run(() => Store.Minting.AcceptMintRequestsAsync(
+                Intake(collection, 1_000_000, Asset($"d{i}-a", $"{1000 + 2 * i}"), Asset($"d{i}-b", $"{1001 + 2 * i}"), Asset($"d{i}-c")), CancellationToken.None))));
+        var accepted = outcomes.Cast<MintIntakeOutcome.Accepted>().ToList();
+        // Whether they went one group or several, each request counted its own three units on top of those before it.
+        Assert.Equal(Enumerable.Range(1, 40).Select(n => 3L * n), accepted.Select(a => a.Quota.Used).Order());
+        var page = await Store.Minting.ListMintRequestsAsync(collection.Id, null, null, 200, CancellationToken.None);
+        Assert.Equal(120, page.Items.Count);
+        Assert.Equal(120, page.Items.Select(r => r.Id).Distinct().Count());
+        Assert.All(page.Items.Where(r => r.ReferenceId.EndsWith("-a", StringComparison.Ordinal)), r => Assert.Equal(r.TokenId, (1000 + 2 * int.Parse(r.ReferenceId[1..^2], System.Globalization.CultureInfo.InvariantCulture)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(page.Items.Where(r => r.ReferenceId.EndsWith("-c", StringComparison.Ordinal)), r => Assert.True(r.ByQuantity));
+    }
+
+    [Fact]
     public async Task concurrent_requests_for_one_erc721_token_id_accept_exactly_one()
     {
         var collection = await NewCollectionAsync();

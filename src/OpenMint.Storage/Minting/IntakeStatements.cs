@@ -25,8 +25,8 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
 
     protected TimeProvider Time { get; } = time;
 
-    /// <summary>Starts a group's transaction on the writer's statements.</summary>
-    public virtual Task BeginAsync(DbTransaction tx, CancellationToken ct)
+    /// <summary>Starts a group's transaction on the writer's statements (<paramref name="group"/>: the requests it will hold).</summary>
+    public virtual Task BeginAsync(DbTransaction tx, IReadOnlyList<IntakeWork> group, CancellationToken ct)
     {
         Transaction = tx;
         foreach (var (command, _) in _commands.Values)
@@ -58,10 +58,14 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
 
     public Task ExecuteAsync(string sql, CancellationToken ct) => Command(sql, () => sql, 0).Command.ExecuteNonQueryAsync(ct);
 
-    public async Task<long> NextIdAsync(CancellationToken ct)
+    /// <summary>
+    /// Ids for <paramref name="count"/> new rows, larger than every id committed before. SQLite: MAX(id) + 1 onwards, taken
+    /// inside its one-writer-at-a-time transaction, so ids also grow in commit order.
+    /// </summary>
+    public virtual async Task<RowIds> TakeIdsAsync(int count, CancellationToken ct)
     {
         var (command, _) = Command("next-id", () => "SELECT COALESCE(MAX(id), 0) + 1 FROM mint_request", 0);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        return new RowIds(Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture), null);
     }
 
     /// <summary><see cref="RateWindowStore"/>'s conditional upsert as a prepared statement of the writer (the rare refusal reads through Dapper).</summary>
@@ -95,14 +99,38 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
     /// <summary>Pending or succeeded requests for the checked token ids, and tokens already known; one statement.</summary>
     public abstract Task<(List<RequestedToken> Requested, List<string> Minted)> ExistingTokensAsync(long collectionId, IntakeWork work, CancellationToken ct);
 
-    /// <summary>Inserts the request's rows with ids from <paramref name="firstId"/>; a row whose reference id exists is skipped. Returns the rows inserted.</summary>
-    public abstract Task<int> InsertAsync(IntakeWork work, long firstId, CancellationToken ct);
+    /// <summary>
+    /// Inserts the rows of <paramref name="works"/> (in order) with <paramref name="ids"/>; a row whose reference id exists is
+    /// skipped. Returns the rows inserted.
+    /// </summary>
+    public abstract Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct);
+
+    /// <summary>True when a checked token id of one of the requests has a pending or succeeded request, or a known token.</summary>
+    public abstract Task<bool> AnyTokenTakenAsync(IReadOnlyList<IntakeWork> works, CancellationToken ct);
 
     /// <summary>
-    /// One creation event per inserted row (requests <paramref name="firstId"/> onwards), uuid v7 ids taken here in commit
-    /// order. No payload: <see cref="Events.MintEventStore"/> rebuilds a creation event's payload from its row.
+    /// One creation event per row of <paramref name="works"/> (ids as inserted), uuid v7 ids taken here in commit order,
+    /// one statement per run of requests of the same project. No payload: <see cref="Events.MintEventStore"/> rebuilds a
+    /// creation event's payload from its row.
     /// </summary>
-    public abstract Task AppendCreationEventsAsync(string projectId, long firstId, int count, CancellationToken ct);
+    public async Task AppendCreationEventsAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
+    {
+        var offset = 0;
+        for (var i = 0; i < works.Count;)
+        {
+            var projectId = works[i].Intake.Collection.ProjectId;
+            var count = 0;
+            for (; i < works.Count && works[i].Intake.Collection.ProjectId == projectId; i++)
+            {
+                count += works[i].Records.Length;
+            }
+            await AppendCreationEventsAsync(projectId, ids, offset, count, ct).ConfigureAwait(false);
+            offset += count;
+        }
+    }
+
+    /// <summary>Creation events for the rows <paramref name="offset"/> .. +<paramref name="count"/> of <paramref name="ids"/>, all of one project.</summary>
+    protected abstract Task AppendCreationEventsAsync(string projectId, RowIds ids, int offset, int count, CancellationToken ct);
 
     /// <summary>A whole request's event ids, under one lock with one random-number call, in a reused buffer.</summary>
     protected ReadOnlySpan<Guid> NewEventIds(int count)
@@ -128,7 +156,7 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         foreach (var (command, _) in _commands.Values)
         {
@@ -136,4 +164,13 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
         }
         await Connection.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>The ids of a group's new rows: <see cref="First"/> onwards when <see cref="Each"/> is null, else one per row.</summary>
+internal readonly record struct RowIds(long First, long[]? Each)
+{
+    public long this[int row] => Each is null ? First + row : Each[row];
+
+    /// <summary>The ids from row <paramref name="offset"/> on.</summary>
+    public RowIds From(int offset) => Each is null ? new RowIds(First + offset, null) : new RowIds(0, Each[offset..]);
 }

@@ -15,7 +15,7 @@ namespace OpenMint.Storage.Minting;
 internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
 {
     /// <summary>Most requests one group commit takes together, and most assets.</summary>
-    private const int GroupMaxRequests = 64;
+    private const int GroupMaxRequests = 1024;
     private const int GroupMaxAssets = 6400;
 
     private readonly Channel<IntakeWork> _queue = Channel.CreateUnbounded<IntakeWork>(new UnboundedChannelOptions { SingleReader = true });
@@ -107,10 +107,11 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
             _statements ??= await _db.Dialect.OpenIntakeAsync(_time, ct).ConfigureAwait(false);
             var writer = _statements;
             await using var tx = await writer.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await writer.BeginAsync(tx, ct).ConfigureAwait(false);
+            await writer.BeginAsync(tx, group, ct).ConfigureAwait(false);
+            var together = group.Count > 1 ? await AcceptTogetherAsync(writer, group, ct).ConfigureAwait(false) : null;
             for (var i = 0; i < group.Count; i++)
             {
-                outcomes[i] = await AcceptInSavepointAsync(writer, group[i], ct).ConfigureAwait(false);
+                outcomes[i] = together is null ? await AcceptInSavepointAsync(writer, group[i], ct).ConfigureAwait(false) : together[i];
             }
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }
@@ -136,29 +137,73 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>One request in its own savepoint; null when it failed (its caller already has the exception).</summary>
-    private async Task<MintIntakeOutcome?> AcceptInSavepointAsync(IntakeStatements writer, IntakeWork work, CancellationToken ct)
+    /// <summary>
+    /// The whole group in one savepoint (<see cref="IntakeTransaction.AcceptGroupAsync"/>): a handful of statements instead of
+    /// several per request, which is what makes many small requests cheap. Null (nothing written) when the group must be
+    /// taken one request at a time.
+    /// </summary>
+    private static async Task<MintIntakeOutcome[]?> AcceptTogetherAsync(IntakeStatements writer, List<IntakeWork> group, CancellationToken ct)
     {
-        await writer.ExecuteAsync("SAVEPOINT intake", ct).ConfigureAwait(false);
+        await writer.ExecuteAsync("SAVEPOINT intake_group", ct).ConfigureAwait(false);
+        MintIntakeOutcome[]? outcomes;
         try
         {
-            var outcome = await IntakeTransaction.AcceptFastAsync(writer, work, ct).ConfigureAwait(false);
-            if (outcome is null)
-            {
-                // A reference id is taken: undo the fast path's writes and decide with every lookup.
-                await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
-                outcome = await IntakeTransaction.AcceptAsync(writer, _db.Dialect, work, ct).ConfigureAwait(false);
-            }
-            await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
-            return outcome;
+            outcomes = await IntakeTransaction.AcceptGroupAsync(writer, group, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
         {
-            // One bad request must not sink the others in its group.
-            await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
-            await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
-            work.Done.TrySetException(ex);
-            return null;
+            // A deadlock with another instance's writer, or one bad request: one by one, each in its savepoint, sorts it out.
+            outcomes = null;
+        }
+        if (outcomes is null)
+        {
+            await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake_group", ct).ConfigureAwait(false);
+        }
+        await writer.ExecuteAsync("RELEASE SAVEPOINT intake_group", ct).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// One request in its own savepoint; null when it failed (its caller already has the exception). A request that lost a
+    /// race with another instance's writer (PostgreSQL: a reference id committed meanwhile, or a deadlock between the two)
+    /// is decided again from its savepoint, a few times at most.
+    /// </summary>
+    private async Task<MintIntakeOutcome?> AcceptInSavepointAsync(IntakeStatements writer, IntakeWork work, CancellationToken ct)
+    {
+        const int Attempts = 4;
+        for (var attempt = 1; ; attempt++)
+        {
+            await writer.ExecuteAsync("SAVEPOINT intake", ct).ConfigureAwait(false);
+            try
+            {
+                var outcome = await IntakeTransaction.AcceptFastAsync(writer, work, ct).ConfigureAwait(false);
+                if (outcome is null)
+                {
+                    // A reference id is taken: undo the fast path's writes and decide with every lookup.
+                    await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
+                    outcome = await IntakeTransaction.AcceptAsync(writer, _db.Dialect, work, ct).ConfigureAwait(false);
+                }
+                if (outcome is null && attempt < Attempts)
+                {
+                    await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
+                    await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
+                    continue;
+                }
+                await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
+                return outcome ?? throw new InvalidOperationException($"a reference id of the request kept appearing inside the intake transaction ({Attempts} attempts)");
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException or FormatException)
+            {
+                // One bad request must not sink the others in its group.
+                await writer.ExecuteAsync("ROLLBACK TO SAVEPOINT intake", ct).ConfigureAwait(false);
+                await writer.ExecuteAsync("RELEASE SAVEPOINT intake", ct).ConfigureAwait(false);
+                if (ex is DbException { IsTransient: true } && attempt < Attempts)
+                {
+                    continue;
+                }
+                work.Done.TrySetException(ex);
+                return null;
+            }
         }
     }
 }

@@ -52,11 +52,18 @@ internal sealed class MintStore(Database db, IntakeWriter writer, TimeProvider t
         var statusText = status?.ToWire();
         const string Filter = "collection_id = @collectionId AND (@status IS NULL OR status = @status)";
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        if (db.Dialect.MigrationsFolder == "postgres")
+        {
+            // Intake writers of several instances take ids concurrently: wait until none that may hold a lower id is still
+            // writing, so a page never misses a row that commits later (IntakeOrder).
+            await c.ExecuteAsync(new CommandDefinition(IntakeOrder.ReaderLockSql, transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
         var sql = newer
             ? $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {Filter} AND id > @anchor ORDER BY id ASC LIMIT @take"
             : $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {Filter} AND id < @anchor ORDER BY id DESC LIMIT @take";
         var rows = (await c.QueryAsync<MintRequestRow>(new CommandDefinition(sql,
-            new { collectionId, status = statusText, anchor, take = pageSize + 1 }, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            new { collectionId, status = statusText, anchor, take = pageSize + 1 }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         var more = rows.Count > pageSize;
         if (more)
         {
@@ -78,18 +85,18 @@ internal sealed class MintStore(Database db, IntakeWriter writer, TimeProvider t
         if (newer)
         {
             hasNewer = more;
-            hasOlder = await ExistsAsync(c, $"SELECT 1 FROM mint_request WHERE {Filter} AND id < @id LIMIT 1", collectionId, statusText, last, ct).ConfigureAwait(false);
+            hasOlder = await ExistsAsync(c, tx, $"SELECT 1 FROM mint_request WHERE {Filter} AND id < @id LIMIT 1", collectionId, statusText, last, ct).ConfigureAwait(false);
         }
         else
         {
             hasOlder = more;
-            hasNewer = cursor is not null && await ExistsAsync(c, $"SELECT 1 FROM mint_request WHERE {Filter} AND id > @id LIMIT 1", collectionId, statusText, first, ct).ConfigureAwait(false);
+            hasNewer = cursor is not null && await ExistsAsync(c, tx, $"SELECT 1 FROM mint_request WHERE {Filter} AND id > @id LIMIT 1", collectionId, statusText, first, ct).ConfigureAwait(false);
         }
         return new MintRequestPage(items, hasNewer ? EncodeCursor(true, first) : null, hasOlder ? EncodeCursor(false, last) : null);
     }
 
-    private static async Task<bool> ExistsAsync(DbConnection c, string sql, long collectionId, string? status, long id, CancellationToken ct) =>
-        await c.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new { collectionId, status, id }, cancellationToken: ct)).ConfigureAwait(false) is not null;
+    private static async Task<bool> ExistsAsync(DbConnection c, DbTransaction tx, string sql, long collectionId, string? status, long id, CancellationToken ct) =>
+        await c.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new { collectionId, status, id }, tx, cancellationToken: ct)).ConfigureAwait(false) is not null;
 
     /// <summary>Cursors name a row id and a direction: rows only ever get larger ids, so pages stay put under inserts.</summary>
     private static string EncodeCursor(bool newer, long id) => PageCursor.Encode(newer ? PageCursor.MintNewer : PageCursor.MintOlder, id);

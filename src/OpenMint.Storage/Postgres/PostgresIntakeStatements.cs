@@ -8,22 +8,39 @@ using OpenMint.Storage.Minting;
 namespace OpenMint.Storage.Postgres;
 
 /// <summary>
-/// Intake on PostgreSQL: id lists as array parameters, rows as prepared multi-row VALUES of up to
-/// <see cref="ChunkRows"/> rows, and a transaction-scoped advisory lock per group.
+/// Intake on PostgreSQL: id lists as array parameters, rows as prepared multi-row VALUES of up to <see cref="ChunkRows"/>
+/// rows. Writers of several instances run concurrently: ids come from mint_request_id_seq, the unique index on
+/// (collection_id, reference_id) with <c>ON CONFLICT DO NOTHING</c> carries the reference-id check (a concurrent insert of
+/// the same reference id waits for the other transaction, then is skipped, and the request is decided again with every
+/// lookup), and the partial unique index mint_request_live_token does the same for ERC721 token ids (migration 0110). A
+/// deadlock between two writers inserting overlapping ids in different orders costs one request a retry from its savepoint.
 /// </summary>
 internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {
     private const int ChunkRows = 100;
 
-    /// <summary>Taken by each group's transaction; released by its commit or rollback.</summary>
-    private const string IntakeLockSql = "SELECT pg_advisory_xact_lock(727275)";
-
-    public override async Task BeginAsync(DbTransaction tx, CancellationToken ct)
+    public override async Task BeginAsync(DbTransaction tx, IReadOnlyList<IntakeWork> group, CancellationToken ct)
     {
-        await base.BeginAsync(tx, ct).ConfigureAwait(false);
-        // Instances sharing one PostgreSQL take turns, as SQLite's single writer does: ids (MAX + 1) stay unique
-        // and increasing in commit order, and each group's duplicate checks see the rows the others committed.
-        await ExecuteAsync(IntakeLockSql, ct).ConfigureAwait(false);
+        await base.BeginAsync(tx, group, ct).ConfigureAwait(false);
+        // Shared with every other intake writer; MintStore's list reads take it exclusively to see ids in commit order.
+        await ExecuteAsync(IntakeOrder.WriterLockSql, ct).ConfigureAwait(false);
+    }
+
+    public override async Task<RowIds> TakeIdsAsync(int count, CancellationToken ct)
+    {
+        var (command, p) = Command("take-ids", () => "SELECT nextval('mint_request_id_seq') FROM generate_series(1, @p0)", 1);
+        p[0].Value = count;
+        var ids = new long[count];
+        var n = 0;
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                ids[n++] = reader.GetInt64(0);
+            }
+        }
+        Array.Sort(ids);
+        return new RowIds(0, ids);
     }
 
     public override async Task<List<ExistingReference>> ExistingReferencesAsync(long collectionId, IntakeWork work, CancellationToken ct)
@@ -52,10 +69,10 @@ internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProv
         return (requested, minted);
     }
 
-    public override async Task<int> InsertAsync(IntakeWork work, long firstId, CancellationToken ct)
+    public override async Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
     {
         const int Columns = 10;
-        var records = work.Records;
+        var records = works.Count == 1 ? works[0].Records : works.SelectMany(w => w.Records).ToArray();
         var inserted = 0;
         for (var offset = 0; offset < records.Length; offset += ChunkRows)
         {
@@ -67,7 +84,7 @@ internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProv
             {
                 var r = records[offset + i];
                 var b = i * Columns;
-                p[b].Value = firstId + offset + i;
+                p[b].Value = ids[offset + i];
                 p[b + 1].Value = r.CollectionId;
                 p[b + 2].Value = r.ProjectId;
                 p[b + 3].Value = r.ReferenceId;
@@ -83,22 +100,36 @@ internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProv
         return inserted;
     }
 
-    public override async Task AppendCreationEventsAsync(string projectId, long firstId, int count, CancellationToken ct)
+    public override async Task<bool> AnyTokenTakenAsync(IReadOnlyList<IntakeWork> works, CancellationToken ct)
+    {
+        var pairs = works.SelectMany(w => w.CheckedTokenIds.Select(t => (w.Intake.Collection.Id, t))).ToArray();
+        var (command, p) = Command("any-token", () =>
+            """
+            SELECT EXISTS (SELECT 1 FROM unnest(@p0::bigint[], @p1::text[]) AS c(collection_id, token_id)
+                WHERE EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = c.collection_id AND m.token_id = c.token_id AND m.status IN ('pending', 'succeeded'))
+                   OR EXISTS (SELECT 1 FROM token k WHERE k.collection_id = c.collection_id AND k.token_id = c.token_id))
+            """, 2);
+        p[0].Value = pairs.Select(x => x.Item1).ToArray();
+        p[1].Value = pairs.Select(x => x.Item2).ToArray();
+        return (bool)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    protected override async Task AppendCreationEventsAsync(string projectId, RowIds ids, int offset, int count, CancellationToken ct)
     {
         const int Columns = 5;
         var createdAt = Core.Time.ToWire(Time.GetUtcNow());
-        var ids = NewEventIds(count).ToArray();
-        for (var offset = 0; offset < count; offset += ChunkRows)
+        var eventIds = NewEventIds(count).ToArray();
+        for (var chunk = 0; chunk < count; chunk += ChunkRows)
         {
-            var rows = Math.Min(ChunkRows, count - offset);
+            var rows = Math.Min(ChunkRows, count - chunk);
             var (command, p) = Command("event-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
                 "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
             for (var i = 0; i < rows; i++)
             {
                 var b = i * Columns;
-                p[b].Value = ids[offset + i].ToString();
+                p[b].Value = eventIds[chunk + i].ToString();
                 p[b + 1].Value = projectId;
-                p[b + 2].Value = firstId + offset + i;
+                p[b + 2].Value = ids[offset + chunk + i];
                 p[b + 3].Value = "pending";
                 p[b + 4].Value = createdAt;
             }

@@ -1,4 +1,7 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Storage.Minting;
@@ -50,33 +53,80 @@ internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvid
         return (requested, minted);
     }
 
-    public override Task<int> InsertAsync(IntakeWork work, long firstId, CancellationToken ct)
+    public override Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
     {
+        if (works.Count > 1)
+        {
+            return InsertGroupAsync(works, ids, ct);
+        }
         // ("WHERE true" lets the parser tell the upsert clause from a join constraint.)
         var (command, p) = Command("insert-json", () =>
             "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
             "SELECT @p0 + key, @p1, @p2, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, 'pending', @p3, @p3 FROM json_each(@p4) WHERE true " +
             "ON CONFLICT DO NOTHING", 5);
-        var first = work.Records[0];
-        p[0].Value = firstId;
+        var first = works[0].Records[0];
+        p[0].Value = ids.First;
         p[1].Value = first.CollectionId;
         p[2].Value = first.ProjectId;
         p[3].Value = Core.Time.ToWire(first.CreatedAt);
-        p[4].Value = Json(work).Rows;
+        p[4].Value = Json(works[0]).Rows;
         return command.ExecuteNonQueryAsync(ct);
     }
 
-    public override async Task AppendCreationEventsAsync(string projectId, long firstId, int count, CancellationToken ct)
+    /// <summary>
+    /// Every request of a group in one statement: [[collection, project, created_at, first row, rows], ...]. The request's
+    /// fields are read once per request (MATERIALIZED), not once per row from the request's JSON text.
+    /// </summary>
+    private Task<int> InsertGroupAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
+    {
+        var (command, p) = Command("insert-group-json", () =>
+            "WITH r AS MATERIALIZED (SELECT value ->> 0 AS c, value ->> 1 AS p, value ->> 2 AS t, value ->> 3 AS o, value -> 4 AS rows FROM json_each(@p1)) " +
+            "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
+            "SELECT @p0 + r.o + a.key, r.c, r.p, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5, " +
+            "'pending', r.t, r.t FROM r, json_each(r.rows) a WHERE true ON CONFLICT DO NOTHING", 2);
+        var json = new StringBuilder(works.Count * 320).Append('[');
+        var offset = 0;
+        foreach (var work in works)
+        {
+            var first = work.Records[0];
+            json.Append(offset == 0 ? "[" : ",[").Append(first.CollectionId).Append(",\"").Append(JsonEncodedText.Encode(first.ProjectId)).Append("\",\"")
+                .Append(Core.Time.ToWire(first.CreatedAt)).Append("\",").Append(offset).Append(',').Append(Json(work).Rows).Append(']');
+            offset += work.Records.Length;
+        }
+        p[0].Value = ids.First;
+        p[1].Value = json.Append(']').ToString();
+        return command.ExecuteNonQueryAsync(ct);
+    }
+
+    public override async Task<bool> AnyTokenTakenAsync(IReadOnlyList<IntakeWork> works, CancellationToken ct)
+    {
+        var (command, p) = Command("any-token", () =>
+            """
+            WITH r AS MATERIALIZED (SELECT value ->> 0 AS c, value -> 1 AS tokens FROM json_each(@p0))
+            SELECT EXISTS (SELECT 1 FROM r, json_each(r.tokens) t
+                WHERE EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = r.c AND m.token_id = t.value AND m.status IN ('pending', 'succeeded'))
+                   OR EXISTS (SELECT 1 FROM token k WHERE k.collection_id = r.c AND k.token_id = t.value))
+            """, 1);
+        var json = new StringBuilder(works.Count * 32).Append('[');
+        foreach (var work in works.Where(w => w.CheckedTokenIds.Length > 0))
+        {
+            json.Append(json.Length == 1 ? "[" : ",[").Append(work.Intake.Collection.Id).Append(',').Append(Json(work).TokenIds).Append(']');
+        }
+        p[0].Value = json.Append(']').ToString();
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) != 0;
+    }
+
+    protected override async Task AppendCreationEventsAsync(string projectId, RowIds ids, int offset, int count, CancellationToken ct)
     {
         var createdAt = Core.Time.ToWire(Time.GetUtcNow());
-        var ids = NewEventIds(count);
+        var eventIds = NewEventIds(count);
         var (command, p) = Command("event-json", () =>
             "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) " +
             "SELECT value, @p0, @p1 + key, 'pending', @p2 FROM json_each(@p3)", 4);
         p[0].Value = projectId;
-        p[1].Value = firstId;
+        p[1].Value = ids[offset];
         p[2].Value = createdAt;
-        p[3].Value = EventIdsJson(ids);
+        p[3].Value = EventIdsJson(eventIds);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 

@@ -13,7 +13,7 @@ using OpenMint.TestSupport;
 
 namespace OpenMint.Api.Tests.Minting;
 
-/// <summary>Two API instances on one PostgreSQL take requests at the same time (no chain needed: workers off).</summary>
+/// <summary>Several API instances on one PostgreSQL take requests at the same time (no chain needed: workers off).</summary>
 public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
@@ -102,6 +102,73 @@ public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture
         {
             await a.DisposeAsync();
             await b.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task concurrent_writers_on_three_instances_with_overlapping_reference_ids_accept_each_once_and_every_request_whole_or_not_at_all()
+    {
+        var db = await postgres.NewDatabaseAsync();
+        var hosts = new List<(WebApplication App, Uri Url)>();
+        for (var i = 0; i < 3; i++)
+        {
+            hosts.Add(await StartAsync(db));
+        }
+        try
+        {
+            var store = hosts[0].App.Services.GetRequiredService<OpenMintStorage>();
+            await store.Tenancy.UpsertChainAsync(new ChainConfig("anvil", 31337, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UtcNow), Ct);
+            var project = new Project(UuidV7.New().ToString(), "overlap", "0x" + new string('1', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+            await store.Tenancy.CreateProjectAsync(project, Ct);
+            var key = (await ApiKeyIssuer.IssueAsync(store.Tenancy, project.Id, TimeProvider.System, Ct)).Secret;
+            var address = "0x" + Guid.NewGuid().ToString("N") + "00000000";
+            await store.Tenancy.AddCollectionAsync(new Collection(0, "anvil", address, project.Id, CollectionKind.Erc721, PresetVariant.Erc721MintById, null, true, DateTimeOffset.UtcNow), Ct);
+
+            // 12 clients (4 per instance), 15 requests each of 4 assets whose reference ids come from one pool of 60, so
+            // requests overlap within and across instances; a reference's token id is fixed, each request has its own owner.
+            var outcomes = new List<(string Owner, string[] References, HttpStatusCode Status)>();
+            await Task.WhenAll(Enumerable.Range(0, 12).Select(client => Task.Run(async () =>
+            {
+                var random = new Random(client);
+                using var http = new HttpClient { BaseAddress = hosts[client % 3].Url };
+                http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", key);
+                for (var n = 0; n < 15; n++)
+                {
+                    var owner = "0x" + (client * 100 + n + 1).ToString("x40", System.Globalization.CultureInfo.InvariantCulture);
+                    var references = Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(4).ToArray();
+                    var assets = references.Select(k => new JsonObject
+                    {
+                        ["reference_id"] = $"ref-{k}", ["owner_address"] = owner, ["token_id"] = (k + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    }).ToArray();
+                    using var r = await http.PostAsync($"/v1/chains/anvil/collections/{address}/nfts/mint-requests", Body(assets));
+                    lock (outcomes)
+                    {
+                        outcomes.Add((owner, references.Select(k => $"ref-{k}").ToArray(), r.StatusCode));
+                    }
+                }
+            })));
+
+            Assert.All(outcomes, o => Assert.Contains(o.Status, new[] { HttpStatusCode.Accepted, HttpStatusCode.Conflict }));
+            var accepted = outcomes.Where(o => o.Status == HttpStatusCode.Accepted).ToList();
+            Assert.NotEmpty(accepted);
+            Assert.Contains(outcomes, o => o.Status == HttpStatusCode.Conflict);
+            await using var c = await store.Database.OpenConnectionAsync(Ct);
+            var rows = (await Dapper.SqlMapper.QueryAsync<(long Id, string ReferenceId, string Owner)>(c,
+                "SELECT id, reference_id, owner_address FROM mint_request")).ToList();
+            Assert.Equal(rows.Count, rows.Select(r => r.ReferenceId).Distinct().Count());
+            Assert.Equal(rows.Count, rows.Select(r => r.Id).Distinct().Count());
+            Assert.Equal(accepted.Sum(o => o.References.Length), rows.Count);
+            var byReference = rows.ToDictionary(r => r.ReferenceId, r => r.Owner);
+            Assert.All(accepted, o => Assert.All(o.References, reference => Assert.Equal(o.Owner, byReference[reference])));
+            Assert.Equal(rows.Count, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM mint_event"));
+            Assert.Equal(rows.Count, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COALESCE(SUM(used), 0) FROM rate_window"));
+        }
+        finally
+        {
+            foreach (var (app, _) in hosts)
+            {
+                await app.DisposeAsync();
+            }
         }
     }
 }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using OpenMint.Api;
+using OpenMint.DevChain;
+using OpenMint.Storage;
+
+namespace OpenMint.Bench;
+
+/// <summary>
+/// <c>intake --assets 1</c>: single-asset create requests per second through the HTTP API while the minting pipeline runs
+/// (Anvil --block-time 2, the three dev presets, kinds interleaved as in the pipeline benchmark), then in the same run the
+/// same clients against an endpoint of the same Kestrel host that only drains the body and answers a fixed 202 (the HTTP
+/// ceiling). Options: --clients N (64), --seconds S (10), --warmup S (2), --no-pipeline (workers off, no Anvil).
+/// </summary>
+internal static class IntakeSmallBench
+{
+    private const string DrainPath = "/bench/drain";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var clients = BenchArgs.Int(args, "--clients", 64);
+        var seconds = BenchArgs.Int(args, "--seconds", 10);
+        var warmup = BenchArgs.Int(args, "--warmup", 2);
+        var pipeline = !args.Contains("--no-pipeline");
+        var ct = CancellationToken.None;
+        var path = Path.Combine(Path.GetTempPath(), $"openmint-intake1-bench-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var chain = await DevChain.DevChain.StartAsync(new AnvilOptions { BlockTimeSeconds = 2 }, null, ct);
+            var setup = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
+            var (key, collections) = await PipelineBench.TenancyAsync(setup, chain.Deployment, ct);
+            await setup.DisposeAsync();
+            var settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" };
+            var app = await OpenMintServer.BuildAsync(new ServerOptions("sqlite:" + path, "http://127.0.0.1:0", settings, RunWorkers: pipeline), ct);
+            MapDrain(app, DrainPath);
+            await app.StartAsync(ct);
+            var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri(baseUrl) };
+            http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
+            var urls = PipelineBench.Kinds.Select(k => $"/v1/chains/bench/collections/{collections[k].Address}/nfts/mint-requests").ToArray();
+
+            var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, (body, n) => (urls[n % 3], WriteBody(body, n)));
+            var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, (body, n) => (DrainPath, WriteBody(body, n)));
+            var store = app.Services.GetRequiredService<OpenMintStorage>();
+            await using (var c = await store.Database.OpenConnectionAsync(ct))
+            {
+                var byStatus = (await c.QueryAsync<(string Status, long Count)>("SELECT status, COUNT(*) FROM mint_request GROUP BY status")).ToList();
+                Console.WriteLine($"intake --assets 1: {clients} clients, {seconds}s measured after {warmup}s warm-up each, SQLite WAL synchronous=FULL, pipeline {(pipeline ? "running (Anvil --block-time 2)" : "off")}, {Environment.ProcessorCount} cores, load average {LoadAverage():F1} at the end");
+                Console.WriteLine($"  API accepted   {api.Rate,10:N0} requests/s  (p50 {IntakeBench.Percentile(api.Latencies, 0.5):N1} ms, p99 {IntakeBench.Percentile(api.Latencies, 0.99):N1} ms, {api.Failures} non-202; {api.CpuSeconds / api.Seconds:F2} cores busy incl. the clients and the pipeline)");
+                Console.WriteLine($"  HTTP ceiling   {ceiling.Rate,10:N0} requests/s  (same clients, same host, an endpoint that drains the body and answers a fixed 202; p50 {IntakeBench.Percentile(ceiling.Latencies, 0.5):N1} ms; {ceiling.CpuSeconds / ceiling.Seconds:F2} cores busy)");
+                Console.WriteLine($"  ratio          {api.Rate / ceiling.Rate,10:P0}");
+                Console.WriteLine($"  requests by status at the end: {string.Join(", ", byStatus.Select(s => $"{s.Status} {s.Count:N0}"))}");
+            }
+            await app.StopAsync(ct);
+            await app.DisposeAsync();
+            return api.Failures == 0 ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+            }
+        }
+    }
+
+    internal static double LoadAverage() => File.Exists("/proc/loadavg")
+        ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture)
+        : 0;
+
+    /// <summary>The ceiling: an endpoint that drains the body and answers the 202 with the limit fields, no auth, parsing or store.</summary>
+    internal static void MapDrain(WebApplication app, string path)
+    {
+        var answer = """{"imx_mint_requests_limit":"1000000","imx_mint_requests_limit_reset":"2026-11-22T06:00:00Z","imx_remaining_mint_requests":"999999","imx_mint_requests_retry_after":"59.99-seconds"}"""u8.ToArray();
+        app.MapPost(path, async (HttpContext http) =>
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+            while (await http.Request.Body.ReadAsync(buffer) > 0)
+            {
+            }
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            http.Response.StatusCode = 202;
+            http.Response.ContentType = "application/json; charset=utf-8";
+            http.Response.ContentLength = answer.Length;
+            await http.Response.Body.WriteAsync(answer);
+        });
+    }
+
+    /// <summary>
+    /// One asset: kind n mod 3 (by quantity, by id, ERC1155 amount 1) for owner n mod 100, reference and token id from n,
+    /// small metadata: what a game sends when a player earns an item.
+    /// </summary>
+    private static int WriteBody(byte[] buffer, long n)
+    {
+        var id = (n + 1).ToString(CultureInfo.InvariantCulture);
+        var owner = "0x" + (0xb0000000L + n % 100 + 1).ToString("x40", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder(256).Append("{\"assets\":[{\"reference_id\":\"small-").Append(id).Append("\",\"owner_address\":\"").Append(owner).Append('"');
+        switch (n % 3)
+        {
+            case 1:
+                sb.Append(",\"token_id\":\"").Append(id).Append('"');
+                break;
+            case 2:
+                sb.Append(",\"token_id\":\"").Append(id).Append("\",\"amount\":\"1\"");
+                break;
+        }
+        sb.Append(",\"metadata\":{\"name\":\"Token ").Append(id).Append("\",\"image\":\"https://example.invalid/").Append(id).Append(".png\"}}]}");
+        return Encoding.UTF8.GetBytes(sb.ToString(), buffer);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dapper;
+
+namespace OpenMint.TestSupport.ScaleOut;
+
+public sealed partial class ScaleOutRun
+{
+    private static readonly TimeSpan TakeoverTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// Kill k (of n) comes once k/(n+1) of the requests are posted: the holder of wallet k mod w's lease (read from
+    /// signer_lease) is killed with SIGKILL and restarted on its port; then the time to a new holder and to that
+    /// wallet's first new tx attempt is measured.
+    /// </summary>
+    private async Task<IReadOnlyList<Takeover>> KillsAsync(Stopwatch clock, CancellationToken ct)
+    {
+        var takeovers = new List<Takeover>();
+        for (var k = 1; k <= _o.Kills; k++)
+        {
+            var due = _requests.Count * k / (_o.Kills + 1);
+            while (Volatile.Read(ref _posted) < due && !_postingDone)
+            {
+                await Task.Delay(50, ct);
+            }
+            var wallet = _wallets[(k - 1) % _wallets.Count].Address;
+            var (owner, index) = await Eventually.ValueAsync(() => HolderAsync(wallet), h => h.Index >= 0,
+                $"a live instance holding the lease of {wallet}", TakeoverTimeout);
+            var victim = _instances[index]!;
+            victim.Signal("KILL");
+            var killed = Stopwatch.StartNew();
+            await victim.WaitExitAsync(TimeSpan.FromSeconds(10));
+            var attempts = await AttemptsAsync(wallet);
+            _o.Log($"{clock.Elapsed.TotalSeconds:F1} s: kill -9 of instance {index} (pid {victim.Process.Id}), holder of {wallet}; {Volatile.Read(ref _posted)} posted");
+            victim.Dispose();
+            _instances[index] = ServeProcess.Start(_o.Database, null, _o.Settings, _ports[index]);
+
+            var newOwner = await WaitAsync(async () => (await LeaseOwnerAsync(wallet)) is { } o && o != owner ? o : null);
+            var toHolder = newOwner is null ? (TimeSpan?)null : killed.Elapsed;
+            var firstTx = await WaitAsync(async () => await AttemptsAsync(wallet) > attempts ? "tx" : null);
+            var toTx = firstTx is null ? (TimeSpan?)null : killed.Elapsed;
+            _o.Log($"  new holder {newOwner ?? "none"} after {Seconds(toHolder)}, first tx of {wallet} after {Seconds(toTx)}");
+            takeovers.Add(new Takeover(wallet, owner, newOwner, toHolder, toTx));
+            await _instances[index]!.WaitHealthyAsync(StartTimeout, ct);
+        }
+        return takeovers;
+    }
+
+    private static string Seconds(TimeSpan? t) => t is null ? "-" : t.Value.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>Polls until <paramref name="probe"/> answers, the timeout passes, or every request has settled (null).</summary>
+    private async Task<string?> WaitAsync(Func<Task<string?>> probe)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TakeoverTimeout)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+            if (_postingDone && await ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE collection_id = @Id AND status = 'pending'", new { Id = _collectionId }) == 0)
+            {
+                return await probe();
+            }
+            await Task.Delay(50);
+        }
+        return null;
+    }
+
+    /// <summary>The wallet's lease owner (<c>machine/pid/guid</c>) and the index of our live instance with that pid (-1: none).</summary>
+    private async Task<(string Owner, int Index)> HolderAsync(string wallet)
+    {
+        var owner = await LeaseOwnerAsync(wallet);
+        if (owner is null)
+        {
+            return ("", -1);
+        }
+        var pid = int.Parse(owner.Split('/')[1], CultureInfo.InvariantCulture);
+        var index = Array.FindIndex(_instances, p => p is not null && !p.Process.HasExited && p.Process.Id == pid);
+        return (owner, index);
+    }
+
+    private async Task<string?> LeaseOwnerAsync(string wallet)
+    {
+        await using var c = await _store.Database.OpenConnectionAsync(CancellationToken.None);
+        return await c.ExecuteScalarAsync<string?>("SELECT owner_instance FROM signer_lease WHERE chain_name = @ChainName AND signer_address = @wallet",
+            new { ChainName, wallet });
+    }
+
+    private Task<long> AttemptsAsync(string wallet) =>
+        ScalarAsync("SELECT COUNT(*) FROM tx_attempt a JOIN tx t ON t.id = a.tx_id WHERE t.chain_name = @ChainName AND t.signer_address = @wallet",
+            new { ChainName, wallet });
+}

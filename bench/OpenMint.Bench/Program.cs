@@ -1,6 +1,6 @@
 using OpenMint.Bench;
 
-// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks> [options]
+// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks|scaleout> [options]
 var which = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 return which switch
@@ -10,11 +10,12 @@ return which switch
     "latency" => await LatencyBench.RunAsync(rest),
     "refresh" => await RefreshBench.RunAsync(rest),
     "webhooks" => await WebhookBench.RunAsync(rest),
+    "scaleout" => await ScaleoutBench.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks> [options]");
+    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|webhooks|scaleout> [options]");
     return 2;
 }

@@ -10,7 +10,8 @@ namespace OpenMint.Bench;
 /// posted over all three, kill -9 of a lease holder twice (each restarted). The run checks every request, token, Transfer
 /// log and nonce as <c>ScaleOutTests</c> does, and reports mints/s (first post -> every request succeeded) and the
 /// takeover times (kill -> new holder, kill -> its first tx).
-/// Options: --requests N (5000), --wallets N (1), --instances N (3), --kills N (2), --clients N (16), --rate requests/s (0: as fast as the clients go).
+/// Options: --requests N (5000), --wallets N (1), --instances N (3), --kills N (2), --clients N (16), --rate requests/s (0: as fast as the clients go),
+/// --backlog (hold the leases while posting, then time the pipeline alone draining the queue).
 /// </summary>
 internal static class ScaleoutBench
 {
@@ -33,6 +34,7 @@ internal static class ScaleoutBench
                 Kills = BenchArgs.Int(args, "--kills", 2),
                 Clients = BenchArgs.Int(args, "--clients", 16),
                 RequestsPerSecond = BenchArgs.Int(args, "--rate", 0),
+                Backlog = args.Contains("--backlog"),
                 Settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" },
                 SettleTimeout = TimeSpan.FromMinutes(15),
                 Log = Console.Error.WriteLine,

@@ -30,6 +30,12 @@ public sealed record ScaleOutOptions
     /// <summary>Posting rate in requests per second; 0 posts as fast as the clients go.</summary>
     public double RequestsPerSecond { get; init; }
 
+    /// <summary>
+    /// Hold every wallet's lease while posting, then let go: the instances find the whole queue waiting, and the run
+    /// times the pipeline alone (release -> every request settled), with the kills spread over that drain.
+    /// </summary>
+    public bool Backlog { get; init; }
+
     /// <summary>Distinct owner addresses the requests go to (fresh per run).</summary>
     public int Owners { get; init; } = 50;
 
@@ -49,11 +55,12 @@ public sealed record ScaleOutOptions
 public sealed record Takeover(string Wallet, string KilledOwner, string? NewOwner, TimeSpan? ToNewHolder, TimeSpan? ToFirstTx);
 
 /// <summary>What a run measured, and every way it went wrong (empty when every check held).</summary>
-/// <param name="Elapsed">First post -> every request settled.</param>
+/// <param name="Elapsed">First post -> every request settled; with a backlog, the leases let go -> every request settled.</param>
 /// <param name="TxsPerWallet">Mint txs the store sent per wallet during the run.</param>
 public sealed record ScaleOutResult(
     int Requests,
     int Wallets,
+    bool Backlog,
     TimeSpan Elapsed,
     TimeSpan PostingTime,
     IReadOnlyList<Takeover> Takeovers,
@@ -71,7 +78,7 @@ public static class ScaleOutReport
     public static IEnumerable<string> Lines(ScaleOutResult r)
     {
         yield return FormattableString.Invariant(
-            $"{r.Requests} requests, {r.Wallets} wallet(s): all settled {r.Elapsed.TotalSeconds:F1} s after the first post (posting {r.PostingTime.TotalSeconds:F1} s) = {r.MintsPerSecond:F1} mints/s; blocks {r.FirstBlock}..{r.LastBlock}");
+            $"{r.Requests} requests, {r.Wallets} wallet(s): all settled {r.Elapsed.TotalSeconds:F1} s after {(r.Backlog ? "the leases were let go (all queued first)" : "the first post")} (posting {r.PostingTime.TotalSeconds:F1} s) = {r.MintsPerSecond:F1} mints/s; blocks {r.FirstBlock}..{r.LastBlock}");
         yield return "txs per wallet: " + string.Join(", ", r.TxsPerWallet.Select(w => $"{w.Key} {w.Value}"));
         foreach (var t in r.Takeovers)
         {

@@ -9,7 +9,7 @@ public sealed partial class ScaleOutRun
     private static readonly TimeSpan TakeoverTimeout = TimeSpan.FromSeconds(90);
 
     /// <summary>
-    /// Kill k (of n) comes once k/(n+1) of the requests are posted: the holder of wallet k mod w's lease (read from
+    /// Kill k (of n) comes once k/(n+1) of the requests are posted (with a backlog: settled): the holder of wallet k mod w's lease (read from
     /// signer_lease) is killed with SIGKILL and restarted on its port; then the time to a new holder and to that
     /// wallet's first new tx attempt is measured.
     /// </summary>
@@ -19,10 +19,7 @@ public sealed partial class ScaleOutRun
         for (var k = 1; k <= _o.Kills; k++)
         {
             var due = _requests.Count * k / (_o.Kills + 1);
-            while (Volatile.Read(ref _posted) < due && !_postingDone)
-            {
-                await Task.Delay(50, ct);
-            }
+            await WaitProgressAsync(due, ct);
             var wallet = _wallets[(k - 1) % _wallets.Count].Address;
             var (owner, index) = await Eventually.ValueAsync(() => HolderAsync(wallet), h => h.Index >= 0,
                 $"a live instance holding the lease of {wallet}", TakeoverTimeout);
@@ -46,6 +43,14 @@ public sealed partial class ScaleOutRun
         return takeovers;
     }
 
+    private async Task WaitProgressAsync(int due, CancellationToken ct)
+    {
+        while (_o.Backlog ? await SettledAsync() < due : Volatile.Read(ref _posted) < due && !_postingDone)
+        {
+            await Task.Delay(50, ct);
+        }
+    }
+
     private static string Seconds(TimeSpan? t) => t is null ? "-" : t.Value.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s";
 
     /// <summary>Polls until <paramref name="probe"/> answers, the timeout passes, or every request has settled (null).</summary>
@@ -58,7 +63,7 @@ public sealed partial class ScaleOutRun
             {
                 return found;
             }
-            if (_postingDone && await ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE collection_id = @Id AND status = 'pending'", new { Id = _collectionId }) == 0)
+            if (_postingDone && await SettledAsync() >= _requests.Count)
             {
                 return await probe();
             }

@@ -18,6 +18,7 @@ namespace OpenMint.TestSupport.ScaleOut;
 public sealed partial class ScaleOutRun : IAsyncDisposable
 {
     private const string ChainName = "scaleout";
+    private const string BacklogOwner = "scaleout/0/backlog";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
     private readonly ScaleOutOptions _o;
@@ -70,6 +71,7 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
         {
             startNonces[address] = await NonceAsync(address, "latest");
         }
+        await HoldLeasesAsync(hold: true, ct);
         for (var i = 0; i < _instances.Length; i++)
         {
             _instances[i] = ServeProcess.Start(_o.Database, null, _o.Settings, _ports[i]);
@@ -81,12 +83,17 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
         _o.Log($"{_instances.Length} instances up (ports {string.Join(", ", _ports)}), {_wallets.Count} wallet(s); posting {_requests.Count} requests from block {firstBlock}");
 
         var clock = Stopwatch.StartNew();
-        var posting = PostAllAsync(clock, ct);
-        var kills = KillsAsync(clock, ct);
-        await posting;
+        var kills = _o.Backlog ? null : KillsAsync(clock, ct);
+        await PostAllAsync(clock, ct);
         var postingTime = clock.Elapsed;
         _o.Log($"posted {_requests.Count} in {postingTime.TotalSeconds:F1} s");
-        var takeovers = await kills;
+        if (_o.Backlog)
+        {
+            await HoldLeasesAsync(hold: false, ct);
+            clock.Restart();
+            kills = KillsAsync(clock, ct);
+        }
+        var takeovers = await kills!;
         var settled = await WaitSettledAsync(clock, ct);
         var elapsed = clock.Elapsed;
         var lastBlock = await BlockNumberAsync();
@@ -97,7 +104,31 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
             problems.Add($"not every request settled within {_o.SettleTimeout.TotalSeconds} s after posting");
         }
         var txsPerWallet = await CheckAsync(startNonces, firstBlock, takeovers, problems, ct);
-        return new ScaleOutResult(_requests.Count, _wallets.Count, elapsed, postingTime, takeovers, txsPerWallet, firstBlock, lastBlock, problems);
+        return new ScaleOutResult(_requests.Count, _wallets.Count, _o.Backlog, elapsed, postingTime, takeovers, txsPerWallet, firstBlock, lastBlock, problems);
+    }
+
+    /// <summary>
+    /// With <see cref="ScaleOutOptions.Backlog"/>: the run itself holds every wallet's lease (as instance
+    /// <c>scaleout/0/backlog</c>, through the store's own lease call) while the requests are posted, so the instances
+    /// start minting only when it lets go, with the whole queue waiting.
+    /// </summary>
+    private async Task HoldLeasesAsync(bool hold, CancellationToken ct)
+    {
+        if (!_o.Backlog)
+        {
+            return;
+        }
+        foreach (var (wallet, _) in _wallets)
+        {
+            if (!hold)
+            {
+                await _store.Pipeline.ReleaseLeaseAsync(ChainName, wallet, BacklogOwner, ct);
+            }
+            else if (await _store.Pipeline.TryAcquireLeaseAsync(ChainName, wallet, BacklogOwner, DateTimeOffset.UtcNow, TimeSpan.FromHours(1), ct) is null)
+            {
+                throw new InvalidOperationException($"the lease of {wallet} is already held");
+            }
+        }
     }
 
     /// <summary>Chain (every wallet a --minter-key-file), project, API key and the ERC721 collection, through the CLI.</summary>
@@ -219,7 +250,7 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
         var logAt = clock.Elapsed;
         while (true)
         {
-            var settled = await ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE collection_id = @Id AND status <> 'pending'", new { Id = _collectionId });
+            var settled = await SettledAsync();
             if (settled >= _requests.Count)
             {
                 return true;
@@ -236,6 +267,9 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
             await Task.Delay(100, ct);
         }
     }
+
+    private Task<long> SettledAsync() =>
+        ScalarAsync("SELECT COUNT(*) FROM mint_request WHERE collection_id = @Id AND status <> 'pending'", new { Id = _collectionId });
 
     private async Task<long> ScalarAsync(string sql, object? args = null)
     {

@@ -11,7 +11,7 @@ namespace OpenMint.Bench;
 /// log and nonce as <c>ScaleOutTests</c> does, and reports mints/s (first post -> every request succeeded) and the
 /// takeover times (kill -> new holder, kill -> its first tx).
 /// Options: --requests N (5000), --wallets N (1), --instances N (3), --kills N (2), --clients N (16), --rate requests/s (0: as fast as the clients go),
-/// --backlog (hold the leases while posting, then time the pipeline alone draining the queue).
+/// --backlog (hold the leases while posting, then time the pipeline alone draining the queue), --by-id (mint by id, not by quantity).
 /// </summary>
 internal static class ScaleoutBench
 {
@@ -35,6 +35,7 @@ internal static class ScaleoutBench
                 Clients = BenchArgs.Int(args, "--clients", 16),
                 RequestsPerSecond = BenchArgs.Int(args, "--rate", 0),
                 Backlog = args.Contains("--backlog"),
+                TokenIds = args.Contains("--by-id"),
                 Settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" },
                 SettleTimeout = TimeSpan.FromMinutes(15),
                 Log = Console.Error.WriteLine,

@@ -36,6 +36,12 @@ public sealed record ScaleOutOptions
     /// </summary>
     public bool Backlog { get; init; }
 
+    /// <summary>
+    /// Mint by id (ImmutableERC721MintByID, token id i + 1 for request i: far more gas per token, so many txs)
+    /// instead of by quantity (ImmutableERC721V2, ids chosen by the contract: thousands of tokens fit in one tx).
+    /// </summary>
+    public bool TokenIds { get; init; }
+
     /// <summary>Distinct owner addresses the requests go to (fresh per run).</summary>
     public int Owners { get; init; } = 50;
 
@@ -83,11 +89,13 @@ public static class ScaleOutReport
         foreach (var t in r.Takeovers)
         {
             yield return FormattableString.Invariant(
-                $"kill -9 of {t.KilledOwner} (lease of {t.Wallet}): new holder {t.NewOwner ?? "none"} after {t.ToNewHolder?.TotalSeconds:F1} s, its first tx {t.ToFirstTx?.TotalSeconds:F1} s after the kill");
+                $"kill -9 of {t.KilledOwner} (lease of {t.Wallet}): new holder {t.NewOwner ?? "none"} after {Seconds(t.ToNewHolder)}, its first tx {Seconds(t.ToFirstTx)} after the kill");
         }
         foreach (var p in r.Problems)
         {
             yield return "PROBLEM: " + p;
         }
     }
+
+    public static string Seconds(TimeSpan? t) => t is null ? "-" : t.Value.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }

@@ -32,11 +32,11 @@ public sealed partial class ScaleOutRun
             victim.Dispose();
             _instances[index] = ServeProcess.Start(_o.Database, null, _o.Settings, _ports[index]);
 
-            var newOwner = await WaitAsync(async () => (await LeaseOwnerAsync(wallet)) is { } o && o != owner ? o : null);
+            var newOwner = await WaitAsync(async () => (await LeaseOwnerAsync(wallet)) is { } o && o != owner ? o : null, untilSettled: false);
             var toHolder = newOwner is null ? (TimeSpan?)null : killed.Elapsed;
-            var firstTx = await WaitAsync(async () => await AttemptsAsync(wallet) > attempts ? "tx" : null);
+            var firstTx = await WaitAsync(async () => await AttemptsAsync(wallet) > attempts ? "tx" : null, untilSettled: true);
             var toTx = firstTx is null ? (TimeSpan?)null : killed.Elapsed;
-            _o.Log($"  new holder {newOwner ?? "none"} after {Seconds(toHolder)}, first tx of {wallet} after {Seconds(toTx)}");
+            _o.Log($"  new holder {newOwner ?? "none"} after {ScaleOutReport.Seconds(toHolder)}, first tx of {wallet} after {ScaleOutReport.Seconds(toTx)}");
             takeovers.Add(new Takeover(wallet, owner, newOwner, toHolder, toTx));
             await _instances[index]!.WaitHealthyAsync(StartTimeout, ct);
         }
@@ -51,10 +51,8 @@ public sealed partial class ScaleOutRun
         }
     }
 
-    private static string Seconds(TimeSpan? t) => t is null ? "-" : t.Value.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s";
-
-    /// <summary>Polls until <paramref name="probe"/> answers, the timeout passes, or every request has settled (null).</summary>
-    private async Task<string?> WaitAsync(Func<Task<string?>> probe)
+    /// <summary>Polls until <paramref name="probe"/> answers, the timeout passes, or (<paramref name="untilSettled"/>) every request has settled (null).</summary>
+    private async Task<string?> WaitAsync(Func<Task<string?>> probe, bool untilSettled)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TakeoverTimeout)
@@ -63,7 +61,7 @@ public sealed partial class ScaleOutRun
             {
                 return found;
             }
-            if (_postingDone && await SettledAsync() >= _requests.Count)
+            if (untilSettled && _postingDone && await SettledAsync() >= _requests.Count)
             {
                 return await probe();
             }

@@ -147,7 +147,7 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
             "--mint-limit-per-minute", "1000000", "--database", _o.Database], ct);
         var projectId = (string)project["id"]!;
         _apiKey = (string)(await OpenMintCli.RunJsonAsync(["key", "create", "--project", projectId, "--database", _o.Database], ct))["secret"]!;
-        _collection = _o.Chain["erc721"].Address.ToLowerInvariant();
+        _collection = _o.Chain[_o.TokenIds ? "erc721_mint_by_id" : "erc721"].Address.ToLowerInvariant();
         foreach (var (address, _) in _wallets.Skip(1))
         {
             await GrantMinterRoleAsync(address, ct);
@@ -203,7 +203,8 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
     private async Task PostOneAsync(int i, CancellationToken ct)
     {
         var (reference, owner) = _requests[i];
-        var body = $"{{\"assets\":[{{\"reference_id\":\"{reference}\",\"owner_address\":\"{owner}\"}}]}}";
+        var tokenId = _o.TokenIds ? $",\"token_id\":\"{i + 1}\"" : "";
+        var body = $"{{\"assets\":[{{\"reference_id\":\"{reference}\",\"owner_address\":\"{owner}\"{tokenId}}}]}}";
         for (var attempt = 0; ; attempt++)
         {
             var port = _ports[(i + attempt) % _ports.Length];

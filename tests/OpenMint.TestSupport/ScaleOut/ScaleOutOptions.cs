@@ -62,6 +62,7 @@ public sealed record Takeover(string Wallet, string KilledOwner, string? NewOwne
 
 /// <summary>What a run measured, and every way it went wrong (empty when every check held).</summary>
 /// <param name="Elapsed">First post -> every request settled; with a backlog, the leases let go -> every request settled.</param>
+/// <param name="LeaseMoves">Every change of a lease's owner seen during the run: the kills', and any lease a live holder lost (e.g. a tick longer than the lease).</param>
 /// <param name="TxsPerWallet">Mint txs the store sent per wallet during the run.</param>
 public sealed record ScaleOutResult(
     int Requests,
@@ -70,6 +71,7 @@ public sealed record ScaleOutResult(
     TimeSpan Elapsed,
     TimeSpan PostingTime,
     IReadOnlyList<Takeover> Takeovers,
+    IReadOnlyList<string> LeaseMoves,
     IReadOnlyDictionary<string, int> TxsPerWallet,
     long FirstBlock,
     long LastBlock,
@@ -90,6 +92,11 @@ public static class ScaleOutReport
         {
             yield return FormattableString.Invariant(
                 $"kill -9 of {t.KilledOwner} (lease of {t.Wallet}): new holder {t.NewOwner ?? "none"} after {Seconds(t.ToNewHolder)}, its first tx {Seconds(t.ToFirstTx)} after the kill");
+        }
+        yield return $"lease moves seen: {r.LeaseMoves.Count} ({r.Takeovers.Count} kills)";
+        foreach (var move in r.LeaseMoves)
+        {
+            yield return "  " + move;
         }
         foreach (var p in r.Problems)
         {

@@ -43,6 +43,30 @@ public sealed partial class ScaleOutRun
         return takeovers;
     }
 
+    /// <summary>Every change of a wallet's lease owner seen (polled every 100 ms), kills or not, until stopped.</summary>
+    private async Task<IReadOnlyList<string>> WatchLeasesAsync(Stopwatch clock, CancellationToken stop)
+    {
+        var moves = new List<string>();
+        var last = new Dictionary<string, string>();
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var (wallet, _) in _wallets)
+            {
+                var owner = await LeaseOwnerAsync(wallet);
+                if (owner is not null && last.TryGetValue(wallet, out var previous) && previous != owner && previous != BacklogOwner)
+                {
+                    moves.Add(FormattableString.Invariant($"{clock.Elapsed.TotalSeconds:F1} s: {wallet} {previous} -> {owner}"));
+                }
+                if (owner is not null)
+                {
+                    last[wallet] = owner;
+                }
+            }
+            await Task.Delay(100, CancellationToken.None);
+        }
+        return moves;
+    }
+
     private async Task WaitProgressAsync(int due, CancellationToken ct)
     {
         while (_o.Backlog ? await SettledAsync() < due : Volatile.Read(ref _posted) < due && !_postingDone)

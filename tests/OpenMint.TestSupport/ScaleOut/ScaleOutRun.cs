@@ -83,6 +83,8 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
         _o.Log($"{_instances.Length} instances up (ports {string.Join(", ", _ports)}), {_wallets.Count} wallet(s); posting {_requests.Count} requests from block {firstBlock}");
 
         var clock = Stopwatch.StartNew();
+        using var stopWatching = new CancellationTokenSource();
+        var watching = WatchLeasesAsync(clock, stopWatching.Token);
         var kills = _o.Backlog ? null : KillsAsync(clock, ct);
         await PostAllAsync(clock, ct);
         var postingTime = clock.Elapsed;
@@ -96,6 +98,8 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
         var takeovers = await kills!;
         var settled = await WaitSettledAsync(clock, ct);
         var elapsed = clock.Elapsed;
+        await stopWatching.CancelAsync();
+        var leaseMoves = await watching;
         var lastBlock = await BlockNumberAsync();
 
         var problems = new List<string>();
@@ -104,7 +108,7 @@ public sealed partial class ScaleOutRun : IAsyncDisposable
             problems.Add($"not every request settled within {_o.SettleTimeout.TotalSeconds} s after posting");
         }
         var txsPerWallet = await CheckAsync(startNonces, firstBlock, takeovers, problems, ct);
-        return new ScaleOutResult(_requests.Count, _wallets.Count, _o.Backlog, elapsed, postingTime, takeovers, txsPerWallet, firstBlock, lastBlock, problems);
+        return new ScaleOutResult(_requests.Count, _wallets.Count, _o.Backlog, elapsed, postingTime, takeovers, leaseMoves, txsPerWallet, firstBlock, lastBlock, problems);
     }
 
     /// <summary>

@@ -3,7 +3,7 @@ using OpenMint.Core.Pipeline;
 
 namespace OpenMint.Api;
 
-/// <summary>The production way to reach a chain: its RPC URLs (in order, failing over) and the minter key named by minter_key_ref.</summary>
+/// <summary>The production way to reach a chain: its RPC URLs (in order, failing over) and each minter wallet's key, named by its reference (file: or env:).</summary>
 internal static class ChainConnectors
 {
     // One pooled client for every chain; connections are recycled so DNS changes are seen.
@@ -18,5 +18,5 @@ internal static class ChainConnectors
             }
             return new EthChainNode(new EthClient(new JsonRpcClient(Http, chain.RpcUrls.Select(u => new Uri(u)).ToList(), options.RpcTimeout)));
         },
-        chain => new EthKeySigner(EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, chain.MinterKeyRef))));
+        (chain, keyRef) => new EthKeySigner(EthKey.FromHex(MinterKeys.ResolveHex(chain.Name, keyRef))));
 }

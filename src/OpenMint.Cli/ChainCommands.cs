@@ -4,94 +4,135 @@ using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Cli;
 
-/// <summary><c>openmint chain add|list</c>: the chains OpenMint mints on, checked against their RPC.</summary>
+/// <summary><c>openmint chain add|update|list</c>: the chains OpenMint mints on, checked against their RPC, and their minter wallets.</summary>
 internal static class ChainCommands
 {
     public static Command Chain()
     {
-        var name = new Argument<string?>("name") { Description = "Chain name as it appears in API paths, e.g. imtbl-zkevm-testnet (or --name)", Arity = ArgumentArity.ZeroOrOne };
-        var nameOption = new Option<string?>("--name") { Description = "Chain name (instead of the positional name)" };
-        var skipCheck = new Option<bool>("--skip-rpc-check") { Description = "Do not ask the RPC for its chain id (offline setup)" };
+        var o = new ChainOptions();
         var chainId = new Option<long>("--chain-id") { Description = "EIP-155 chain id", Required = true };
         var rpcUrl = new Option<string[]>("--rpc-url") { Description = "JSON-RPC endpoint; repeat for fallbacks", Required = true };
-        var keyFile = new Option<string?>("--minter-key-file") { Description = "File holding the minter's private key (hex); only the path is stored" };
-        var keyEnv = new Option<string?>("--minter-key-env") { Description = "Environment variable holding the minter's private key; only its name is stored" };
         var confirmations = new Option<int>("--confirmations") { Description = "Blocks on top of a receipt before a mint counts as succeeded", DefaultValueFactory = _ => 0 };
-        var add = new Command("add", "Add or replace a chain; checks that every --rpc-url answers with --chain-id") { name, nameOption, chainId, rpcUrl, keyFile, keyEnv, confirmations, skipCheck };
+        var add = new Command("add", "Add or replace a chain; checks that every --rpc-url answers with --chain-id. Repeat --minter-key-file/--minter-key-env for several minter wallets")
+            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, confirmations, o.LowBalance, o.SkipCheck };
         add.WithStore(async (parse, store, ct) =>
         {
-            var chainName = (parse.GetValue(nameOption) ?? parse.GetValue(name) ?? throw new CliException("name the chain: openmint chain add --name <name> --chain-id <id> --rpc-url <url> ...")).Trim();
-            if (chainName.Length == 0 || chainName.Contains('/', StringComparison.Ordinal) || chainName.Any(char.IsWhiteSpace))
-            {
-                throw new CliException($"chain name '{chainName}' cannot be used in a URL path: use letters, digits and dashes, e.g. imtbl-zkevm-testnet");
-            }
-            var urls = parse.GetValue(rpcUrl)!;
-            foreach (var url in urls)
-            {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https"))
-                {
-                    throw new CliException($"--rpc-url '{url}' is not an http(s) URL, e.g. http://127.0.0.1:8545");
-                }
-            }
-            var id = parse.GetValue(chainId);
-            if (id <= 0)
-            {
-                throw new CliException("--chain-id must be a positive EIP-155 chain id, e.g. 13473 (Immutable zkEVM testnet) or 31337 (Anvil)");
-            }
-            var conf = parse.GetValue(confirmations);
-            if (conf < 0)
-            {
-                throw new CliException("--confirmations must be 0 or more");
-            }
-            var keyRef = MinterKeyRef(parse.GetValue(keyFile), parse.GetValue(keyEnv));
-            if (!parse.GetValue(skipCheck))
+            var chainName = o.ChainName(parse, "openmint chain add --name <name> --chain-id <id> --rpc-url <url> ...");
+            var urls = CheckUrls(parse.GetValue(rpcUrl)!);
+            var id = CheckChainId(parse.GetValue(chainId));
+            var conf = CheckConfirmations(parse.GetValue(confirmations));
+            var minters = MinterWallets.Add(chainName, [], o.KeyRefs(parse));
+            if (!parse.GetValue(o.SkipCheck))
             {
                 await CheckChainIdAsync(urls, id, ct).ConfigureAwait(false);
             }
             var existing = await store.GetChainAsync(chainName, ct).ConfigureAwait(false);
-            var chain = new ChainConfig(chainName, id, urls, keyRef, conf, existing?.CreatedAt ?? DateTimeOffset.UtcNow);
+            var chain = new ChainConfig(chainName, id, urls, null, conf, existing?.CreatedAt ?? DateTimeOffset.UtcNow) { LowBalanceWei = o.LowBalanceWei(parse) }.WithMinters(minters);
             await store.UpsertChainAsync(chain, ct).ConfigureAwait(false);
-            return new CliResult(Cli.ToJson(chain), $"chain {chainName} (chain id {id}) {(existing is null ? "added" : "updated")}; minter key: {keyRef ?? "none (cannot mint until one is set)"}");
+            return new CliResult(Cli.ToJson(chain), $"chain {chainName} (chain id {id}) {(existing is null ? "added" : "updated")}; {MintersText(chain)}");
         });
         var list = new Command("list", "List chains").WithStore(async (parse, store, ct) =>
         {
             var chains = await store.ListChainsAsync(ct).ConfigureAwait(false);
             return new CliResult(Cli.ToJson(chains), chains.Count == 0 ? "no chains; add one with: openmint chain add --name <name> --chain-id <id> --rpc-url <url> --minter-key-file <path>"
-                : string.Join('\n', chains.Select(c => $"{c.Name}\tchain id {c.ChainId}\t{string.Join(", ", c.RpcUrls)}\tminter {c.MinterKeyRef ?? "-"}\tconfirmations {c.Confirmations}")));
+                : string.Join('\n', chains.Select(c => $"{c.Name}\tchain id {c.ChainId}\t{string.Join(", ", c.RpcUrls)}\tminters {(c.Minters.Count == 0 ? "-" : string.Join(", ", c.Minters))}\tconfirmations {c.Confirmations}")));
         });
-        return new Command("chain", "Chains OpenMint mints on") { add, list };
+        return new Command("chain", "Chains OpenMint mints on") { add, Update(o), list };
     }
 
-    /// <summary>Private keys never enter the store: only where to find them.</summary>
-    private static string? MinterKeyRef(string? file, string? env)
+    /// <summary>
+    /// <c>chain update</c>: changes only what is given. Minter options add wallets, <c>--remove-minter</c> removes one (by
+    /// address or by its key reference); <c>--rpc-url</c> replaces the URL list.
+    /// </summary>
+    private static Command Update(ChainOptions o)
     {
-        if (file is not null && env is not null)
+        var chainId = new Option<long?>("--chain-id") { Description = "New EIP-155 chain id" };
+        var rpcUrl = new Option<string[]>("--rpc-url") { Description = "Replaces the JSON-RPC endpoints; repeat for fallbacks" };
+        var confirmations = new Option<int?>("--confirmations") { Description = "Blocks on top of a receipt before a mint counts as succeeded" };
+        var remove = new Option<string[]>("--remove-minter") { Description = "Remove a minter wallet: its 0x address, or its reference (file:/path, env:VAR); repeatable" };
+        var update = new Command("update", "Change a chain: add minter wallets (--minter-key-file/--minter-key-env), remove one (--remove-minter), change URLs, confirmations, --low-balance")
+            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, remove, confirmations, o.LowBalance, o.SkipCheck };
+        return update.WithStore(async (parse, store, ct) =>
         {
-            throw new CliException("give either --minter-key-file or --minter-key-env, not both");
-        }
-        if (file is not null)
-        {
-            if (LooksLikePrivateKey(file))
+            var chainName = o.ChainName(parse, "openmint chain update --name <name> [--minter-key-file <path>] [--remove-minter <0x address>] ...");
+            var chain = await store.GetChainAsync(chainName, ct).ConfigureAwait(false) ?? throw new CliException($"unknown chain '{chainName}'; add it first: openmint chain add --name {chainName} ...");
+            var urls = parse.GetValue(rpcUrl) is { Length: > 0 } given ? CheckUrls(given) : chain.RpcUrls;
+            var id = parse.GetValue(chainId) is { } newId ? CheckChainId(newId) : chain.ChainId;
+            var minters = MinterWallets.Remove(chainName, chain.Minters, parse.GetValue(remove) ?? []);
+            minters = MinterWallets.Add(chainName, minters, o.KeyRefs(parse));
+            var low = parse.GetResult(o.LowBalance) is null ? chain.LowBalanceWei : o.LowBalanceWei(parse);
+            var updated = (chain with { ChainId = id, RpcUrls = urls, Confirmations = parse.GetValue(confirmations) is { } conf ? CheckConfirmations(conf) : chain.Confirmations, LowBalanceWei = low })
+                .WithMinters(minters);
+            if (!parse.GetValue(o.SkipCheck) && (parse.GetValue(rpcUrl) is { Length: > 0 } || parse.GetValue(chainId) is not null))
             {
-                throw new CliException("--minter-key-file takes the path of a file holding the key, not the key itself (keys never go into the store)");
+                await CheckChainIdAsync(urls, id, ct).ConfigureAwait(false);
             }
-            var full = Path.GetFullPath(file);
-            if (!File.Exists(full))
-            {
-                throw new CliException($"--minter-key-file {full} does not exist; write the minter's hex private key into that file (chmod 600) and run again");
-            }
-            return "file:" + full;
-        }
-        if (env is not null)
-        {
-            if (LooksLikePrivateKey(env) || env.Length == 0 || !env.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
-            {
-                throw new CliException("--minter-key-env takes the NAME of an environment variable (e.g. OPENMINT_MINTER_KEY), not the key itself");
-            }
-            return "env:" + env;
-        }
-        return null;
+            await store.UpsertChainAsync(updated, ct).ConfigureAwait(false);
+            return new CliResult(Cli.ToJson(updated), $"chain {chainName} (chain id {id}) updated; {MintersText(updated)}");
+        });
     }
+
+    private static string MintersText(ChainConfig chain) => chain.Minters.Count switch
+    {
+        0 => "minter key: none (cannot mint until one is set)",
+        1 => $"minter key: {chain.Minters[0]}",
+        var n => $"{n} minter wallets: {string.Join(", ", chain.Minters)}",
+    } + (chain.LowBalanceWei is { } low ? $"; low balance below {low} wei" : "");
+
+    /// <summary>Options <c>chain add</c> and <c>chain update</c> share.</summary>
+    private sealed class ChainOptions
+    {
+        public readonly Argument<string?> Name = new("name") { Description = "Chain name as it appears in API paths, e.g. imtbl-zkevm-testnet (or --name)", Arity = ArgumentArity.ZeroOrOne };
+        public readonly Option<string?> NameOption = new("--name") { Description = "Chain name (instead of the positional name)" };
+        public readonly Option<bool> SkipCheck = new("--skip-rpc-check") { Description = "Do not ask the RPC for its chain id (offline setup)" };
+        public readonly Option<string[]> KeyFile = new("--minter-key-file") { Description = "File holding a minter wallet's private key (hex); only the path is stored; repeat for several wallets" };
+        public readonly Option<string[]> KeyEnv = new("--minter-key-env") { Description = "Environment variable holding a minter wallet's private key; only its name is stored; repeatable" };
+        public readonly Option<string?> LowBalance = new("--low-balance") { Description = "Balance in wei below which a minter wallet is reported low (warning, metric, notice on pending requests); 'none' clears it" };
+
+        public string ChainName(ParseResult parse, string usage)
+        {
+            var chainName = (parse.GetValue(NameOption) ?? parse.GetValue(Name) ?? throw new CliException("name the chain: " + usage)).Trim();
+            if (chainName.Length == 0 || chainName.Contains('/', StringComparison.Ordinal) || chainName.Any(char.IsWhiteSpace))
+            {
+                throw new CliException($"chain name '{chainName}' cannot be used in a URL path: use letters, digits and dashes, e.g. imtbl-zkevm-testnet");
+            }
+            return chainName;
+        }
+
+        public IReadOnlyList<string> KeyRefs(ParseResult parse) =>
+            [.. (parse.GetValue(KeyFile) ?? []).Select(MinterWallets.FileRef), .. (parse.GetValue(KeyEnv) ?? []).Select(MinterWallets.EnvRef)];
+
+        public string? LowBalanceWei(ParseResult parse)
+        {
+            var value = parse.GetValue(LowBalance)?.Trim();
+            if (value is null || value == "none")
+            {
+                return null;
+            }
+            if (!System.Numerics.BigInteger.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var wei) || wei.IsZero)
+            {
+                throw new CliException($"--low-balance '{value}' must be a positive whole number of wei, e.g. 100000000000000000 (0.1 of the native token), or none");
+            }
+            return wei.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static IReadOnlyList<string> CheckUrls(IReadOnlyList<string> urls)
+    {
+        foreach (var url in urls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https"))
+            {
+                throw new CliException($"--rpc-url '{url}' is not an http(s) URL, e.g. http://127.0.0.1:8545");
+            }
+        }
+        return urls;
+    }
+
+    private static long CheckChainId(long id) => id > 0 ? id
+        : throw new CliException("--chain-id must be a positive EIP-155 chain id, e.g. 13473 (Immutable zkEVM testnet) or 31337 (Anvil)");
+
+    private static int CheckConfirmations(int conf) => conf >= 0 ? conf : throw new CliException("--confirmations must be 0 or more");
 
     internal static bool LooksLikePrivateKey(string s)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using OpenMint.Chain;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
@@ -81,13 +82,14 @@ internal static class CollectionCommands
         {
             await store.UpdateCollectionAsync(collection, ct).ConfigureAwait(false);
         }
-        var role = await MinterRoleGrant.CheckAsync(chain, addr, ct).ConfigureAwait(false);
+        var roles = await MinterRoleGrant.CheckAsync(chain, addr, ct).ConfigureAwait(false);
         var json = Cli.ToJson(collection).AsObject();
         json["kind_detected"] = detected;
-        json["minter_address"] = role.Minter;
-        json["minter_has_role"] = role.HasRole;
+        json["minter_address"] = roles[0].Minter;
+        json["minter_has_role"] = MinterRole.All(roles);
+        json["minters"] = new JsonArray([.. roles.Select(r => r.ToJson())]);
         var text = $"collection {addr} on {chainName} {(isAdd ? "added" : "updated")}: {KindName(k)}, {v}{(detected ? " (read from the contract)" : "")}, project {projectId}, minting {(enabled ? "enabled" : "disabled")}{(uri is null ? "" : ", base URI " + uri)}";
-        return new CliResult(json, text + "\n" + role.Text(chainName, addr));
+        return new CliResult(json, text + "\n" + string.Join('\n', roles.Select(r => r.Text(chainName, addr))));
     }
 
     /// <summary>Kind and preset: as given, else read from the contract (so a MintByID or legacy contract is not taken for V2).</summary>

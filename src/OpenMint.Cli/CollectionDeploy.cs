@@ -12,7 +12,7 @@ namespace OpenMint.Cli;
 /// <summary>
 /// <c>openmint collection deploy</c>: the Hub's "deploy with Minting API enabled" in one command. Deploys Immutable's
 /// preset (compiled from the pinned <c>@imtbl/contracts</c> sources in tools/chain), with an operator allowlist (a new
-/// one behind ERC1967Proxy unless <c>--operator-allowlist</c> names one), grants MINTER_ROLE to the chain's minter and
+/// one behind ERC1967Proxy unless <c>--operator-allowlist</c> names one), grants MINTER_ROLE to every minter wallet of the chain and
 /// links the collection to the project.
 /// </summary>
 internal static class CollectionDeploy
@@ -56,7 +56,7 @@ internal static class CollectionDeploy
         };
         var owner = AdminCommands.ParseAddress(parse.GetValue(o.Owner)!, "--owner-address");
         var key = MinterRoleGrant.ReadKey(parse.GetValue(o.DeployerKey)!, "--deployer-key-file");
-        var minter = MinterRoleGrant.MinterAddress(chain);
+        var minters = MinterRoleGrant.MinterAddresses(chain);
         PresetArtifacts artifacts;
         try
         {
@@ -80,8 +80,12 @@ internal static class CollectionDeploy
         var granted = false;
         if (string.Equals(key.Address, owner, StringComparison.OrdinalIgnoreCase))
         {
-            await MinterRoleGrant.SendAsync(eth, chain, key, address, Abi.EncodeCall("grantMinterRole(address)", minter), "the owner must hold DEFAULT_ADMIN_ROLE", ct).ConfigureAwait(false);
-            granted = await CollectionKindDetector.HasMinterRoleAsync(eth, address, minter, ct).ConfigureAwait(false);
+            granted = true;
+            foreach (var minter in minters)
+            {
+                await MinterRoleGrant.SendAsync(eth, chain, key, address, Abi.EncodeCall("grantMinterRole(address)", minter), "the owner must hold DEFAULT_ADMIN_ROLE", ct).ConfigureAwait(false);
+                granted &= await CollectionKindDetector.HasMinterRoleAsync(eth, address, minter, ct).ConfigureAwait(false);
+            }
         }
         var kind = variant == PresetVariant.Erc1155 ? CollectionKind.Erc1155 : CollectionKind.Erc721;
         await store.AddCollectionAsync(new Tenancy.Collection(0, chain.Name, address, project.Id, kind, variant, null, true, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
@@ -90,8 +94,8 @@ internal static class CollectionDeploy
             ["address"] = address, ["kind"] = kind == CollectionKind.Erc1155 ? "erc1155" : "erc721", ["variant"] = Cli.ToJson(variant),
             ["tx_hash"] = deployed.TransactionHash, ["operator_allowlist"] = allowlist, ["minter_has_role"] = granted,
         };
-        var role = new MinterRole(minter, granted, null);
-        return new CliResult(json, $"{contract} deployed at {address} (tx {deployed.TransactionHash}), linked to project {project.Id}\n{role.Text(chain.Name, address)}");
+        var roles = minters.Select(m => new MinterRole(m, granted, null).Text(chain.Name, address));
+        return new CliResult(json, $"{contract} deployed at {address} (tx {deployed.TransactionHash}), linked to project {project.Id}\n{string.Join('\n', roles)}");
     }
 
     /// <summary>OperatorAllowlistUpgradeable behind ERC1967Proxy, initialised with <paramref name="owner"/> as every admin.</summary>

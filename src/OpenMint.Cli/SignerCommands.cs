@@ -10,7 +10,7 @@ using OpenMint.Storage.Telemetry;
 
 namespace OpenMint.Cli;
 
-/// <summary><c>openmint signer status [--chain]</c>: each chain's minter, its funds and nonces, chain vs store.</summary>
+/// <summary><c>openmint signer status [--chain]</c>: every minter wallet of each chain, its funds and nonces, chain vs store.</summary>
 internal static class SignerCommands
 {
     /// <summary>Gas of a one-asset mintBatchByQuantity on V2 (GasModel): the dearest common case, so the count is a floor.</summary>
@@ -19,7 +19,7 @@ internal static class SignerCommands
     public static Command Signer()
     {
         var chain = new Option<string?>("--chain") { Description = "Only this chain" };
-        var status = new Command("status", "Minter address, balance, nonces (chain latest and pending vs store), txs in flight, mints the balance pays for") { chain, Commands.Database, Cli.Json };
+        var status = new Command("status", "Every minter wallet: address, balance, nonces (chain latest and pending vs store), txs in flight, mints the balance pays for") { chain, Commands.Database, Cli.Json };
         status.SetAction(async (parse, ct) =>
         {
             try
@@ -34,7 +34,14 @@ internal static class SignerCommands
                 var results = new List<JsonObject>();
                 foreach (var c in chains)
                 {
-                    results.Add(await StatusAsync(c, rows, ct).ConfigureAwait(false));
+                    if (c.Minters.Count == 0)
+                    {
+                        results.Add(new JsonObject { ["chain"] = c.Name, ["error"] = $"chain '{c.Name}' has no minter wallet: add one with: openmint chain update --name {c.Name} --minter-key-file <path>" });
+                    }
+                    foreach (var wallet in MinterWallets.Of(c))
+                    {
+                        results.Add(await StatusAsync(c, wallet, rows, ct).ConfigureAwait(false));
+                    }
                 }
                 await Cli.Write(parse, new CliResult(new JsonArray([.. results]), string.Join('\n', results.Select(Text)))).ConfigureAwait(false);
                 return 0;
@@ -45,20 +52,16 @@ internal static class SignerCommands
                 return 1;
             }
         });
-        return new Command("signer", "The chains' minter accounts") { status };
+        return new Command("signer", "The chains' minter wallets") { status };
     }
 
-    private static async Task<JsonObject> StatusAsync(ChainConfig chain, SignerRows rows, CancellationToken ct)
+    /// <summary>One wallet: what the store and the chain say about it.</summary>
+    private static async Task<JsonObject> StatusAsync(ChainConfig chain, MinterWallet wallet, SignerRows rows, CancellationToken ct)
     {
-        var json = new JsonObject { ["chain"] = chain.Name };
-        string signer;
-        try
+        var json = new JsonObject { ["chain"] = chain.Name, ["key_ref"] = wallet.KeyRef };
+        if (wallet.Address is not { } signer)
         {
-            signer = MinterRoleGrant.MinterAddress(chain);
-        }
-        catch (InvalidOperationException ex)
-        {
-            json["error"] = ex.Message;
+            json["error"] = wallet.Problem;
             return json;
         }
         json["signer"] = signer;
@@ -80,6 +83,11 @@ internal static class SignerCommands
             json["base_fee_wei"] = baseFee.ToString(CultureInfo.InvariantCulture);
             json["max_priority_fee_wei"] = tip.ToString(CultureInfo.InvariantCulture);
             json["mints_affordable"] = perMint.IsZero ? null : (balance / perMint).ToString(CultureInfo.InvariantCulture);
+            if (chain.LowBalanceWei is { } low)
+            {
+                json["low_balance_wei"] = low;
+                json["low_balance"] = balance < BigInteger.Parse(low, CultureInfo.InvariantCulture);
+            }
         }
         catch (Exception ex) when (ex is RpcTransportException or JsonRpcException)
         {
@@ -92,5 +100,6 @@ internal static class SignerCommands
         ? $"{s["chain"]}: signer {s["signer"] ?? "-"}: {s["error"]}"
         : $"{s["chain"]}: signer {s["signer"]}, balance {s["balance_wei"]} wei, nonce latest {s["nonce_latest"]} / pending {s["nonce_pending"]} / store {s["nonce_store"]?.ToString() ?? "-"}, "
             + $"{s["in_flight"]} txs in flight, pays for ~{s["mints_affordable"] ?? "unlimited"} single-asset mints at current fees (batches cost less per asset)"
+            + (s["low_balance"] is { } low && (bool)low ? $"\n  LOW: the balance is below the chain's low balance of {s["low_balance_wei"]} wei; fund it" : "")
             + (s["paused_reason"] is { } reason ? $"\n  paused: {reason}" : "");
 }

@@ -81,6 +81,31 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
     }
 
     [Fact]
+    public async Task a_wallet_without_funds_gives_back_only_the_top_txs_no_node_took_and_its_next_nonce_goes_back()
+    {
+        var (chain, collection, ids) = await QueueAsync(4);
+        var c = chain.Name;
+        Assert.NotNull(await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 3, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(Fence(c, "a"),
+            [new NewTx(3, Batch(collection, ids[..1]), Attempt(61)), new NewTx(4, Batch(collection, ids[1..2]), Attempt(62)),
+             new NewTx(5, Batch(collection, ids[2..3]), Attempt(63)), new NewTx(6, Batch(collection, ids[3..]), Attempt(64))], T0, Ct))!;
+        // Nonce 3 was taken by a node; 4 reached one before a crash maybe (never answered); 5 was refused for funds; 6 never sent.
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded[0].AttemptId, SendOutcome.Accepted, true, T0, Ct);
+        await Store.Pipeline.MarkBroadcastAsync(Fence(c, "a"), recorded[2].AttemptId, SendOutcome.InsufficientFunds, false, T0, Ct);
+
+        Assert.Equal(0, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "b"), T0, Ct)); // not the holder
+        Assert.Equal(2, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "a"), T0, Ct));
+        Assert.Equal(new long[] { 3, 4 }, (await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct)).Select(t => t.Nonce));
+        Assert.Equal(ids[2..], (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id));
+        Assert.Equal(5, (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.NextNonce);
+        Assert.Equal(0, await Store.Pipeline.WithdrawUnsentTxsAsync(Fence(c, "a"), T0, Ct)); // 4 was never refused: it stays
+
+        // The nonces given back are used again, by new txs.
+        Assert.NotNull(await Store.Pipeline.RecordTxsAsync(Fence(c, "a"), [new NewTx(5, Batch(collection, ids[2..]), Attempt(65))], T0, Ct));
+    }
+
+    [Fact]
     public async Task a_tx_reads_back_with_its_bytes_fees_and_attempts_and_completes_once()
     {
         var (chain, collection, ids) = await QueueAsync(3);

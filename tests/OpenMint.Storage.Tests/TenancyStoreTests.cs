@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Storage.Tests;
@@ -39,6 +40,39 @@ public abstract class TenancyStoreTests<TBackend>(TBackend backend) : StoreSuite
         Assert.Equal(updated, await Store.Tenancy.GetChainAsync(chain.Name, _ct), ChainEquals);
         Assert.Contains(await Store.Tenancy.ListChainsAsync(_ct), c => c.Name == chain.Name && c.ChainId == 13473);
         Assert.Null(await Store.Tenancy.GetChainAsync(Unique("missing"), _ct));
+    }
+
+    [Fact]
+    public async Task a_chain_keeps_several_minter_wallets_in_order_with_the_first_as_minter_key_ref()
+    {
+        var chain = (await NewChainAsync()).WithMinters(["file:/keys/a", "env:MINTER_B", "file:/keys/c"]) with { LowBalanceWei = "100000000000000000" };
+        await Store.Tenancy.UpsertChainAsync(chain, _ct);
+        var read = (await Store.Tenancy.GetChainAsync(chain.Name, _ct))!;
+        Assert.Equal(["file:/keys/a", "env:MINTER_B", "file:/keys/c"], read.Minters);
+        Assert.Equal("file:/keys/a", read.MinterKeyRef);
+        Assert.Equal("100000000000000000", read.LowBalanceWei);
+        Assert.Equal(read.Minters, (await Store.Tenancy.ListChainsAsync(_ct)).Single(c => c.Name == chain.Name).Minters);
+
+        // Set through the single reference alone (as before several wallets): that one wallet replaces them.
+        await Store.Tenancy.UpsertChainAsync(read with { MinterKeyRef = "env:ONLY" }, _ct);
+        Assert.Equal(["env:ONLY"], (await Store.Tenancy.GetChainAsync(chain.Name, _ct))!.Minters);
+        await Store.Tenancy.UpsertChainAsync(read.WithMinters([]), _ct);
+        var none = (await Store.Tenancy.GetChainAsync(chain.Name, _ct))!;
+        Assert.Empty(none.Minters);
+        Assert.Null(none.MinterKeyRef);
+    }
+
+    [Fact]
+    public async Task a_chain_row_written_before_the_wallet_table_still_mints_with_its_minter_key_ref()
+    {
+        var name = Unique("legacy");
+        await using (var c = await Store.Database.OpenConnectionAsync(_ct))
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at) VALUES (@name, 1, '[]', 'file:/keys/old', 0, @now)",
+                new { name, now = Core.Time.ToWire(T0) }, cancellationToken: _ct));
+        }
+        Assert.Equal(["file:/keys/old"], (await Store.Tenancy.GetChainAsync(name, _ct))!.Minters);
     }
 
     [Fact]

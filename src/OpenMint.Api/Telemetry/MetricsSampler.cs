@@ -10,7 +10,7 @@ namespace OpenMint.Api.Telemetry;
 
 /// <summary>
 /// Feeds the gauges every <c>Telemetry:SampleInterval</c> (default 15 s): the queue by status from the store and
-/// each chain's minter balance from its RPC. Scrapes read the last sample, so scraping costs neither.
+/// each minter wallet's balance from its chain's RPC. Scrapes read the last sample, so scraping costs neither.
 /// </summary>
 internal sealed partial class MetricsSampler(QueueCounts queue, ITenancyStore tenancy, ChainConnector connector, IConfiguration configuration,
     TimeProvider time, ILogger<MetricsSampler> log) : BackgroundService
@@ -52,15 +52,20 @@ internal sealed partial class MetricsSampler(QueueCounts queue, ITenancyStore te
                 OpenMintMetrics.QueueSize(chain.Name, status, counts.FirstOrDefault(c => c.Chain == chain.Name && c.Status == status)?.Count ?? 0);
             }
         }
-        foreach (var chain in chains)
+        foreach (var (chain, keyRef) in chains.SelectMany(c => c.Minters.Select(r => (c, r))))
         {
             try
             {
-                if (!_signers.TryGetValue(chain.Name, out var signer))
+                if (!_signers.TryGetValue(chain.Name + "|" + keyRef, out var signer))
                 {
-                    signer = _signers[chain.Name] = connector.Signer(chain).Address;
+                    signer = _signers[chain.Name + "|" + keyRef] = connector.Signer(chain, keyRef).Address;
                 }
-                OpenMintMetrics.SignerBalance(chain.Name, signer, await connector.Node(chain).GetBalanceAsync(signer, ct).ConfigureAwait(false));
+                var balance = await connector.Node(chain).GetBalanceAsync(signer, ct).ConfigureAwait(false);
+                OpenMintMetrics.SignerBalance(chain.Name, signer, balance);
+                if (chain.LowBalanceWei is { } low)
+                {
+                    OpenMintMetrics.SignerLowBalance(chain.Name, signer, balance < System.Numerics.BigInteger.Parse(low, System.Globalization.CultureInfo.InvariantCulture));
+                }
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {

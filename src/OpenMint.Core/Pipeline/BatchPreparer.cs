@@ -17,7 +17,12 @@ internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long G
 /// </summary>
 internal sealed partial class BatchPreparer(SenderContext context, CollectionCache collections, SignerStatus status)
 {
+    private static readonly TimeSpan RoleRecheck = TimeSpan.FromMinutes(1);
+
     private readonly GasCalibration _calibration = new();
+
+    /// <summary>Collections where this wallet (one of several) lacks MINTER_ROLE, and until when it leaves them alone.</summary>
+    private readonly Dictionary<long, DateTimeOffset> _withoutRole = new();
 
     /// <summary>Some requests of one collection for one method: a batch to preflight.</summary>
     private sealed record Candidate(Collection Collection, MintMethod Method, IReadOnlyList<QueuedMint> Mints)
@@ -38,9 +43,14 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// <paramref name="pending"/> txs already in flight. Partial batches are left queued while the clock is before
     /// <paramref name="holdPartialsUntil"/> (null: none waits).
     /// </summary>
-    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, CancellationToken ct)
+    public Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, CancellationToken ct) =>
+        PrepareAsync(block, pending, room, holdPartialsUntil, 1, ct);
+
+    /// <summary>As above, taking at most a <paramref name="share"/>-th (rounded up) of the batches planned now: the rest is left to the chain's other wallets.</summary>
+    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, int share, CancellationToken ct)
     {
-        var candidates = (await PlanAsync(block, holdPartialsUntil, ct).ConfigureAwait(false)).Take(room).ToList();
+        var planned = await PlanAsync(block, holdPartialsUntil, ct).ConfigureAwait(false);
+        var candidates = planned.Take(Math.Min(room, (planned.Count + share - 1) / Math.Max(1, share))).ToList();
         if (candidates.Count == 0)
         {
             return [];
@@ -72,6 +82,10 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         var candidates = new List<Candidate>();
         foreach (var collectionId in await context.Store.ListQueuedCollectionsAsync(context.ChainName, ct).ConfigureAwait(false))
         {
+            if (_withoutRole.TryGetValue(collectionId, out var until) && context.Now < until)
+            {
+                continue; // this wallet lacks MINTER_ROLE there: the chain's other wallets mint its requests
+            }
             var collection = await collections.GetAsync(collectionId, ct).ConfigureAwait(false);
             var queued = await context.Store.ListQueuedAsync(collectionId, context.Options.PlanWindow, ct).ConfigureAwait(false);
             candidates.AddRange(PlanCollection(collection, queued, target, holdPartialsUntil));
@@ -146,6 +160,13 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
                 {
                     return Verdict.Halve;
                 }
+                if (context.Shared && IsMissingRole(reason))
+                {
+                    // One wallet of several without the role: not the requests' fault; leave them to the others (and look again later).
+                    _withoutRole[c.Collection.Id] = context.Now + RoleRecheck;
+                    WalletLacksRole(context.Log, context.ChainName, context.Address, c.Collection.Address);
+                    return Verdict.Dropped;
+                }
                 var message = ChainSender.BuildFailedPrefix + reason;
                 await context.Store.FailQueuedAsync(c.Mints.Select(m => m.RequestId).ToList(), message, c.Collection, context.Chain, context.Now, ct).ConfigureAwait(false);
                 PreflightFailed(context.Log, context.ChainName, c.Collection.Address, c.Mints.Count, message);
@@ -163,6 +184,9 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         }
     }
 
+    private static bool IsMissingRole(string reason) =>
+        reason.StartsWith("AccessControl:", StringComparison.Ordinal) || reason.Contains("is missing role", StringComparison.Ordinal);
+
     /// <summary>Reasons that fail every asset of the collection alike: no need to bisect.</summary>
     internal static bool IsCollectionWide(string reason) =>
         reason.StartsWith("AccessControl:", StringComparison.Ordinal) || reason.Contains("is missing role", StringComparison.Ordinal)
@@ -175,6 +199,9 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "Chain {Chain}: collection {Collection}: {Count} assets failed preflight: {Message}")]
     private static partial void PreflightFailed(ILogger log, string chain, string collection, int count, string message);
+
+    [LoggerMessage(EventId = 4062, Level = LogLevel.Error, Message = "Chain {Chain}: wallet {Signer} lacks MINTER_ROLE on {Collection}: the chain's other wallets mint there; grant it with openmint collection grant-minter")]
+    private static partial void WalletLacksRole(ILogger log, string chain, string signer, string collection);
 
     [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Chain {Chain}: collection {Collection}: estimate refused: {Outcome} {Message}")]
     private static partial void EstimateRejected(ILogger log, string chain, string collection, string outcome, string message);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Pipeline;
@@ -22,6 +23,7 @@ internal sealed class ChainSender
     private readonly Confirmer _confirmer;
     private readonly BatchPreparer _preparer;
     private readonly BlockClock _clock;
+    private readonly WalletFunds _funds;
 
     public ChainSender(SenderContext context, ITenancyStore tenancy)
     {
@@ -34,9 +36,15 @@ internal sealed class ChainSender
         _confirmer = new Confirmer(context, collections);
         _preparer = new BatchPreparer(context, collections, _status);
         _clock = new BlockClock(context.Options);
+        _funds = new WalletFunds(context, _nonces, _status, _bumper);
     }
 
     public string Signer => _context.Address;
+
+    /// <summary>This instance held the wallet's lease at the end of its last tick.</summary>
+    public bool Holding => _context.Lease.Holding;
+
+    private int _share = 1;
 
     /// <summary>
     /// True after a tick that sent txs on a chain without a trusted block schedule (automine: they are mined as they
@@ -45,8 +53,15 @@ internal sealed class ChainSender
     public bool WantsQuickTick { get; private set; }
 
     /// <summary>One round; returns true when it (still) holds the lease. A fenced write the store refused ends the round at once.</summary>
-    public async Task<bool> TickAsync(CancellationToken ct)
+    public Task<bool> TickAsync(CancellationToken ct) => TickAsync(1, ct);
+
+    /// <summary>
+    /// One round taking at most a <paramref name="share"/>-th of the batches ready now (the worker ticks a chain's
+    /// wallets in turn: the first of two takes half, the second what is left), so the wallets split the queue.
+    /// </summary>
+    public async Task<bool> TickAsync(int share, CancellationToken ct)
     {
+        _share = Math.Max(1, share);
         var lease = await _nonces.AcquireAsync(ct).ConfigureAwait(false);
         if (lease is null)
         {
@@ -91,6 +106,8 @@ internal sealed class ChainSender
             await _broadcaster.ResendLostAsync(latestNonce, ct).ConfigureAwait(false);
             _nonces.LostTxsChecked();
         }
+        var sittingOut = await _funds.SittingOutAsync(block, ct).ConfigureAwait(false);
+        await _funds.CheckLowBalanceAsync(ct).ConfigureAwait(false);
         var open = await _context.Store.ListOpenTxsAsync(_context.ChainName, _context.Address, ct).ConfigureAwait(false);
         var (pending, untouched) = await RecoverAndBumpAsync(open, latestNonce, block, ct).ConfigureAwait(false);
         if (!_context.Lease.Holding)
@@ -100,7 +117,7 @@ internal sealed class ChainSender
         await _broadcaster.CheckPoolAsync(block, untouched, ct).ConfigureAwait(false);
         // Send before reconciling what was mined, so the next block gets its txs while receipts are read.
         // While paused, try again only when no stored tx is waiting to be accepted (it is re-sent above).
-        if (_context.Lease.Holding && !_nonces.SyncNeeded && (_status.Current is null || pending.All(t => t.Latest.BroadcastAt is not null)))
+        if (_context.Lease.Holding && !_nonces.SyncNeeded && !sittingOut && (_status.Current is not { HoldsSends: true } || pending.All(t => t.Latest.BroadcastAt is not null)))
         {
             await SendNewAsync(block, pending, ct).ConfigureAwait(false);
         }
@@ -155,6 +172,27 @@ internal sealed class ChainSender
         return (pending, untouched);
     }
 
+    /// <summary>
+    /// A wallet among several whose oldest pending tx has waited <see cref="PipelineOptions.WalletStuckAfter"/> takes no
+    /// new batches (they would only queue behind that nonce): the chain's other wallets take them until it moves.
+    /// </summary>
+    private bool Stuck(IReadOnlyList<OpenTx> pending)
+    {
+        if (!_context.Shared || pending.Count == 0 || _context.Now - pending.Min(t => t.CreatedAt) < _context.Options.WalletStuckAfter)
+        {
+            _stuckSaid = false;
+            return false;
+        }
+        if (!_stuckSaid)
+        {
+            _stuckSaid = true;
+            SenderLog.WalletStuck(_context.Log, _context.ChainName, _context.Address, pending.Min(t => t.Nonce), _context.Options.WalletStuckAfter.TotalSeconds);
+        }
+        return true;
+    }
+
+    private bool _stuckSaid;
+
     /// <summary>Prepares new txs while fewer than <see cref="PipelineOptions.MaxInFlight"/> are pending, writes them ahead in groups, broadcasts.</summary>
     private async Task SendNewAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, CancellationToken ct)
     {
@@ -163,12 +201,12 @@ internal sealed class ChainSender
             _clock.Busy();
         }
         var room = _context.Options.MaxInFlight - pending.Count;
-        if (room <= 0)
+        if (room <= 0 || Stuck(pending))
         {
             return;
         }
         var holdUntil = _clock.HoldPartialsUntil(pending.Sum(t => t.Latest.GasLimit), block.GasLimit);
-        var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, ct).ConfigureAwait(false);
+        var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, _share, ct).ConfigureAwait(false);
         if (prepared.Count == 0)
         {
             return;
@@ -186,4 +224,10 @@ internal sealed class ChainSender
             }
         }
     }
+}
+
+internal static partial class SenderLog
+{
+    [LoggerMessage(EventId = 4061, Level = LogLevel.Warning, Message = "Chain {Chain}: wallet {Signer} is stuck at nonce {Nonce} (pending over {Seconds} s): it takes no new batches until it moves")]
+    public static partial void WalletStuck(ILogger log, string chain, string signer, long nonce, double seconds);
 }

@@ -134,6 +134,16 @@ public interface IPipelineStore
     /// <summary>A visible note on the tx's pending requests (error message, status unchanged), e.g. a fee cap reached.</summary>
     Task SetTxNoticeAsync(long txId, string? notice, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>Pauses (reason) or resumes (null) a signer; the reason shows on every pending request of the chain.</summary>
+    /// <summary>
+    /// A wallet that cannot pay for gas gives back its txs no node ever took (all or nothing, fenced): the top of its
+    /// nonces, from the first the node refused for funds. Their write-ahead is removed, their requests go back to the
+    /// queue for the chain's other wallets, and the wallet's next nonce goes back to the first of them. Returns how many.
+    /// </summary>
+    Task<int> WithdrawUnsentTxsAsync(LeaseFence fence, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// Pauses (reason) or resumes (null) a signer. The reason shows on every pending request of the chain unless another
+    /// wallet of the chain holds a live lease and is not paused (it mints them).
+    /// </summary>
     Task SetSignerNoticeAsync(string chain, string signer, string? reason, DateTimeOffset now, CancellationToken ct);
 }

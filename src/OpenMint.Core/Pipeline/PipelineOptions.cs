@@ -38,6 +38,15 @@ public sealed class PipelineOptions
     /// <summary>Unmined txs of one signer at a time (consecutive nonces).</summary>
     public int MaxInFlight { get; set; } = 16;
 
+    /// <summary>
+    /// On a chain with several minter wallets, a wallet whose oldest pending tx has waited this long takes no new
+    /// batches (the other wallets take them) until that nonce moves.
+    /// </summary>
+    public TimeSpan WalletStuckAfter { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How often a wallet's balance is read against its chain's low balance (<c>chain add|update --low-balance</c>).</summary>
+    public TimeSpan LowBalanceCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>EIP-7825 per-transaction gas cap; OpenMint caps itself even where the node does not.</summary>
     public long PerTxGasCap { get; set; } = 16_777_216;
 
@@ -90,6 +99,8 @@ public sealed class PipelineOptions
         if (PollInterval <= TimeSpan.Zero) yield return "Pipeline:PollInterval must be positive, e.g. 00:00:00.5";
         if (LeaseDuration < PollInterval * 3) yield return "Pipeline:LeaseDuration must be at least 3 × Pipeline:PollInterval";
         if (BumpAfter <= TimeSpan.Zero) yield return "Pipeline:BumpAfter must be positive, e.g. 00:00:30";
+        if (WalletStuckAfter <= TimeSpan.Zero) yield return "Pipeline:WalletStuckAfter must be positive, e.g. 00:01:30";
+        if (LowBalanceCheckInterval <= TimeSpan.Zero) yield return "Pipeline:LowBalanceCheckInterval must be positive, e.g. 00:00:15";
         if (MaxFeeWei <= 0) yield return "Pipeline:MaxFeePerGas must be a positive decimal number of wei, e.g. 500000000000";
         if (MinTipWei < 0) yield return "Pipeline:MinPriorityFeePerGas must be a decimal number of wei, e.g. 1000000000";
         if (MaxSubmissions < 1) yield return "Pipeline:MaxSubmissions must be at least 1";

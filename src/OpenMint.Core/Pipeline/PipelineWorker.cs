@@ -5,17 +5,23 @@ using OpenMint.Core.Tenancy;
 
 namespace OpenMint.Core.Pipeline;
 
-/// <summary>How the worker reaches a chain: its node and its minter's signer (the Chain layer in production, fakes in tests).</summary>
-public sealed record ChainConnector(Func<ChainConfig, IChainNode> Node, Func<ChainConfig, ITxSigner> Signer);
+/// <summary>
+/// How the worker reaches a chain: its node, and the signer of one of its minter wallets given the wallet's key
+/// reference (the Chain layer in production, fakes in tests).
+/// </summary>
+public sealed record ChainConnector(Func<ChainConfig, IChainNode> Node, Func<ChainConfig, string, ITxSigner> Signer);
 
 /// <summary>
-/// Runs one <see cref="ChainSender"/> per configured chain in this process. Several instances may
-/// run: the signer lease in the store makes exactly one of them the writer of each signer.
+/// Runs one <see cref="ChainSender"/> per minter wallet of each configured chain in this process. Several instances may
+/// run: the signer lease in the store makes exactly one of them the writer of each wallet. A chain's wallets tick in
+/// turn, the first one of a round changing every round, each taking its share of the batches ready.
 /// </summary>
 public sealed partial class PipelineWorker(
     IPipelineStore store, ITenancyStore tenancy, ChainConnector connector, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWorker> log) : BackgroundService
 {
-    private readonly Dictionary<string, ChainSender> _senders = new(StringComparer.Ordinal);
+    /// <summary>By (chain, key reference): the sender and the chain settings it was built with.</summary>
+    private readonly Dictionary<string, (string Settings, ChainSender Sender)> _senders = new(StringComparer.Ordinal);
+    private int _round;
     private readonly Dictionary<string, DateTimeOffset> _setupRetryAt = new(StringComparer.Ordinal);
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
@@ -31,22 +37,12 @@ public sealed partial class PipelineWorker(
             var quick = false;
             try
             {
-                foreach (var chain in await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false))
+                var chains = await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false);
+                await DropRemovedAsync(chains, stoppingToken).ConfigureAwait(false);
+                _round++;
+                foreach (var chain in chains)
                 {
-                    var sender = Sender(chain, o, crash);
-                    if (sender is null)
-                    {
-                        continue;
-                    }
-                    try
-                    {
-                        await sender.TickAsync(stoppingToken).ConfigureAwait(false);
-                        quick |= sender.WantsQuickTick;
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        TickFailed(log, ex, chain.Name);
-                    }
+                    quick |= await TickChainAsync(chain, o, crash, stoppingToken).ConfigureAwait(false);
                 }
                 failures = 0;
             }
@@ -71,46 +67,107 @@ public sealed partial class PipelineWorker(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var sender in _senders.Values)
+        foreach (var (_, sender) in _senders.Values)
         {
-            try
-            {
-                await sender.ReleaseAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                TickFailed(log, ex, "(release)");
-            }
+            await ReleaseAsync(sender, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private ChainSender? Sender(ChainConfig chain, PipelineOptions o, CrashPoints crash)
+    /// <summary>
+    /// Ticks every wallet of the chain, one after the other (they plan from one queue), starting with a different one each
+    /// round; each takes a share of the batches ready: 1/n for the first of n, 1/(n-1) of what is left for the next... (n counting
+    /// the wallets this instance holds the lease of).
+    /// Returns true when one of them wants a quick next tick.
+    /// </summary>
+    private async Task<bool> TickChainAsync(ChainConfig chain, PipelineOptions o, CrashPoints crash, CancellationToken ct)
     {
-        if (chain.MinterKeyRef is null)
+        var senders = Senders(chain, o, crash);
+        var quick = false;
+        for (var i = 0; i < senders.Count; i++)
         {
-            return null;
+            var sender = senders[(i + _round) % senders.Count];
+            // Wallets whose lease another instance holds take nothing here: only those this instance writes for share.
+            var share = 1 + Enumerable.Range(i + 1, senders.Count - i - 1).Count(j => senders[(j + _round) % senders.Count].Holding);
+            try
+            {
+                await sender.TickAsync(share, ct).ConfigureAwait(false);
+                quick |= sender.WantsQuickTick;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                TickFailed(log, ex, chain.Name);
+            }
         }
-        var key = $"{chain.Name}|{chain.MinterKeyRef}|{string.Join(",", chain.RpcUrls)}|{chain.Confirmations}";
-        if (_senders.TryGetValue(key, out var sender))
+        return quick;
+    }
+
+    /// <summary>The senders of the chain's wallets (none without a minter key); two references to one account make one sender.</summary>
+    private List<ChainSender> Senders(ChainConfig chain, PipelineOptions o, CrashPoints crash)
+    {
+        var senders = new List<ChainSender>();
+        foreach (var keyRef in chain.Minters)
         {
-            return sender;
+            if (Sender(chain, keyRef, o, crash) is { } sender && senders.TrueForAll(s => s.Signer != sender.Signer))
+            {
+                senders.Add(sender);
+            }
         }
-        if (_setupRetryAt.TryGetValue(key, out var retryAt) && time.GetUtcNow() < retryAt)
+        return senders;
+    }
+
+    private ChainSender? Sender(ChainConfig chain, string keyRef, PipelineOptions o, CrashPoints crash)
+    {
+        var key = $"{chain.Name}|{keyRef}";
+        var settings = $"{string.Join(",", chain.RpcUrls)}|{chain.Confirmations}|{chain.Minters.Count}|{chain.LowBalanceWei}";
+        if (_senders.TryGetValue(key, out var known) && known.Settings == settings)
+        {
+            return known.Sender;
+        }
+        if (_setupRetryAt.TryGetValue(key + settings, out var retryAt) && time.GetUtcNow() < retryAt)
         {
             return null;
         }
         try
         {
-            sender = new ChainSender(new SenderContext(chain, connector.Signer(chain), _instance, connector.Node(chain), store, o, time, log, crash), tenancy);
-            _senders[key] = sender;
+            // Same instance id: a replacement (the chain's settings changed) keeps the lease its predecessor held.
+            var context = new SenderContext(chain, connector.Signer(chain, keyRef), _instance, connector.Node(chain), store, o, time, log, crash) { Wallets = chain.Minters.Count };
+            var sender = new ChainSender(context, tenancy);
+            _senders[key] = (settings, sender);
             return sender;
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException)
         {
             // A missing key file or variable: say so, and look again later (the operator may fix it live).
             SetupFailed(log, chain.Name, ex.Message);
-            _setupRetryAt[key] = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+            _setupRetryAt[key + settings] = time.GetUtcNow() + TimeSpan.FromSeconds(30);
             return null;
+        }
+    }
+
+    /// <summary>Wallets (or chains) no longer configured: their senders stop and give up their leases at once.</summary>
+    private async Task DropRemovedAsync(IReadOnlyList<ChainConfig> chains, CancellationToken ct)
+    {
+        var configured = chains.SelectMany(c => c.Minters.Select(r => $"{c.Name}|{r}")).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in _senders.Keys.Where(k => !configured.Contains(k)).ToList())
+        {
+            var (_, sender) = _senders[key];
+            _senders.Remove(key);
+            if (!_senders.Values.Any(s => s.Sender.Signer == sender.Signer))
+            {
+                await ReleaseAsync(sender, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReleaseAsync(ChainSender sender, CancellationToken ct)
+    {
+        try
+        {
+            await sender.ReleaseAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            TickFailed(log, ex, "(release)");
         }
     }
 

@@ -16,6 +16,12 @@ internal sealed record SenderContext(ChainConfig Chain, ITxSigner Signer, string
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
+    /// <summary>How many minter wallets the chain has (each with its own sender); 1 for a chain's only wallet.</summary>
+    public int Wallets { get; init; } = 1;
+
+    /// <summary>The chain has other wallets: this one steps aside (gives its unsent work back) while it cannot mint.</summary>
+    public bool Shared => Wallets > 1;
+
     /// <summary>The lease this sender holds now (its fence), shared by every part.</summary>
     public LeaseHolder Lease { get; } = new();
 }

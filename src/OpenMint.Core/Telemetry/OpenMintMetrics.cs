@@ -32,6 +32,8 @@ public static class OpenMintMetrics
 
     private static readonly ConcurrentDictionary<(string Chain, string Signer), double> Balances = new();
 
+    private static readonly ConcurrentDictionary<(string Chain, string Signer), int> LowBalances = new();
+
     private static readonly ConcurrentDictionary<(string Chain, string Status), long> Queue = new();
 
     static OpenMintMetrics()
@@ -39,6 +41,9 @@ public static class OpenMintMetrics
         Meter.CreateObservableGauge("openmint.signer.balance.wei",
             () => Balances.Select(b => new Measurement<double>(b.Value, new("chain", b.Key.Chain), new("signer", b.Key.Signer))),
             description: "The minter's balance in wei, as last read from its chain");
+        Meter.CreateObservableGauge("openmint.signer.low_balance",
+            () => LowBalances.Select(b => new Measurement<int>(b.Value, new("chain", b.Key.Chain), new("signer", b.Key.Signer))),
+            description: "1 while the minter's balance is below its chain's low balance (chain add|update --low-balance), else 0");
         Meter.CreateObservableGauge("openmint.mint.queue",
             () => Queue.Select(q => new Measurement<long>(q.Value, new("chain", q.Key.Chain), new("status", q.Key.Status))),
             description: "Pending mint requests by status: queued (not yet in a transaction) and in_flight");
@@ -61,6 +66,8 @@ public static class OpenMintMetrics
     public static void RefreshToken(bool succeeded) => RefreshTokens.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
 
     public static void SignerBalance(string chain, string signer, BigInteger wei) => Balances[(chain, signer)] = (double)wei;
+
+    public static void SignerLowBalance(string chain, string signer, bool low) => LowBalances[(chain, signer)] = low ? 1 : 0;
 
     public static void QueueSize(string chain, string status, long count) => Queue[(chain, status)] = count;
 

@@ -1,7 +1,10 @@
 namespace OpenMint.Core.Tenancy;
 
 /// <summary>An EVM chain OpenMint mints on. <paramref name="Name"/> is the path segment clients use.</summary>
-/// <param name="MinterKeyRef">Where the minter's private key lives: <c>file:/path</c> or <c>env:VAR</c>. Keys never enter the store.</param>
+/// <param name="MinterKeyRef">
+/// Where the (first) minter wallet's private key lives: <c>file:/path</c> or <c>env:VAR</c>. Keys never enter the store.
+/// A chain may have several wallets: <see cref="MinterKeyRefs"/> lists them all, starting with this one.
+/// </param>
 /// <param name="Confirmations">Blocks on top of a receipt before a mint counts as succeeded.</param>
 public sealed record ChainConfig(
     string Name,
@@ -11,6 +14,23 @@ public sealed record ChainConfig(
     int Confirmations,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>Every minter wallet's key reference, the first being <see cref="MinterKeyRef"/> (see <see cref="Minters"/>).</summary>
+    public IReadOnlyList<string> MinterKeyRefs { get; init; } = [];
+
+    /// <summary>
+    /// The wallets the chain mints with, in order: <see cref="MinterKeyRefs"/> when it starts with <see cref="MinterKeyRef"/>,
+    /// otherwise just <see cref="MinterKeyRef"/> (a config built or changed with the single reference alone); none without it.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> Minters => MinterKeyRef is null ? []
+        : MinterKeyRefs.Count > 0 && MinterKeyRefs[0] == MinterKeyRef ? MinterKeyRefs : [MinterKeyRef];
+
+    /// <summary>The same chain minting with exactly <paramref name="refs"/> (none: it cannot mint).</summary>
+    public ChainConfig WithMinters(IReadOnlyList<string> refs) => this with { MinterKeyRef = refs.Count == 0 ? null : refs[0], MinterKeyRefs = refs };
+
+    /// <summary>Decimal wei below which a wallet of this chain counts as low on funds (a warning, a metric, a notice); null: no threshold.</summary>
+    public string? LowBalanceWei { get; init; }
+
     /// <summary>Writes the wire's <c>"chain": {"id": "eip155:&lt;chain id&gt;", "name": ...}</c> object.</summary>
     public void WriteJson(System.Text.Json.Utf8JsonWriter w, string propertyName = "chain")
     {

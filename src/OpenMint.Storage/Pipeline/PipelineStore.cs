@@ -261,13 +261,16 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
                 new { chain, signer, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
             if (reason is not null)
             {
+                // With several wallets, another live one that is not paused mints the chain's requests: no notice on them.
                 await c.ExecuteAsync(new CommandDefinition(
                     """
                     UPDATE mint_request SET error_message = @reason
                     WHERE status = 'pending' AND (error_message IS NULL OR error_message <> @reason)
                       AND collection_id IN (SELECT id FROM collection WHERE chain_name = @chain)
+                      AND NOT EXISTS (SELECT 1 FROM signer_lease o WHERE o.chain_name = @chain AND o.signer_address <> @signer
+                          AND o.paused_reason IS NULL AND o.owner_instance IS NOT NULL AND o.lease_expires_at > @now)
                     """,
-                    new { chain, reason }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    new { chain, signer, reason, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
             }
             if (previous is not null && previous != reason)
             {

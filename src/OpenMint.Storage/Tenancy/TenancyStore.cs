@@ -9,7 +9,7 @@ namespace OpenMint.Storage.Tenancy;
 /// <summary>Chains, projects, API keys (by hash, <see cref="ApiKeySecrets"/>) and collections.</summary>
 internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancyStore
 {
-    private const string ChainColumns = "name AS Name, chain_id AS ChainId, rpc_urls AS RpcUrls, minter_key_ref AS MinterKeyRef, confirmations AS Confirmations, created_at AS CreatedAt";
+    private const string ChainColumns = "name AS Name, chain_id AS ChainId, rpc_urls AS RpcUrls, minter_key_ref AS MinterKeyRef, confirmations AS Confirmations, created_at AS CreatedAt, low_balance_wei AS LowBalanceWei";
     private const string ProjectColumns = "id AS Id, name AS Name, owner_address AS OwnerAddress, mint_limit_per_minute AS MintLimitPerMinute, refresh_requests_per_second AS RefreshRequestsPerSecond, refresh_tokens_per_hour AS RefreshTokensPerHour, refresh_max_tokens_per_request AS RefreshMaxTokensPerRequest, created_at AS CreatedAt";
     private const string CollectionColumns = "id AS Id, chain_name AS ChainName, address AS Address, project_id AS ProjectId, kind AS Kind, variant AS Variant, base_uri_override AS BaseUriOverride, minting_enabled AS MintingEnabled, created_at AS CreatedAt";
     private const string ApiKeyColumns = "id AS Id, project_id AS ProjectId, prefix AS Prefix, created_at AS CreatedAt, revoked_at AS RevokedAt";
@@ -18,35 +18,61 @@ internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancySto
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var row = await c.QuerySingleOrDefaultAsync<ChainRow>(new CommandDefinition($"SELECT {ChainColumns} FROM chain WHERE name = @name", new { name }, cancellationToken: ct)).ConfigureAwait(false);
-        return row?.ToModel();
+        return row is null ? null : (await WithMintersAsync(c, [row.ToModel()], ct).ConfigureAwait(false))[0];
     }
 
     public async Task<IReadOnlyList<ChainConfig>> ListChainsAsync(CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<ChainRow>(new CommandDefinition($"SELECT {ChainColumns} FROM chain ORDER BY name", cancellationToken: ct)).ConfigureAwait(false);
-        return rows.Select(r => r.ToModel()).ToList();
+        return await WithMintersAsync(c, rows.Select(r => r.ToModel()).ToList(), ct).ConfigureAwait(false);
     }
 
+    /// <summary>The chains with their wallets (<c>chain_minter</c>, in order); a chain without rows keeps its single minter_key_ref.</summary>
+    private static async Task<IReadOnlyList<ChainConfig>> WithMintersAsync(System.Data.Common.DbConnection c, IReadOnlyList<ChainConfig> chains, CancellationToken ct)
+    {
+        if (chains.Count == 0)
+        {
+            return chains;
+        }
+        var rows = await c.QueryAsync<(string ChainName, string KeyRef)>(new CommandDefinition(
+            "SELECT chain_name, key_ref FROM chain_minter ORDER BY chain_name, position", cancellationToken: ct)).ConfigureAwait(false);
+        var byChain = rows.GroupBy(r => r.ChainName).ToDictionary(g => g.Key, g => g.Select(r => r.KeyRef).ToList());
+        return chains.Select(ch => byChain.TryGetValue(ch.Name, out var refs) ? ch.WithMinters(refs) : ch).ToList();
+    }
+
+    /// <summary>Writes the chain and replaces its wallets with <see cref="ChainConfig.Minters"/>, in one transaction.</summary>
     public async Task UpsertChainAsync(ChainConfig chain, CancellationToken ct)
     {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at)
-            VALUES (@Name, @ChainId, @RpcUrls, @MinterKeyRef, @Confirmations, @CreatedAt)
-            ON CONFLICT (name) DO UPDATE SET chain_id = excluded.chain_id, rpc_urls = excluded.rpc_urls,
-                minter_key_ref = excluded.minter_key_ref, confirmations = excluded.confirmations
-            """,
-            new
+        var minters = chain.Minters;
+        var now = Time.ToWire(time.GetUtcNow());
+        await db.InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at, low_balance_wei)
+                VALUES (@Name, @ChainId, @RpcUrls, @MinterKeyRef, @Confirmations, @CreatedAt, @LowBalanceWei)
+                ON CONFLICT (name) DO UPDATE SET chain_id = excluded.chain_id, rpc_urls = excluded.rpc_urls,
+                    minter_key_ref = excluded.minter_key_ref, confirmations = excluded.confirmations, low_balance_wei = excluded.low_balance_wei
+                """,
+                new
+                {
+                    chain.Name,
+                    chain.ChainId,
+                    RpcUrls = JsonSerializer.Serialize(chain.RpcUrls),
+                    MinterKeyRef = minters.Count == 0 ? null : minters[0],
+                    chain.Confirmations,
+                    CreatedAt = Time.ToWire(chain.CreatedAt),
+                    chain.LowBalanceWei,
+                }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            await c.ExecuteAsync(new CommandDefinition("DELETE FROM chain_minter WHERE chain_name = @Name", new { chain.Name }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            for (var i = 0; i < minters.Count; i++)
             {
-                chain.Name,
-                chain.ChainId,
-                RpcUrls = JsonSerializer.Serialize(chain.RpcUrls),
-                chain.MinterKeyRef,
-                chain.Confirmations,
-                CreatedAt = Time.ToWire(chain.CreatedAt),
-            }, cancellationToken: ct)).ConfigureAwait(false);
+                await c.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO chain_minter (chain_name, key_ref, position, added_at) VALUES (@Name, @keyRef, @i, @now)",
+                    new { chain.Name, keyRef = minters[i], i, now }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            }
+        }, ct).ConfigureAwait(false);
     }
 
     public async Task<Project?> GetProjectAsync(string projectId, CancellationToken ct)
@@ -218,8 +244,12 @@ internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancySto
         public string? MinterKeyRef { get; set; }
         public int Confirmations { get; set; }
         public string CreatedAt { get; set; } = "";
+        public string? LowBalanceWei { get; set; }
 
-        public ChainConfig ToModel() => new(Name, ChainId, JsonSerializer.Deserialize<string[]>(RpcUrls) ?? [], MinterKeyRef, Confirmations, Time.FromWire(CreatedAt));
+        public ChainConfig ToModel() => new(Name, ChainId, JsonSerializer.Deserialize<string[]>(RpcUrls) ?? [], MinterKeyRef, Confirmations, Time.FromWire(CreatedAt))
+        {
+            LowBalanceWei = LowBalanceWei,
+        };
     }
 
     private sealed class ProjectRow

@@ -20,7 +20,7 @@ public sealed class OneSecondBlocksAnvilFixture : AnvilFixture
 public sealed class ScaleOutTests(OneSecondBlocksAnvilFixture anvil, PostgresFixture postgres, ITestOutputHelper output)
     : IClassFixture<OneSecondBlocksAnvilFixture>, IClassFixture<PostgresFixture>
 {
-    private const int Wallets = 1;
+    private const int Wallets = 2;
 
     [Fact]
     public async Task three_instances_mint_every_request_exactly_once_while_lease_holders_are_killed()

@@ -19,7 +19,11 @@ public sealed partial class ScaleOutRun
         for (var k = 1; k <= _o.Kills; k++)
         {
             var due = _requests.Count * k / (_o.Kills + 1);
-            await WaitProgressAsync(due, ct);
+            if (!await WaitProgressAsync(due, ct))
+            {
+                _o.Log($"{clock.Elapsed.TotalSeconds:F1} s: kill {k} not done: {await SettledAsync()} settled after {_o.SettleTimeout.TotalSeconds} s");
+                break;
+            }
             var wallet = _wallets[(k - 1) % _wallets.Count].Address;
             var (owner, index) = await Eventually.ValueAsync(() => HolderAsync(wallet), h => h.Index >= 0,
                 $"a live instance holding the lease of {wallet}", TakeoverTimeout);
@@ -67,12 +71,19 @@ public sealed partial class ScaleOutRun
         return moves;
     }
 
-    private async Task WaitProgressAsync(int due, CancellationToken ct)
+    /// <summary>Waits for the kill's turn; false when the requests stopped settling (<see cref="ScaleOutOptions.SettleTimeout"/>).</summary>
+    private async Task<bool> WaitProgressAsync(int due, CancellationToken ct)
     {
+        var waited = Stopwatch.StartNew();
         while (_o.Backlog ? await SettledAsync() < due : Volatile.Read(ref _posted) < due && !_postingDone)
         {
+            if (waited.Elapsed > _o.SettleTimeout)
+            {
+                return false;
+            }
             await Task.Delay(50, ct);
         }
+        return true;
     }
 
     /// <summary>Polls until <paramref name="probe"/> answers, the timeout passes, or (<paramref name="untilSettled"/>) every request has settled (null).</summary>

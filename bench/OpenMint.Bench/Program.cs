@@ -1,6 +1,6 @@
 using OpenMint.Bench;
 
-// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks> [options]
+// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks|scaleout> [options]
 var which = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 return which switch
@@ -11,11 +11,12 @@ return which switch
     "refresh" => await RefreshBench.RunAsync(rest),
     "refresh-fairness" => await RefreshFairnessBench.RunAsync(rest),
     "webhooks" => await WebhookBench.RunAsync(rest),
+    "scaleout" => await ScaleoutBench.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks> [options]");
+    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks|scaleout> [options]");
     return 2;
 }

@@ -65,12 +65,8 @@ internal sealed class PipelineServer : IAsyncDisposable
     public required HttpClient Http { get; init; }
     public required PipelineTenancy Tenancy { get; init; }
 
-    public static readonly Dictionary<string, string?> FastSettings = new()
+    public static readonly Dictionary<string, string?> FastSettings = new(ServeProcess.FastSettings)
     {
-        ["Pipeline:PollInterval"] = "00:00:00.05",
-        ["Pipeline:LeaseDuration"] = "00:00:02",
-        ["Pipeline:RebroadcastInterval"] = "00:00:00.5",
-        ["Pipeline:MaxBatchWait"] = "00:00:00.2",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 

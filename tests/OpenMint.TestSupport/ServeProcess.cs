@@ -5,17 +5,38 @@ using System.Net.Sockets;
 using Dapper;
 using OpenMint.Storage;
 
-namespace OpenMint.Api.Tests.Pipeline;
+namespace OpenMint.TestSupport;
 
-/// <summary>A real <c>openmint serve</c> child process (the built CLI copied next to the tests), with the tail of its output.</summary>
-internal sealed class ServeProcess : IDisposable
+/// <summary>
+/// A real <c>openmint serve</c> child process (the built CLI, openmint.dll, copied next to the tests or the benchmark
+/// by their reference to OpenMint.Cli), with the tail of its output. Shared by the Api tests and the scale-out benchmark.
+/// </summary>
+public sealed class ServeProcess : IDisposable
 {
     private readonly Queue<string> _tail = new();
     private readonly List<string> _lines = new();
 
-    private ServeProcess(Process process) => Process = process;
+    private ServeProcess(Process process, int port)
+    {
+        Process = process;
+        Port = port;
+    }
+
+    /// <summary>Short lease and polls for tests: a takeover within seconds, batches sent at once.</summary>
+    public static IReadOnlyDictionary<string, string?> FastSettings { get; } = new Dictionary<string, string?>
+    {
+        ["Pipeline:PollInterval"] = "00:00:00.05",
+        ["Pipeline:LeaseDuration"] = "00:00:02",
+        ["Pipeline:RebroadcastInterval"] = "00:00:00.5",
+        ["Pipeline:MaxBatchWait"] = "00:00:00.2",
+    };
 
     public Process Process { get; }
+
+    /// <summary>The HTTP port on 127.0.0.1.</summary>
+    public int Port { get; }
+
+    public Uri BaseUrl => new($"http://127.0.0.1:{Port}");
 
     /// <summary>Called with each output line as it arrives (e.g. to freeze the process at a chosen log line).</summary>
     public Action<string>? OnLine { get; set; }
@@ -83,8 +104,12 @@ internal sealed class ServeProcess : IDisposable
         Process.Dispose();
     }
 
-    /// <summary>Runs the built CLI (openmint.dll, copied next to the tests) as a child process with the fast test settings.</summary>
-    public static ServeProcess Start(string database, string? crashAt, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Runs the built CLI as a child process with <see cref="FastSettings"/> and then <paramref name="settings"/>.</summary>
+    public static ServeProcess Start(string database, string? crashAt, IReadOnlyDictionary<string, string>? settings = null) =>
+        Start(database, crashAt, FastSettings.Concat((settings ?? new Dictionary<string, string>()).Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value))), null);
+
+    /// <summary>Runs the built CLI as a child process with exactly <paramref name="settings"/> (later keys win), on <paramref name="port"/> or a free one.</summary>
+    public static ServeProcess Start(string database, string? crashAt, IEnumerable<KeyValuePair<string, string?>> settings, int? port)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "openmint.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -93,19 +118,16 @@ internal sealed class ServeProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { cli, "serve", "--database", database, "--port", FreePort().ToString(CultureInfo.InvariantCulture) })
+        var listen = port ?? FreePort();
+        foreach (var a in new[] { cli, "serve", "--database", database, "--port", listen.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(a);
         }
-        foreach (var (k, v) in PipelineServer.FastSettings)
-        {
-            start.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
-        }
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
-        {
-            start.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
-        }
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (k, v) in settings)
+        {
+            start.Environment[k.Replace(":", "__", StringComparison.Ordinal)] = v;
+        }
         start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
         start.Environment.Remove("OPENMINT_CRASH_AT");
         if (crashAt is not null)
@@ -113,12 +135,45 @@ internal sealed class ServeProcess : IDisposable
             start.Environment["OPENMINT_CRASH_AT"] = crashAt;
         }
         var process = Process.Start(start)!;
-        var serve = new ServeProcess(process);
+        var serve = new ServeProcess(process, listen);
         process.OutputDataReceived += (_, e) => serve.Line(e.Data);
         process.ErrorDataReceived += (_, e) => serve.Line(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return serve;
+    }
+
+    /// <summary>Waits until <c>/health</c> answers 200 (the store is open and the workers are starting).</summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"openmint serve on port {Port} exited ({Process.ExitCode}):\n{Tail}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseUrl, "/health"), ct);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"openmint serve on port {Port} not healthy after {timeout.TotalSeconds} s:\n{Tail}");
+            }
+            await Task.Delay(200, ct);
+        }
     }
 
     public async Task<bool> WaitExitAsync(TimeSpan timeout)
@@ -144,7 +199,7 @@ internal sealed class ServeProcess : IDisposable
         return owner is null ? null : int.Parse(owner.Split('/')[1], CultureInfo.InvariantCulture);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

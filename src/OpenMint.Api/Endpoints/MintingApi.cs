@@ -39,7 +39,8 @@ public static class MintingApi
     }
 
     internal static async Task<Results<MintAccepted, ApiError>> CreateAsync(
-        HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, TimeProvider time, CancellationToken ct)
+        HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, TimeProvider time,
+        Core.Events.MintEventSignal events, CancellationToken ct)
     {
         if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
@@ -73,6 +74,7 @@ public static class MintingApi
                     var limits = LimitFields(accepted.Quota, now);
                     WriteLimitHeaders(http.Response, limits);
                     OpenMintMetrics.Accepted(target.Chain.Name, target.Collection.Address, parsed.Assets!.Count);
+                    events.Notify(); // the `pending` events are committed: this instance's webhook worker fans out now
                     return new MintAccepted(limits);
                 }
             case MintIntakeOutcome.RateLimited limited:

@@ -84,6 +84,9 @@ internal sealed class ChainSender
 
     public Task ReleaseAsync(CancellationToken ct) => _nonces.ReleaseAsync(ct);
 
+    /// <summary>Renews a held lease while other wallets' rounds run (see <c>PipelineWorker.KeepLeasesAsync</c>).</summary>
+    public Task RenewLeaseAsync(CancellationToken ct) => _nonces.RenewHeldAsync(ct);
+
     private async Task RoundAsync(SignerLease lease, CancellationToken ct)
     {
         WantsQuickTick = false;

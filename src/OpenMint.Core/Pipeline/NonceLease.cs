@@ -47,6 +47,24 @@ internal sealed partial class NonceLease(SenderContext context)
         return lease;
     }
 
+    /// <summary>
+    /// Renews the lease this sender holds (between ticks, see <c>PipelineWorker</c>), keeping its epoch; if the store gives it to
+    /// someone else meanwhile, lets go at once so the fenced writes of a round in progress change nothing.
+    /// </summary>
+    public async Task RenewHeldAsync(CancellationToken ct)
+    {
+        if (context.Lease.Fence is not { } held)
+        {
+            return;
+        }
+        var lease = await context.Store.TryAcquireLeaseAsync(context.ChainName, context.Address, context.Instance, context.Now,
+            context.Options.LeaseDuration, ct).ConfigureAwait(false);
+        if (lease is null || lease.Epoch != held.Epoch)
+        {
+            context.Lease.Lose();
+        }
+    }
+
     public Task ReleaseAsync(CancellationToken ct)
     {
         context.Lease.Lose();

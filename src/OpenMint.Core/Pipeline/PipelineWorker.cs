@@ -83,6 +83,23 @@ public sealed partial class PipelineWorker(
     {
         var senders = Senders(chain, o, crash);
         var quick = false;
+        using var passEnd = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var keep = KeepLeasesAsync(senders, o.LeaseDuration / 3, passEnd.Token);
+        try
+        {
+            quick = await TickWalletsAsync(chain, senders, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await passEnd.CancelAsync().ConfigureAwait(false);
+            await keep.ConfigureAwait(false);
+        }
+        return quick;
+    }
+
+    private async Task<bool> TickWalletsAsync(ChainConfig chain, List<ChainSender> senders, CancellationToken ct)
+    {
+        var quick = false;
         for (var i = 0; i < senders.Count; i++)
         {
             var sender = senders[(i + _round) % senders.Count];
@@ -99,6 +116,34 @@ public sealed partial class PipelineWorker(
             }
         }
         return quick;
+    }
+
+    /// <summary>
+    /// While the chain's wallets tick one after the other, renews every lease this instance holds each third of the lease
+    /// duration, so a round that runs long on a starved machine (or the other wallets' rounds) does not let a lease lapse and
+    /// hand the signer to another instance mid-pass. A failed renewal is retried at the next beat; the lease's expiry is the limit.
+    /// </summary>
+    private async Task KeepLeasesAsync(List<ChainSender> senders, TimeSpan every, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, time, ct).ConfigureAwait(false);
+                foreach (var sender in senders)
+                {
+                    await sender.RenewLeaseAsync(ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LoopFailed(log, ex);
+            }
+        }
     }
 
     /// <summary>The senders of the chain's wallets (none without a minter key); two references to one account make one sender.</summary>

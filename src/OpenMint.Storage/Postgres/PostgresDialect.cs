@@ -7,8 +7,8 @@ using OpenMint.Storage.Minting;
 namespace OpenMint.Storage.Postgres;
 
 /// <summary>
-/// PostgreSQL's part: one pooled <see cref="NpgsqlDataSource"/>, advisory locks (migrations; intake's transaction-scoped
-/// lock), <c>FOR UPDATE SKIP LOCKED</c> row picking, arrays passed as one parameter (<c>= ANY</c>), multi-row VALUES intake.
+/// PostgreSQL's part: one pooled <see cref="NpgsqlDataSource"/>, advisory locks (migrations; intake's shared writer lock,
+/// see Minting/IntakeOrder.cs), <c>FOR UPDATE SKIP LOCKED</c> row picking, arrays passed as one parameter (<c>= ANY</c>), multi-row VALUES intake.
 /// </summary>
 internal sealed class PostgresDialect(string connectionString) : SqlDialect
 {

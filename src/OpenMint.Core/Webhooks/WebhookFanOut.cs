@@ -12,8 +12,12 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
 {
     public const int BatchSize = 500;
 
-    /// <summary>The next batch to fan out (read, not yet written), or null when there is nothing new.</summary>
-    public async Task<WebhookFanOutStep?> PrepareAsync(IReadOnlyList<WebhookEndpoint> endpoints, CancellationToken ct)
+    /// <summary>
+    /// The next batch to fan out (read, not yet written), or null when there is nothing new. The endpoints are read from the
+    /// store for each batch, not taken from the worker's periodically refreshed list: an event committed right after an
+    /// endpoint was added still reaches it.
+    /// </summary>
+    public async Task<WebhookFanOutStep?> PrepareAsync(CancellationToken ct)
     {
         var from = await store.GetFanOutPositionAsync(ct).ConfigureAwait(false);
         var batch = await events.ReadMintEventsAsync(from, BatchSize, ct).ConfigureAwait(false);
@@ -33,6 +37,7 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
         {
             batch = batch.Take(contiguous).ToList();
         }
+        var endpoints = await store.ListEndpointsAsync(null, ct).ConfigureAwait(false);
         var byProject = endpoints.Where(e => e.Enabled).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
         var deliveries = new List<NewWebhookDelivery>();
         foreach (var e in batch)

@@ -130,7 +130,7 @@ public sealed partial class WebhookWorker(
     /// <summary>One round; true when it did something (another one follows at once).</summary>
     private async Task<bool> RunRoundAsync(CancellationToken ct)
     {
-        if (_endpoints is not { } endpoints)
+        if (_endpoints is null)
         {
             return false;
         }
@@ -139,7 +139,7 @@ public sealed partial class WebhookWorker(
         WebhookRound? round = null;
         try
         {
-            var fanOut = await _fanOut.PrepareAsync(endpoints, ct).ConfigureAwait(false);
+            var fanOut = await _fanOut.PrepareAsync(ct).ConfigureAwait(false);
             var fresh = fanOut?.Deliveries.Select(d => d.EndpointId).ToHashSet(StringComparer.Ordinal) ?? [];
             var claims = _lanes.Values.Select(l => l.ClaimFor(now, fresh.Contains(l.Endpoint.Id))).OfType<WebhookClaim>().ToList();
             if (outcomes.Count == 0 && fanOut is null && claims.Count == 0)

@@ -76,7 +76,7 @@ public sealed partial class PipelineWorker(
     /// <summary>
     /// Ticks every wallet of the chain, one after the other (they plan from one queue), starting with a different one each
     /// round; each takes a share of the batches ready: 1/n for the first of n, 1/(n-1) of what is left for the next... (n counting
-    /// the wallets this instance holds the lease of).
+    /// the wallets this instance holds the lease of and those it does not hold, whose holders take their part).
     /// Returns true when one of them wants a quick next tick.
     /// </summary>
     private async Task<bool> TickChainAsync(ChainConfig chain, PipelineOptions o, CrashPoints crash, CancellationToken ct)
@@ -103,8 +103,11 @@ public sealed partial class PipelineWorker(
         for (var i = 0; i < senders.Count; i++)
         {
             var sender = senders[(i + _round) % senders.Count];
-            // Wallets whose lease another instance holds take nothing here: only those this instance writes for share.
-            var share = 1 + Enumerable.Range(i + 1, senders.Count - i - 1).Count(j => senders[(j + _round) % senders.Count].Holding);
+            // The share counts the wallets still to tick here that this instance holds, and the wallets whose lease it does
+            // not hold (another instance's, which take their part there): two instances holding one wallet each split a
+            // backlog instead of the first to plan taking all of it. What a wallet leaves is taken on later ticks.
+            var share = 1 + Enumerable.Range(i + 1, senders.Count - i - 1).Count(j => senders[(j + _round) % senders.Count].Holding)
+                + senders.Count(s => !ReferenceEquals(s, sender) && !s.Holding);
             try
             {
                 await sender.TickAsync(share, ct).ConfigureAwait(false);

@@ -106,7 +106,7 @@ internal static class IntakeTransaction
             return null;
         }
         var ids = await writer.TakeIdsAsync(rows, ct).ConfigureAwait(false);
-        if (await writer.InsertAsync(group, ids, ct).ConfigureAwait(false) != rows)
+        if (await writer.InsertAllAsync(group, ids, ct).ConfigureAwait(false) != rows)
         {
             return null;
         }

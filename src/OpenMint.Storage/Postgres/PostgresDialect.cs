@@ -8,7 +8,7 @@ namespace OpenMint.Storage.Postgres;
 
 /// <summary>
 /// PostgreSQL's part: one pooled <see cref="NpgsqlDataSource"/>, advisory locks (migrations; intake's shared writer lock,
-/// see Minting/IntakeOrder.cs), <c>FOR UPDATE SKIP LOCKED</c> row picking, arrays passed as one parameter (<c>= ANY</c>), multi-row VALUES intake.
+/// see Minting/IntakeOrder.cs), <c>FOR UPDATE SKIP LOCKED</c> row picking, arrays passed as one parameter (<c>= ANY</c>), intake rows as column arrays.
 /// </summary>
 internal sealed class PostgresDialect(string connectionString) : SqlDialect
 {
@@ -16,6 +16,13 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
     private const long MigrationLock = 727274;
 
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+
+    /// <summary>
+    /// The intake writer's connection comes from its own pool, whose statements are prepared after their second use
+    /// (Npgsql's auto-prepare, unless the connection string sets it): the writer runs the same dozen statements for as long
+    /// as it lives, so the server parses and plans each once instead of once per group.
+    /// </summary>
+    private readonly NpgsqlDataSource _intakeSource = NpgsqlDataSource.Create(IntakeConnectionString(connectionString));
 
     public override string MigrationsFolder => "postgres";
 
@@ -42,7 +49,22 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
     internal override object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds) => null;
 
     internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct) =>
-        new PostgresIntakeStatements(await OpenConnectionAsync(ct).ConfigureAwait(false), time);
+        new PostgresIntakeStatements(await _intakeSource.OpenConnectionAsync(ct).ConfigureAwait(false), time);
 
-    public override ValueTask DisposeAsync() => _source.DisposeAsync();
+    private static string IntakeConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 32;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        return builder.ConnectionString;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _intakeSource.DisposeAsync().ConfigureAwait(false);
+        await _source.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -1,6 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
-using System.Text;
 using Dapper;
 using OpenMint.Core.Minting;
 using OpenMint.Storage.Minting;
@@ -8,8 +6,8 @@ using OpenMint.Storage.Minting;
 namespace OpenMint.Storage.Postgres;
 
 /// <summary>
-/// Intake on PostgreSQL: id lists as array parameters, rows as prepared multi-row VALUES of up to <see cref="ChunkRows"/>
-/// rows. Writers of several instances run concurrently: ids come from mint_request_id_seq, the unique index on
+/// Intake on PostgreSQL: id lists and rows as array parameters (a group's rows in one <c>INSERT ... SELECT FROM unnest</c>),
+/// every statement prepared on the writer's connection. Writers of several instances run concurrently: ids come from mint_request_id_seq, the unique index on
 /// (collection_id, reference_id) with <c>ON CONFLICT DO NOTHING</c> carries the reference-id check (a concurrent insert of
 /// the same reference id waits for the other transaction, then is skipped, and the request is decided again with every
 /// lookup), and the partial unique index mint_request_live_token does the same for ERC721 token ids (migration 0110). A
@@ -17,8 +15,6 @@ namespace OpenMint.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {
-    private const int ChunkRows = 100;
-
     public override async Task BeginAsync(DbTransaction tx, IReadOnlyList<IntakeWork> group, CancellationToken ct)
     {
         await base.BeginAsync(tx, group, ct).ConfigureAwait(false);
@@ -69,35 +65,63 @@ internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProv
         return (requested, minted);
     }
 
-    public override async Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
+    /// <summary>
+    /// Every row in one statement: each column travels as one array parameter (binary, a few bytes of framing per row) and
+    /// <c>unnest</c> turns the arrays back into rows, so the statement text and its plan are the same for any row count and
+    /// the connection keeps it prepared (<see cref="PostgresDialect"/>'s intake pool auto-prepares).
+    /// </summary>
+    public override Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct) =>
+        InsertAsync(works, ids, " ON CONFLICT DO NOTHING", ct);
+
+    /// <summary>
+    /// The group's rows without <c>ON CONFLICT</c>: a taken reference id or live token id (or a concurrent insert of one that
+    /// commits) fails the statement with a unique violation, and the group falls back to one request at a time. Skipping the
+    /// speculative-insertion checks of every unique index roughly halves the statement's server time (BENCHMARKS.md).
+    /// </summary>
+    public override Task<int> InsertAllAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct) =>
+        InsertAsync(works, ids, "", ct);
+
+    private async Task<int> InsertAsync(IReadOnlyList<IntakeWork> works, RowIds ids, string onConflict, CancellationToken ct)
     {
-        const int Columns = 10;
         var records = works.Count == 1 ? works[0].Records : works.SelectMany(w => w.Records).ToArray();
-        var inserted = 0;
-        for (var offset = 0; offset < records.Length; offset += ChunkRows)
+        var n = records.Length;
+        var (command, p) = Command("insert" + onConflict, () =>
+            """
+            INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at)
+            SELECT id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, 'pending', created_at, created_at
+            FROM unnest(@p0::bigint[], @p1::bigint[], @p2::text[], @p3::text[], @p4::text[], @p5::text[], @p6::boolean[], @p7::text[], @p8::text[], @p9::text[])
+                AS r(id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, created_at)
+            """ + onConflict, 10);
+        var id = new long[n];
+        var collectionId = new long[n];
+        var projectId = new string[n];
+        var referenceId = new string[n];
+        var owner = new string[n];
+        var tokenId = new string?[n];
+        var byQuantity = new bool[n];
+        var amount = new string?[n];
+        var metadata = new string?[n];
+        var createdAt = new string[n];
+        for (var i = 0; i < n; i++)
         {
-            var rows = Math.Min(ChunkRows, records.Length - offset);
-            var (command, p) = Command("insert-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
-                "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) VALUES ",
-                rows, Columns, "'pending'", 9) + " ON CONFLICT DO NOTHING", rows * Columns);
-            for (var i = 0; i < rows; i++)
-            {
-                var r = records[offset + i];
-                var b = i * Columns;
-                p[b].Value = ids[offset + i];
-                p[b + 1].Value = r.CollectionId;
-                p[b + 2].Value = r.ProjectId;
-                p[b + 3].Value = r.ReferenceId;
-                p[b + 4].Value = r.OwnerAddress;
-                p[b + 5].Value = (object?)r.TokenId ?? DBNull.Value;
-                p[b + 6].Value = r.ByQuantity;
-                p[b + 7].Value = (object?)r.Amount ?? DBNull.Value;
-                p[b + 8].Value = (object?)r.MetadataJson ?? DBNull.Value;
-                p[b + 9].Value = Core.Time.ToWire(r.CreatedAt);
-            }
-            inserted += await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            var r = records[i];
+            id[i] = ids[i];
+            collectionId[i] = r.CollectionId;
+            projectId[i] = r.ProjectId;
+            referenceId[i] = r.ReferenceId;
+            owner[i] = r.OwnerAddress;
+            tokenId[i] = r.TokenId;
+            byQuantity[i] = r.ByQuantity;
+            amount[i] = r.Amount;
+            metadata[i] = r.MetadataJson;
+            createdAt[i] = Core.Time.ToWire(r.CreatedAt);
         }
-        return inserted;
+        object[] values = [id, collectionId, projectId, referenceId, owner, tokenId, byQuantity, amount, metadata, createdAt];
+        for (var c = 0; c < values.Length; c++)
+        {
+            p[c].Value = values[c];
+        }
+        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     public override async Task<bool> AnyTokenTakenAsync(IReadOnlyList<IntakeWork> works, CancellationToken ct)
@@ -114,50 +138,23 @@ internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProv
         return (bool)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
+    /// <summary>The creation events of rows <paramref name="offset"/> .. +<paramref name="count"/> in one statement: event ids (uuid v7, as uuid) and request ids as arrays.</summary>
     protected override async Task AppendCreationEventsAsync(string projectId, RowIds ids, int offset, int count, CancellationToken ct)
     {
-        const int Columns = 5;
-        var createdAt = Core.Time.ToWire(Time.GetUtcNow());
-        var eventIds = NewEventIds(count).ToArray();
-        for (var chunk = 0; chunk < count; chunk += ChunkRows)
+        var (command, p) = Command("events", () =>
+            """
+            INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at)
+            SELECT e::text, @p1, i, 'pending', @p3 FROM unnest(@p0::uuid[], @p2::bigint[]) AS r(e, i)
+            """, 4);
+        var requestIds = new long[count];
+        for (var i = 0; i < count; i++)
         {
-            var rows = Math.Min(ChunkRows, count - chunk);
-            var (command, p) = Command("event-" + rows.ToString(CultureInfo.InvariantCulture), () => MultiRowSql(
-                "INSERT INTO mint_event (event_id, project_id, mint_request_id, status, created_at) VALUES ", rows, Columns, null, 0), rows * Columns);
-            for (var i = 0; i < rows; i++)
-            {
-                var b = i * Columns;
-                p[b].Value = eventIds[chunk + i].ToString();
-                p[b + 1].Value = projectId;
-                p[b + 2].Value = ids[offset + chunk + i];
-                p[b + 3].Value = "pending";
-                p[b + 4].Value = createdAt;
-            }
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            requestIds[i] = ids[offset + i];
         }
-    }
-
-    /// <summary>"prefix (@p0,..),(..)"; <paramref name="literal"/> goes before the column at <paramref name="repeatLast"/>, which is written twice (created_at = updated_at).</summary>
-    private static string MultiRowSql(string prefix, int rows, int columns, string? literal, int repeatLast)
-    {
-        var sb = new StringBuilder(prefix);
-        for (var r = 0; r < rows; r++)
-        {
-            sb.Append(r == 0 ? "(" : ",(");
-            for (var c = 0; c < columns; c++)
-            {
-                var name = "@p" + (r * columns + c).ToString(CultureInfo.InvariantCulture);
-                if (literal is not null && c == repeatLast)
-                {
-                    sb.Append(literal).Append(',').Append(name).Append(',').Append(name);
-                }
-                else
-                {
-                    sb.Append(name);
-                }
-                sb.Append(c == columns - 1 ? ")" : ",");
-            }
-        }
-        return sb.ToString();
+        p[0].Value = NewEventIds(count).ToArray();
+        p[1].Value = projectId;
+        p[2].Value = requestIds;
+        p[3].Value = Core.Time.ToWire(Time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Auth;
 using OpenMint.Core;
+using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
 using OpenMint.Storage;
 using OpenMint.TestSupport;
@@ -170,5 +171,62 @@ public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture
                 await app.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task a_group_holding_a_stored_reference_id_or_a_taken_token_id_falls_back_and_decides_each_request_as_if_alone()
+    {
+        // The group path inserts without ON CONFLICT: a stored reference id (even of a failed request) or a live token id
+        // fails its insert, the group rolls back and every request is decided on its own.
+        var db = await postgres.NewDatabaseAsync();
+        await using var store = await OpenMintStorage.OpenAsync(db, Ct);
+        var chain = new ChainConfig("anvil", 31337, ["http://127.0.0.1:1"], "env:UNUSED", 0, DateTimeOffset.UtcNow);
+        await store.Tenancy.UpsertChainAsync(chain, Ct);
+        var project = new Project(UuidV7.New().ToString(), "fallback", "0x" + new string('1', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await store.Tenancy.CreateProjectAsync(project, Ct);
+        var collection = await store.Tenancy.AddCollectionAsync(new Collection(0, "anvil", "0x" + Guid.NewGuid().ToString("N") + "00000000", project.Id,
+            CollectionKind.Erc721, PresetVariant.Erc721MintById, null, true, DateTimeOffset.UtcNow), Ct);
+        Task<MintIntakeOutcome> Accept(string reference, string tokenId) => store.Minting.AcceptMintRequestsAsync(
+            new MintIntake(collection, chain, [new MintAsset(reference, "0x00000000000000000000000000000000000000aa", tokenId, null, null)], 1_000_000, 1), Ct);
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Accept("kept", "1"));
+        Assert.IsType<MintIntakeOutcome.Accepted>(await Accept("gone", "2"));
+        await using var c = await store.Database.OpenConnectionAsync(Ct);
+        await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE mint_request SET status = 'failed' WHERE reference_id = 'gone'");
+
+        // Round 0 holds a stored reference id, round 1 the failed request's, round 2 a live token id; the rest of each round is
+        // new. Many requests at once, so that the writer takes them in groups.
+        for (var round = 0; round < 3; round++)
+        {
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() => (round, i) switch
+            {
+                (0, 0) => Accept("kept", "100"),
+                (1, 0) => Accept("gone", "2"),
+                (2, 0) => Accept("taken", "1"),
+                _ => Accept($"n{round}-{i}", (1000 + round * 100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            })));
+            switch (round)
+            {
+                case 0:
+                    Assert.Equal("reference_id", Assert.IsType<MintIntakeOutcome.Conflict>(outcomes[0]).Field);
+                    break;
+                case 1:
+                    Assert.IsType<MintIntakeOutcome.Accepted>(outcomes[0]);
+                    break;
+                default:
+                    Assert.Equal("there are already mint requests for token_ids: 1", Assert.IsType<MintIntakeOutcome.Conflict>(outcomes[0]).Message);
+                    break;
+            }
+            Assert.All(outcomes.Skip(1), o => Assert.IsType<MintIntakeOutcome.Accepted>(o));
+        }
+
+        var rows = (await Dapper.SqlMapper.QueryAsync<(string ReferenceId, string TokenId, string Status)>(c,
+            "SELECT reference_id, token_id, status FROM mint_request")).ToList();
+        Assert.Equal(2 + 3 * 29, rows.Count);
+        Assert.Equal(("kept", "1", "pending"), rows.Single(r => r.ReferenceId == "kept"));
+        Assert.Equal(("gone", "2", "pending"), rows.Single(r => r.ReferenceId == "gone"));
+        Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+            "SELECT COUNT(*) FROM mint_request m WHERE NOT EXISTS (SELECT 1 FROM mint_event e WHERE e.mint_request_id = m.id)"));
+        // Units: the two first requests, the replacement and 29 new per round; nothing for a refusal.
+        Assert.Equal(2 + 1 + 3 * 29, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COALESCE(SUM(used), 0) FROM rate_window"));
     }
 }

@@ -46,9 +46,6 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>What the intake writer's callers prepare on their own thread for the dialect's statements (null when nothing).</summary>
     internal abstract object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds);
 
-    /// <summary>How many intake writer loops run side by side, each with its own connection (SQLite: one writer at a time).</summary>
-    internal virtual int IntakeWriters => 1;
-
     /// <summary>The intake writer's connection and its prepared statements.</summary>
     internal abstract Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct);
 

@@ -18,11 +18,12 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
     private const int GroupMaxRequests = 1024;
     private const int GroupMaxAssets = 6400;
 
-    private readonly Channel<IntakeWork> _queue = Channel.CreateUnbounded<IntakeWork>();
+    private readonly Channel<IntakeWork> _queue = Channel.CreateUnbounded<IntakeWork>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Database _db;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private Task? _loop;
+    private IntakeStatements? _statements;
 
     internal IntakeWriter(Database db, TimeProvider time)
     {
@@ -57,27 +58,10 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
-    /// <summary>
-    /// <see cref="SqlDialect.IntakeWriters"/> loops, each with its own connection, taking groups from the one queue
-    /// (PostgreSQL's writers run concurrently, as those of several instances do; SQLite has one).
-    /// </summary>
     private async Task RunAsync()
     {
         // Leave the caller's thread (StartAsync returns at once).
         await Task.Yield();
-        await Task.WhenAll(Enumerable.Range(0, _db.Dialect.IntakeWriters).Select(_ => RunLoopAsync())).ConfigureAwait(false);
-    }
-
-    /// <summary>One writer loop's connection with its prepared statements; rebuilt after any failure.</summary>
-    private sealed class WriterSlot
-    {
-        public IntakeStatements? Statements;
-    }
-
-    private async Task RunLoopAsync()
-    {
-        await Task.Yield();
-        var slot = new WriterSlot();
         var reader = _queue.Reader;
         var group = new List<IntakeWork>(GroupMaxRequests);
         try
@@ -98,21 +82,21 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
                 }
                 if (group.Count > 0)
                 {
-                    await CommitGroupAsync(slot, group).ConfigureAwait(false);
+                    await CommitGroupAsync(group).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
-            if (slot.Statements is not null)
+            if (_statements is not null)
             {
-                await slot.Statements.DisposeAsync().ConfigureAwait(false);
-                slot.Statements = null;
+                await _statements.DisposeAsync().ConfigureAwait(false);
+                _statements = null;
             }
         }
     }
 
-    private async Task CommitGroupAsync(WriterSlot slot, List<IntakeWork> group)
+    private async Task CommitGroupAsync(List<IntakeWork> group)
     {
         // The clients may give up while we write; the group commits regardless (their rows are valid intake).
         var ct = CancellationToken.None;
@@ -120,8 +104,8 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         try
         {
             // One connection with prepared statements lives as long as the writer loop; it is rebuilt after any failure.
-            slot.Statements ??= await _db.Dialect.OpenIntakeAsync(_time, ct).ConfigureAwait(false);
-            var writer = slot.Statements;
+            _statements ??= await _db.Dialect.OpenIntakeAsync(_time, ct).ConfigureAwait(false);
+            var writer = _statements;
             await using var tx = await writer.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
             await writer.BeginAsync(tx, group, ct).ConfigureAwait(false);
             var together = group.Count > 1 ? await AcceptTogetherAsync(writer, group, ct).ConfigureAwait(false) : null;
@@ -133,10 +117,10 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            if (slot.Statements is not null)
+            if (_statements is not null)
             {
-                await slot.Statements.DisposeAsync().ConfigureAwait(false);
-                slot.Statements = null;
+                await _statements.DisposeAsync().ConfigureAwait(false);
+                _statements = null;
             }
             foreach (var work in group)
             {

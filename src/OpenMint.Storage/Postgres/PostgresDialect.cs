@@ -48,12 +48,6 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
 
     internal override object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds) => null;
 
-    /// <summary>
-    /// Writers run concurrently on PostgreSQL (sequence ids, unique indexes, the shared IntakeOrder lock), so one instance runs
-    /// several: while one waits for its round trips and its commit, the next group is already being written.
-    /// </summary>
-    internal override int IntakeWriters => 3;
-
     internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct) =>
         new PostgresIntakeStatements(await _intakeSource.OpenConnectionAsync(ct).ConfigureAwait(false), time);
 

@@ -56,6 +56,10 @@ internal static class IntakePostgresBench
             {
                 Console.WriteLine($"  {instances} instance{(instances == 1 ? " " : "s")}      {run.Rate,10:N0} assets/s   ({run.Rate / bare,4:P0} of bare; p50 {IntakeBench.Percentile(run.Latencies, 0.5):N1} ms, p99 {IntakeBench.Percentile(run.Latencies, 0.99):N1} ms, {run.Failures} non-202; {run.CpuSeconds / run.Seconds:F2} cores busy in this process)");
             }
+            if (results.Count == 2)
+            {
+                Console.WriteLine($"  3 instances / 1   {results[1].Run.Rate / results[0].Run.Rate,9:F2}x");
+            }
             Console.WriteLine($"  bare INSERT loop {bare,10:N0} rows/s     (100-row multi-row INSERT + COMMIT per transaction, one connection; {bareCpu / seconds:F2} cores busy in this process)");
             return results.All(r => r.Run.Failures == 0) ? 0 : 1;
         }

@@ -226,6 +226,11 @@ public class SharedPostgresIntakeTests(PostgresFixture postgres) : IClassFixture
         Assert.Equal(("gone", "2", "pending"), rows.Single(r => r.ReferenceId == "gone"));
         Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
             "SELECT COUNT(*) FROM mint_request m WHERE NOT EXISTS (SELECT 1 FROM mint_event e WHERE e.mint_request_id = m.id)"));
+        // Event ids travel as uuid and are stored as text: the uuid v7 text of the writer's Guid, increasing in commit order.
+        var eventIds = (await Dapper.SqlMapper.QueryAsync<string>(c, "SELECT event_id FROM mint_event ORDER BY seq")).ToList();
+        Assert.All(eventIds, id => Assert.Equal(Guid.Parse(id).ToString(), id));
+        Assert.All(eventIds, id => Assert.Equal('7', id[14]));
+        Assert.Equal(eventIds.Order(StringComparer.Ordinal), eventIds);
         // Units: the two first requests, the replacement and 29 new per round; nothing for a refusal.
         Assert.Equal(2 + 1 + 3 * 29, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COALESCE(SUM(used), 0) FROM rate_window"));
     }

@@ -7,11 +7,13 @@ namespace OpenMint.Storage.Postgres;
 
 /// <summary>
 /// Intake on PostgreSQL: id lists and rows as array parameters (a group's rows in one <c>INSERT ... SELECT FROM unnest</c>),
-/// every statement prepared on the writer's connection. Writers of several instances run concurrently: ids come from mint_request_id_seq, the unique index on
-/// (collection_id, reference_id) with <c>ON CONFLICT DO NOTHING</c> carries the reference-id check (a concurrent insert of
-/// the same reference id waits for the other transaction, then is skipped, and the request is decided again with every
-/// lookup), and the partial unique index mint_request_live_token does the same for ERC721 token ids (migration 0110). A
-/// deadlock between two writers inserting overlapping ids in different orders costs one request a retry from its savepoint.
+/// every statement prepared on the writer's connection. Writers of several instances run concurrently: ids come from
+/// mint_request_id_seq, the unique index on (collection_id, reference_id) with <c>ON CONFLICT DO NOTHING</c> carries the
+/// reference-id check (a concurrent insert of the same reference id waits for the other transaction, then is skipped, and
+/// the request is decided again with every lookup), and the partial unique index mint_request_live_token does the same for
+/// ERC721 token ids (migration 0110); the group path's insert has no <c>ON CONFLICT</c>, so there a taken id fails the
+/// statement and the group goes one by one. A deadlock between two writers inserting overlapping ids in different orders
+/// costs one request a retry from its savepoint.
 /// </summary>
 internal sealed class PostgresIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {

@@ -29,11 +29,13 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
     PipelineOptions options, TimeProvider time, ILogger log, CrashPoints crash)
 {
     private const long TransferGas = 21_000;
+    private const int NonceGoneChecks = 5;
 
     private LeaseFence? _fence;
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
     private string? _shortSaid;
+    private int _nonceGoneChecks;
 
     public string Address => treasury.Address;
 
@@ -48,7 +50,8 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
         {
             return;
         }
-        var pending = (await store.ListPendingTopUpsAsync(chain.Name, ct).ConfigureAwait(false)).Where(t => t.Treasury == Address).ToList();
+        // Also one a treasury replaced since signed: its stored bytes are followed to their end (re-sent, never re-signed).
+        var pending = await store.ListPendingTopUpsAsync(chain.Name, ct).ConfigureAwait(false);
         if (pending.Count > 0)
         {
             foreach (var topUp in pending)
@@ -117,12 +120,13 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
 
     /// <summary>
     /// A pending top-up: mined (any of its versions) ends it; its nonce passed without one of them ends it abandoned;
-    /// otherwise the stored bytes are (re-)sent or, pending too long or refused for its price, replaced at the same nonce.
+    /// otherwise the stored bytes are (re-)sent or, pending too long or refused for its price, replaced at the same nonce
+    /// (only by the treasury that signed it: one signed by a treasury replaced since is only re-sent).
     /// </summary>
     private async Task FollowAsync(TopUpRecord topUp, CancellationToken ct)
     {
         // Nonce first, receipts second: a nonce past ours with no receipt of ours is another tx's.
-        var latest = await node.GetTransactionCountAsync(Address, "latest", ct).ConfigureAwait(false);
+        var latest = await node.GetTransactionCountAsync(topUp.Treasury, "latest", ct).ConfigureAwait(false);
         foreach (var a in topUp.Attempts.Reverse())
         {
             if (await node.GetReceiptAsync(a.Hash, ct).ConfigureAwait(false) is { } receipt)
@@ -133,9 +137,14 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
         }
         if (latest > topUp.Nonce)
         {
-            await FinishAsync(topUp, TopUpState.Abandoned, null, null, $"treasury nonce {topUp.Nonce} was used by another transaction", ct).ConfigureAwait(false);
+            // As for mints, five rounds in a row (a node behind another must not end a top-up that is mined).
+            if (++_nonceGoneChecks >= NonceGoneChecks)
+            {
+                await FinishAsync(topUp, TopUpState.Abandoned, null, null, $"treasury nonce {topUp.Nonce} was used by another transaction", ct).ConfigureAwait(false);
+            }
             return;
         }
+        _nonceGoneChecks = 0;
         var last = topUp.Latest;
         var refusedForPrice = last.Outcome is nameof(SendOutcome.Underpriced) or nameof(SendOutcome.FeeCapBelowBaseFee);
         if (last.BroadcastAt is null && !refusedForPrice)
@@ -146,7 +155,7 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
                 await SendAsync(last, ct).ConfigureAwait(false);
             }
         }
-        else if (refusedForPrice || Now - (last.BroadcastAt ?? last.CreatedAt) >= options.BumpAfter)
+        else if (topUp.Treasury == Address && (refusedForPrice || Now - (last.BroadcastAt ?? last.CreatedAt) >= options.BumpAfter))
         {
             await BumpAsync(topUp, ct).ConfigureAwait(false);
         }
@@ -173,6 +182,7 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
         }
         // The wallet's balance is read again (and a new dip looked for) on the next round.
         _checkedAt = DateTimeOffset.MinValue;
+        _nonceGoneChecks = 0;
     }
 
     /// <summary>The next version at the same nonce, +10 % on tip and fee cap at least; written ahead, then sent.</summary>

@@ -69,15 +69,5 @@ public sealed partial class PipelineWorker
         }
     }
 
-    private async Task ReleaseTreasuryAsync(TreasurySender sender, CancellationToken ct)
-    {
-        try
-        {
-            await sender.ReleaseAsync(ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            TickFailed(log, ex, "(treasury release)");
-        }
-    }
+    private Task ReleaseTreasuryAsync(TreasurySender sender, CancellationToken ct) => ReleaseAsync(sender.ReleaseAsync, "(treasury release)", ct);
 }

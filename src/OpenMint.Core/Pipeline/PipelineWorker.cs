@@ -226,15 +226,18 @@ public sealed partial class PipelineWorker(
         }
     }
 
-    private async Task ReleaseAsync(ChainSender sender, CancellationToken ct)
+    private Task ReleaseAsync(ChainSender sender, CancellationToken ct) => ReleaseAsync(sender.ReleaseAsync, "(release)", ct);
+
+    /// <summary>Gives a lease up; a failure is logged (the lease then lapses at its expiry).</summary>
+    private async Task ReleaseAsync(Func<CancellationToken, Task> release, string what, CancellationToken ct)
     {
         try
         {
-            await sender.ReleaseAsync(ct).ConfigureAwait(false);
+            await release(ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            TickFailed(log, ex, "(release)");
+            TickFailed(log, ex, what);
         }
     }
 

@@ -78,19 +78,8 @@ internal sealed partial class PipelineStore
         }, ct).ConfigureAwait(false);
     }
 
-    public async Task<bool> MarkTopUpBroadcastAsync(LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var n = await c.ExecuteAsync(new CommandDefinition(
-            $"""
-            UPDATE top_up_attempt SET outcome = @outcome,
-                broadcast_at = CASE WHEN @accepted = 1 THEN COALESCE(broadcast_at, @now) ELSE broadcast_at END
-            WHERE id = @attemptId AND {FenceHolds}
-            """,
-            Fenced(fence, now, new { attemptId, outcome = outcome.ToString(), accepted = acknowledged ? 1 : 0, now = Time.ToWire(now) }),
-            cancellationToken: ct)).ConfigureAwait(false);
-        return n == 1;
-    }
+    public Task<bool> MarkTopUpBroadcastAsync(LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct) =>
+        MarkAttemptBroadcastAsync("top_up_attempt", fence, attemptId, outcome, acknowledged, now, ct);
 
     public async Task<bool> FinishTopUpAsync(LeaseFence fence, long topUpId, string state, string? hash, long? block, string? error, DateTimeOffset now, CancellationToken ct)
     {

@@ -17,7 +17,8 @@ namespace OpenMint.Api.Tests.Pipeline;
 /// Treasury top-ups on a real Anvil (docs/transactions.md, "Treasury top-ups"): a minter wallet drained below the chain's
 /// low balance (anvil_setBalance) gets exactly one transfer from the treasury up to <c>--top-up-to</c>; several rounds while
 /// that transfer waits in the pool (automine off) sign no second one; a crash between writing the signed transfer ahead and
-/// sending it sends the same bytes after the restart. Each test has a treasury key of its own (fresh, funded by
+/// sending it sends the same bytes after the restart; one pending past BumpAfter is replaced at its nonce; one whose nonce the
+/// key's use elsewhere took is abandoned and the dip gets a new one. Each test has a treasury key of its own (fresh, funded by
 /// anvil_setBalance), so the treasury's nonces are its own; the minter wallet is the deployment's.
 /// </summary>
 public sealed class TreasuryTopUpTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>, IDisposable
@@ -127,7 +128,9 @@ public sealed class TreasuryTopUpTests(AnvilFixture anvil) : IClassFixture<Anvil
         var (treasury, keyFile, _) = await TreasuryAsync();
         var (db, tenancy) = await StoreAsync(anvil, keyFile, "treasury-pending");
         await SetBalanceAsync(Minter, 10 * Ether);
-        await using var server = await PipelineServer.StartAsync(anvil.Deployment, Settings, database: db, shared: tenancy);
+        // No fee bump while this test looks (a replacement is the next test's subject).
+        var settings = new Dictionary<string, string?>(Settings) { ["Pipeline:BumpAfter"] = "00:10:00" };
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, settings, database: db, shared: tenancy);
         await _rpc.CallAsync("evm_setAutomine", false);
         try
         {
@@ -158,6 +161,68 @@ public sealed class TreasuryTopUpTests(AnvilFixture anvil) : IClassFixture<Anvil
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(1, await server.ScalarAsync("SELECT COUNT(*) FROM top_up"));
         Assert.Equal(1, await NonceAsync(treasury));
+    }
+
+    [Fact]
+    public async Task a_top_up_pending_past_bump_after_is_replaced_at_the_same_nonce_and_only_one_version_lands()
+    {
+        var (treasury, keyFile, _) = await TreasuryAsync();
+        var (db, tenancy) = await StoreAsync(anvil, keyFile, "treasury-bump");
+        await SetBalanceAsync(Minter, 10 * Ether);
+        var settings = new Dictionary<string, string?>(Settings) { ["Pipeline:BumpAfter"] = "00:00:01" };
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, settings, database: db, shared: tenancy);
+        await _rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            await SetBalanceAsync(Minter, 1 * Ether);
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM top_up_attempt WHERE broadcast_at IS NOT NULL") >= 2,
+                "a replacement of the pending top-up to be sent", TimeSpan.FromSeconds(60));
+            Assert.Equal(1, await server.ScalarAsync("SELECT COUNT(*) FROM top_up"));
+            Assert.Equal(1, await NonceAsync(treasury, "pending"));
+        }
+        finally
+        {
+            await _rpc.CallAsync("evm_setAutomine", true);
+        }
+        await _rpc.CallAsync("evm_mine");
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM top_up WHERE state = 'done'") == 1, "the top-up to be seen mined", TimeSpan.FromSeconds(60));
+        // The mined version is one of the stored ones, and it is the only transfer.
+        Assert.Equal(1, await server.ScalarAsync("SELECT COUNT(*) FROM top_up t JOIN top_up_attempt a ON a.top_up_id = t.id AND a.hash = t.mined_hash"));
+        Assert.Equal(1, await NonceAsync(treasury));
+        Assert.Equal(TopUpTo, await BalanceAsync(Minter));
+    }
+
+    [Fact]
+    public async Task a_top_up_whose_nonce_another_tx_of_the_treasury_key_took_is_abandoned_and_the_dip_gets_a_new_one()
+    {
+        var (treasury, keyFile, key) = await TreasuryAsync();
+        var (db, tenancy) = await StoreAsync(anvil, keyFile, "treasury-foreign");
+        await SetBalanceAsync(Minter, 10 * Ether);
+        var settings = new Dictionary<string, string?>(Settings) { ["Pipeline:BumpAfter"] = "00:10:00" };
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, settings, database: db, shared: tenancy);
+        await _rpc.CallAsync("evm_setAutomine", false);
+        try
+        {
+            await SetBalanceAsync(Minter, 1 * Ether);
+            await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM top_up_attempt WHERE broadcast_at IS NOT NULL") == 1,
+                "the top-up to be sent", TimeSpan.FromSeconds(60));
+            // The same key, elsewhere: a transfer to someone else at nonce 0 that outbids the top-up in the pool.
+            var foreign = new Eip1559Transaction(anvil.Deployment.ChainId, 0, 50_000_000_000, 500_000_000_000, 21_000,
+                "0x000000000000000000000000000000000000dead", 1, []).Sign(EthKey.FromHex(key));
+            await _rpc.CallAsync("eth_sendRawTransaction", "0x" + Convert.ToHexStringLower(foreign.Raw));
+            await _rpc.CallAsync("evm_mine");
+        }
+        finally
+        {
+            await _rpc.CallAsync("evm_setAutomine", true);
+        }
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM top_up WHERE state = 'abandoned' AND nonce = 0") == 1,
+            "the top-up at the taken nonce to be abandoned", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM top_up WHERE state = 'done' AND nonce = 1") == 1,
+            "a new top-up for the same dip, at the next nonce", TimeSpan.FromSeconds(60));
+        Assert.Equal(TopUpTo, await BalanceAsync(Minter));
+        Assert.Equal(2, await NonceAsync(treasury));
+        Assert.Equal(2, await server.ScalarAsync("SELECT COUNT(*) FROM top_up"));
     }
 
     [Fact]

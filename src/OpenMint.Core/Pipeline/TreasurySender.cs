@@ -67,9 +67,11 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
         _checkedAt = Now;
         var threshold = BigInteger.Parse(low, CultureInfo.InvariantCulture);
         var target = BigInteger.Parse(to, CultureInfo.InvariantCulture);
+        var funds = await node.GetBalanceAsync(Address, ct).ConfigureAwait(false);
+        OpenMintMetrics.SignerBalance(chain.Name, Address, funds);
         foreach (var wallet in wallets)
         {
-            if (await TopUpIfLowAsync(wallet.ToLowerInvariant(), threshold, target, ct).ConfigureAwait(false))
+            if (await TopUpIfLowAsync(wallet.ToLowerInvariant(), threshold, target, funds, ct).ConfigureAwait(false))
             {
                 return;
             }
@@ -79,7 +81,7 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
     public Task ReleaseAsync(CancellationToken ct) => store.ReleaseLeaseAsync(TreasuryLease.Key(chain.Name), Address, instance, ct);
 
     /// <summary>True when a top-up was written (or the lease was lost): nothing more this round.</summary>
-    private async Task<bool> TopUpIfLowAsync(string wallet, BigInteger threshold, BigInteger target, CancellationToken ct)
+    private async Task<bool> TopUpIfLowAsync(string wallet, BigInteger threshold, BigInteger target, BigInteger funds, CancellationToken ct)
     {
         var balance = await node.GetBalanceAsync(wallet, ct).ConfigureAwait(false);
         if (balance >= threshold || target <= balance)
@@ -90,9 +92,7 @@ internal sealed partial class TreasurySender(ChainConfig chain, ITxSigner treasu
         var block = await node.GetLatestBlockAsync(ct).ConfigureAwait(false);
         var tip = await node.MaxPriorityFeePerGasAsync(ct).ConfigureAwait(false);
         var fees = FeePolicy.Initial(tip, block.BaseFeePerGas, options.MinTipWei, options.MaxFeeWei);
-        var funds = await node.GetBalanceAsync(Address, ct).ConfigureAwait(false);
         var need = value + fees.MaxFeePerGas * TransferGas;
-        OpenMintMetrics.SignerBalance(chain.Name, Address, funds);
         if (funds < need)
         {
             if (_shortSaid != wallet)

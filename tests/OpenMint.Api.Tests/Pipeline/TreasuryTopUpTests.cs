@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using OpenMint.Api.Tests.Minting;
 using OpenMint.Api.Tests.Operator;
 using OpenMint.Chain;
@@ -142,6 +143,10 @@ public sealed class TreasuryTopUpTests(AnvilFixture anvil) : IClassFixture<Anvil
             Assert.True((bool)inFlight["sent"]!);
             var (_, text, _) = await CliTests.RunAsync("signer", "status", "--chain", "anvil", "--database", db);
             Assert.Contains($"top-up in flight: {7 * Ether} wei to {Minter}", text);
+            // The dashboard's overview reads the same.
+            var shown = Assert.Single(await server.App.Services.GetRequiredService<OpenMint.Api.Dashboard.ChainOverview>().ReadTreasuriesAsync(Ct));
+            Assert.Equal((treasury, Minter), (shown.Address, shown.InFlight?.Wallet));
+            Assert.True(shown.BalanceWei > 90 * Ether);
 
             // About ten balance checks while the wallet is still below the threshold and the transfer waits unmined.
             await Task.Delay(TimeSpan.FromSeconds(2));

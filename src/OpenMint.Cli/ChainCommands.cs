@@ -14,7 +14,7 @@ internal static class ChainCommands
         var rpcUrl = new Option<string[]>("--rpc-url") { Description = "JSON-RPC endpoint; repeat for fallbacks", Required = true };
         var confirmations = new Option<int>("--confirmations") { Description = "Blocks on top of a receipt before a mint counts as succeeded", DefaultValueFactory = _ => 0 };
         var add = new Command("add", "Add or replace a chain; checks that every --rpc-url answers with --chain-id. Repeat --minter-key-file/--minter-key-env for several minter wallets")
-            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, confirmations, o.LowBalance, o.SkipCheck };
+            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, confirmations, o.LowBalance, o.Treasury.KeyFile, o.Treasury.KeyEnv, o.Treasury.TopUpTo, o.SkipCheck };
         add.WithStore(async (parse, store, ct) =>
         {
             var chainName = o.ChainName(parse, "openmint chain add --name <name> --chain-id <id> --rpc-url <url> ...");
@@ -27,7 +27,7 @@ internal static class ChainCommands
                 await CheckChainIdAsync(urls, id, ct).ConfigureAwait(false);
             }
             var existing = await store.GetChainAsync(chainName, ct).ConfigureAwait(false);
-            var chain = new ChainConfig(chainName, id, urls, null, conf, existing?.CreatedAt ?? DateTimeOffset.UtcNow) { LowBalanceWei = o.LowBalanceWei(parse) }.WithMinters(minters);
+            var chain = o.Treasury.Apply(parse, new ChainConfig(chainName, id, urls, null, conf, existing?.CreatedAt ?? DateTimeOffset.UtcNow) { LowBalanceWei = o.LowBalanceWei(parse) }.WithMinters(minters));
             await store.UpsertChainAsync(chain, ct).ConfigureAwait(false);
             return new CliResult(Cli.ToJson(chain), $"chain {chainName} (chain id {id}) {(existing is null ? "added" : "updated")}; {MintersText(chain)}");
         });
@@ -50,8 +50,8 @@ internal static class ChainCommands
         var rpcUrl = new Option<string[]>("--rpc-url") { Description = "Replaces the JSON-RPC endpoints; repeat for fallbacks" };
         var confirmations = new Option<int?>("--confirmations") { Description = "Blocks on top of a receipt before a mint counts as succeeded" };
         var remove = new Option<string[]>("--remove-minter") { Description = "Remove a minter wallet: its 0x address, or its reference (file:/path, env:VAR); repeatable" };
-        var update = new Command("update", "Change a chain: add minter wallets (--minter-key-file/--minter-key-env), remove one (--remove-minter), change URLs, confirmations, --low-balance")
-            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, remove, confirmations, o.LowBalance, o.SkipCheck };
+        var update = new Command("update", "Change a chain: add minter wallets (--minter-key-file/--minter-key-env), remove one (--remove-minter), change URLs, confirmations, --low-balance, the treasury (--treasury-key-file/--treasury-key-env --top-up-to, --no-treasury)")
+            { o.Name, o.NameOption, chainId, rpcUrl, o.KeyFile, o.KeyEnv, remove, confirmations, o.LowBalance, o.Treasury.KeyFile, o.Treasury.KeyEnv, o.Treasury.TopUpTo, o.Treasury.None, o.SkipCheck };
         return update.WithStore(async (parse, store, ct) =>
         {
             var chainName = o.ChainName(parse, "openmint chain update --name <name> [--minter-key-file <path>] [--remove-minter <0x address>] ...");
@@ -61,8 +61,8 @@ internal static class ChainCommands
             var minters = MinterWallets.Remove(chainName, chain.Minters, parse.GetValue(remove) ?? []);
             minters = MinterWallets.Add(chainName, minters, o.KeyRefs(parse));
             var low = parse.GetResult(o.LowBalance) is null ? chain.LowBalanceWei : o.LowBalanceWei(parse);
-            var updated = (chain with { ChainId = id, RpcUrls = urls, Confirmations = parse.GetValue(confirmations) is { } conf ? CheckConfirmations(conf) : chain.Confirmations, LowBalanceWei = low })
-                .WithMinters(minters);
+            var updated = o.Treasury.Apply(parse, (chain with { ChainId = id, RpcUrls = urls, Confirmations = parse.GetValue(confirmations) is { } conf ? CheckConfirmations(conf) : chain.Confirmations, LowBalanceWei = low })
+                .WithMinters(minters));
             if (!parse.GetValue(o.SkipCheck) && (parse.GetValue(rpcUrl) is { Length: > 0 } || parse.GetValue(chainId) is not null))
             {
                 await CheckChainIdAsync(urls, id, ct).ConfigureAwait(false);
@@ -77,7 +77,7 @@ internal static class ChainCommands
         0 => "minter key: none (cannot mint until one is set)",
         1 => $"minter key: {chain.Minters[0]}",
         var n => $"{n} minter wallets: {string.Join(", ", chain.Minters)}",
-    } + (chain.LowBalanceWei is { } low ? $"; low balance below {low} wei" : "");
+    } + (chain.LowBalanceWei is { } low ? $"; low balance below {low} wei" : "") + TreasuryOptions.Text(chain);
 
     /// <summary>Options <c>chain add</c> and <c>chain update</c> share.</summary>
     private sealed class ChainOptions
@@ -87,6 +87,7 @@ internal static class ChainCommands
         public readonly Option<bool> SkipCheck = new("--skip-rpc-check") { Description = "Do not ask the RPC for its chain id (offline setup)" };
         public readonly Option<string[]> KeyFile = new("--minter-key-file") { Description = "File holding a minter wallet's private key (hex); only the path is stored; repeat for several wallets" };
         public readonly Option<string[]> KeyEnv = new("--minter-key-env") { Description = "Environment variable holding a minter wallet's private key; only its name is stored; repeatable" };
+        public readonly TreasuryOptions Treasury = new();
         public readonly Option<string?> LowBalance = new("--low-balance") { Description = "Balance in wei below which a minter wallet is reported low (warning, metric, notice on pending requests); 'none' clears it" };
 
         public string ChainName(ParseResult parse, string usage)

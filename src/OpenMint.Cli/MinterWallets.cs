@@ -13,25 +13,30 @@ internal sealed record MinterWallet(string KeyRef, string? Address, string? Prob
 /// </summary>
 internal static class MinterWallets
 {
-    public static string FileRef(string file)
+    public static string FileRef(string file) => FileRef(file, "--minter-key-file");
+
+    /// <summary>A key file's reference; errors name <paramref name="option"/> (the minters' or the treasury's).</summary>
+    public static string FileRef(string file, string option)
     {
         if (ChainCommands.LooksLikePrivateKey(file))
         {
-            throw new CliException("--minter-key-file takes the path of a file holding the key, not the key itself (keys never go into the store)");
+            throw new CliException($"{option} takes the path of a file holding the key, not the key itself (keys never go into the store)");
         }
         var full = Path.GetFullPath(file);
         if (!File.Exists(full))
         {
-            throw new CliException($"--minter-key-file {full} does not exist; write the minter's hex private key into that file (chmod 600) and run again");
+            throw new CliException($"{option} {full} does not exist; write the wallet's hex private key into that file (chmod 600) and run again");
         }
         return "file:" + full;
     }
 
-    public static string EnvRef(string env)
+    public static string EnvRef(string env) => EnvRef(env, "--minter-key-env");
+
+    public static string EnvRef(string env, string option)
     {
         if (ChainCommands.LooksLikePrivateKey(env) || env.Length == 0 || !env.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
         {
-            throw new CliException("--minter-key-env takes the NAME of an environment variable (e.g. OPENMINT_MINTER_KEY), not the key itself");
+            throw new CliException($"{option} takes the NAME of an environment variable (e.g. OPENMINT_KEY), not the key itself");
         }
         return "env:" + env;
     }

@@ -19,7 +19,7 @@ internal static class SignerCommands
     public static Command Signer()
     {
         var chain = new Option<string?>("--chain") { Description = "Only this chain" };
-        var status = new Command("status", "Every minter wallet: address, balance, nonces (chain latest and pending vs store), txs in flight, mints the balance pays for") { chain, Commands.Database, Cli.Json };
+        var status = new Command("status", "Every minter wallet: address, balance, nonces (chain latest and pending vs store), txs in flight, mints the balance pays for; and the chain's treasury with its top-up in flight") { chain, Commands.Database, Cli.Json };
         status.SetAction(async (parse, ct) =>
         {
             try
@@ -41,6 +41,10 @@ internal static class SignerCommands
                     foreach (var wallet in MinterWallets.Of(c))
                     {
                         results.Add(await StatusAsync(c, wallet, rows, ct).ConfigureAwait(false));
+                    }
+                    if (c.TreasuryKeyRef is not null)
+                    {
+                        results.Add(await TreasuryStatusAsync(c, storage.Pipeline, ct).ConfigureAwait(false));
                     }
                 }
                 await Cli.Write(parse, new CliResult(new JsonArray([.. results]), string.Join('\n', results.Select(Text)))).ConfigureAwait(false);
@@ -96,7 +100,41 @@ internal static class SignerCommands
         return json;
     }
 
-    private static string Text(JsonObject s) => s["balance_wei"] is null
+    /// <summary>The chain's treasury: address, balance, what it tops up to, and the top-up in flight (docs/transactions.md, "Treasury top-ups").</summary>
+    private static async Task<JsonObject> TreasuryStatusAsync(ChainConfig chain, ITopUpStore topUps, CancellationToken ct)
+    {
+        var wallet = MinterWallets.Resolve(chain.Name, chain.TreasuryKeyRef!);
+        var json = new JsonObject { ["chain"] = chain.Name, ["role"] = "treasury", ["key_ref"] = wallet.KeyRef, ["signer"] = wallet.Address,
+            ["low_balance_wei"] = chain.LowBalanceWei, ["top_up_to_wei"] = chain.TopUpToWei };
+        var pending = (await topUps.ListPendingTopUpsAsync(chain.Name, ct).ConfigureAwait(false)).FirstOrDefault();
+        json["top_up_in_flight"] = pending is null ? null : new JsonObject
+        {
+            ["wallet"] = pending.Wallet, ["value_wei"] = pending.Value.ToString(CultureInfo.InvariantCulture), ["nonce"] = pending.Nonce,
+            ["tx_hash"] = pending.Latest.Hash, ["attempts"] = pending.Attempts.Count, ["sent"] = pending.Latest.BroadcastAt is not null,
+        };
+        if (wallet.Address is not { } address)
+        {
+            json["error"] = wallet.Problem;
+            return json;
+        }
+        using var http = new HttpClient();
+        try
+        {
+            json["balance_wei"] = (await MinterRoleGrant.Client(http, chain).GetBalanceAsync(address, ct).ConfigureAwait(false)).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is RpcTransportException or JsonRpcException)
+        {
+            json["error"] = $"chain {chain.Name} did not answer: {ex.Message}";
+        }
+        return json;
+    }
+
+    private static string TreasuryText(JsonObject s) =>
+        $"{s["chain"]}: treasury {s["signer"] ?? "-"}, balance {s["balance_wei"] ?? "?"} wei, tops wallets below {s["low_balance_wei"]} wei up to {s["top_up_to_wei"]} wei"
+        + (s["top_up_in_flight"] is JsonObject t ? $"\n  top-up in flight: {t["value_wei"]} wei to {t["wallet"]}, nonce {t["nonce"]}, tx {t["tx_hash"]}{((bool)t["sent"]! ? "" : " (signed, not yet sent)")}" : "")
+        + (s["error"] is { } error ? $"\n  {error}" : "");
+
+    private static string Text(JsonObject s) => s["role"] is not null ? TreasuryText(s) : s["balance_wei"] is null
         ? $"{s["chain"]}: signer {s["signer"] ?? "-"}: {s["error"]}"
         : $"{s["chain"]}: signer {s["signer"]}, balance {s["balance_wei"]} wei, nonce latest {s["nonce_latest"]} / pending {s["nonce_pending"]} / store {s["nonce_store"]?.ToString() ?? "-"}, "
             + $"{s["in_flight"]} txs in flight, pays for ~{s["mints_affordable"] ?? "unlimited"} single-asset mints at current fees (batches cost less per asset)"

@@ -26,12 +26,15 @@ public sealed record ChainStatus(
     public bool RpcReachable => HeadBlock is not null;
 }
 
+/// <summary>A chain's treasury on the overview (docs/transactions.md, "Treasury top-ups"): its address and balance, and the top-up in flight.</summary>
+public sealed record TreasuryStatus(ChainConfig Chain, string? Address, BigInteger? BalanceWei, TopUpRecord? InFlight, string? Error);
+
 /// <summary>
 /// Reads each chain's status for the overview, the way <c>openmint signer status</c> does: the signer from the
 /// <see cref="ChainConnector"/>, the store's side from <see cref="SignerRows"/> and <see cref="QueueCounts"/>, the
 /// chain's side from its RPC with a short deadline, so a dead RPC shows as unreachable instead of hanging the page.
 /// </summary>
-public sealed class ChainOverview(ITenancyStore tenancy, ChainConnector connector, SignerRows signers, QueueCounts queue, DashboardQueries queries)
+public sealed class ChainOverview(ITenancyStore tenancy, ChainConnector connector, SignerRows signers, QueueCounts queue, DashboardQueries queries, IPipelineStore pipeline)
 {
     private static readonly TimeSpan RpcDeadline = TimeSpan.FromSeconds(3);
 
@@ -42,6 +45,31 @@ public sealed class ChainOverview(ITenancyStore tenancy, ChainConnector connecto
         // One row per minter wallet; a chain without one still gets a row that says so.
         var wallets = chains.SelectMany(c => c.Minters.Count == 0 ? [(c, (string?)null)] : c.Minters.Select(r => (c, (string?)r)));
         return await Task.WhenAll(wallets.Select(w => ReadAsync(w.Item1, w.Item2, counts, ct))).ConfigureAwait(false);
+    }
+
+    /// <summary>The treasuries of the chains that have one.</summary>
+    public async Task<IReadOnlyList<TreasuryStatus>> ReadTreasuriesAsync(CancellationToken ct)
+    {
+        var chains = (await tenancy.ListChainsAsync(ct).ConfigureAwait(false)).Where(c => c.TreasuryKeyRef is not null);
+        return await Task.WhenAll(chains.Select(c => ReadTreasuryAsync(c, ct))).ConfigureAwait(false);
+    }
+
+    private async Task<TreasuryStatus> ReadTreasuryAsync(ChainConfig chain, CancellationToken ct)
+    {
+        var inFlight = (await pipeline.ListPendingTopUpsAsync(chain.Name, ct).ConfigureAwait(false)).FirstOrDefault();
+        var status = new TreasuryStatus(chain, null, null, inFlight, null);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(RpcDeadline);
+        try
+        {
+            var address = connector.Signer(chain, chain.TreasuryKeyRef!).Address;
+            status = status with { Address = address };
+            return status with { BalanceWei = await connector.Node(chain).GetBalanceAsync(address, deadline.Token).ConfigureAwait(false) };
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            return status with { Error = ex is OperationCanceledException ? $"RPC did not answer within {RpcDeadline.TotalSeconds:0} s" : ex.Message };
+        }
     }
 
     private async Task<ChainStatus> ReadAsync(ChainConfig chain, string? keyRef, IReadOnlyList<QueueCount> counts, CancellationToken ct)

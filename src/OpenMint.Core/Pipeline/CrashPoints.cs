@@ -11,6 +11,9 @@ public sealed class CrashPoints(string? crashAt)
     public const string AfterReceipt = "after-receipt";
     public const string MidReconcile = "mid-reconcile";
 
+    /// <summary>A treasury top-up written ahead, not yet sent (only where a chain has a treasury, so not among <see cref="Known"/>).</summary>
+    public const string TopUpAfterSign = "top-up-after-sign";
+
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { AfterSign, AfterBroadcast, AfterReceipt, MidReconcile };
 
     public static CrashPoints FromEnvironment(string? configured) =>

@@ -24,6 +24,8 @@ public static class AttemptKind
     public const string Mint = "mint";
     /// <summary>A zero-value self-transfer that takes a nonce whose mint gave up, so the mint can never land later.</summary>
     public const string Cancel = "cancel";
+    /// <summary>A treasury's transfer to a minter wallet (top_up_attempt; docs/transactions.md, "Treasury top-ups").</summary>
+    public const string TopUp = "top-up";
 }
 
 public static class TxState
@@ -59,7 +61,7 @@ public sealed record NewTx(long Nonce, MintBatch Batch, NewAttempt Attempt);
 public sealed record TokenAssignment(long RequestId, string TokenId);
 
 /// <summary>The pipeline's part of the store: leases, nonces, batches, txs, attempts, and the status changes they cause.</summary>
-public interface IPipelineStore
+public interface IPipelineStore : ITopUpStore
 {
     /// <summary>Takes or renews the lease of (chain, signer) for <paramref name="instance"/>; null when another live instance holds it.</summary>
     Task<SignerLease?> TryAcquireLeaseAsync(string chain, string signer, string instance, DateTimeOffset now, TimeSpan duration, CancellationToken ct);

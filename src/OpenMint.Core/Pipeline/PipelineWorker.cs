@@ -14,7 +14,8 @@ public sealed record ChainConnector(Func<ChainConfig, IChainNode> Node, Func<Cha
 /// <summary>
 /// Runs one <see cref="ChainSender"/> per minter wallet of each configured chain in this process. Several instances may
 /// run: the signer lease in the store makes exactly one of them the writer of each wallet. A chain's wallets tick in
-/// turn, the first one of a round changing every round, each taking its share of the batches ready.
+/// turn, the first one of a round changing every round, each taking its share of the batches ready; then the chain's
+/// treasury, if it has one, tops up those wallets (PipelineWorker.Treasury.cs).
 /// </summary>
 public sealed partial class PipelineWorker(
     IPipelineStore store, ITenancyStore tenancy, ChainConnector connector, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWorker> log) : BackgroundService
@@ -39,6 +40,7 @@ public sealed partial class PipelineWorker(
             {
                 var chains = await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false);
                 await DropRemovedAsync(chains, stoppingToken).ConfigureAwait(false);
+                await DropRemovedTreasuriesAsync(chains, stoppingToken).ConfigureAwait(false);
                 _round++;
                 foreach (var chain in chains)
                 {
@@ -71,6 +73,10 @@ public sealed partial class PipelineWorker(
         {
             await ReleaseAsync(sender, cancellationToken).ConfigureAwait(false);
         }
+        foreach (var (_, treasury) in _treasuries.Values)
+        {
+            await ReleaseTreasuryAsync(treasury, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -88,6 +94,7 @@ public sealed partial class PipelineWorker(
         try
         {
             quick = await TickWalletsAsync(chain, senders, ct).ConfigureAwait(false);
+            await TickTreasuryAsync(chain, senders, o, crash, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -219,15 +226,18 @@ public sealed partial class PipelineWorker(
         }
     }
 
-    private async Task ReleaseAsync(ChainSender sender, CancellationToken ct)
+    private Task ReleaseAsync(ChainSender sender, CancellationToken ct) => ReleaseAsync(sender.ReleaseAsync, "(release)", ct);
+
+    /// <summary>Gives a lease up; a failure is logged (the lease then lapses at its expiry).</summary>
+    private async Task ReleaseAsync(Func<CancellationToken, Task> release, string what, CancellationToken ct)
     {
         try
         {
-            await sender.ReleaseAsync(ct).ConfigureAwait(false);
+            await release(ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            TickFailed(log, ex, "(release)");
+            TickFailed(log, ex, what);
         }
     }
 

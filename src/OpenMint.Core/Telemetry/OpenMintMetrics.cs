@@ -23,6 +23,8 @@ public static class OpenMintMetrics
 
     private static readonly Counter<long> Transactions = Meter.CreateCounter<long>("openmint.transactions", description: "Minting transactions by outcome: sent, mined, replaced, reverted, dropped");
 
+    private static readonly Counter<long> TreasuryTopUps = Meter.CreateCounter<long>("openmint.treasury.top_ups", description: "Treasury top-ups of minter wallets mined, by chain");
+
     private static readonly Counter<long> GasUsed = Meter.CreateCounter<long>("openmint.gas.used", description: "Gas used by mined minting transactions");
 
     private static readonly Histogram<double> MintLatency = Meter.CreateHistogram<double>("openmint.mint.latency", unit: "s", description: "From accepted to succeeded, per asset",
@@ -62,6 +64,8 @@ public static class OpenMintMetrics
     /// <summary><paramref name="outcome"/>: one of <see cref="TxOutcome"/>'s constants.</summary>
     public static void Transaction(string chain, string outcome) =>
         Transactions.Add(1, new KeyValuePair<string, object?>("chain", chain), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public static void TreasuryTopUp(string chain) => TreasuryTopUps.Add(1, new KeyValuePair<string, object?>("chain", chain));
 
     public static void Gas(string chain, long gas) => GasUsed.Add(gas, new KeyValuePair<string, object?>("chain", chain));
 

@@ -31,6 +31,15 @@ public sealed record ChainConfig(
     /// <summary>Decimal wei below which a wallet of this chain counts as low on funds (a warning, a metric, a notice); null: no threshold.</summary>
     public string? LowBalanceWei { get; init; }
 
+    /// <summary>
+    /// Where the treasury wallet's key lives (<c>file:/path</c> or <c>env:VAR</c>, never the key): it tops each minter wallet
+    /// up to <see cref="TopUpToWei"/> when the wallet's balance falls below <see cref="LowBalanceWei"/>. Null: no treasury.
+    /// </summary>
+    public string? TreasuryKeyRef { get; init; }
+
+    /// <summary>Decimal wei a treasury top-up brings a minter wallet to (set together with <see cref="TreasuryKeyRef"/>).</summary>
+    public string? TopUpToWei { get; init; }
+
     /// <summary>Writes the wire's <c>"chain": {"id": "eip155:&lt;chain id&gt;", "name": ...}</c> object.</summary>
     public void WriteJson(System.Text.Json.Utf8JsonWriter w, string propertyName = "chain")
     {

@@ -51,12 +51,16 @@ internal sealed partial class PipelineStore
         }, ct).ConfigureAwait(false);
     }
 
-    public async Task<bool> MarkBroadcastAsync(LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
+    public Task<bool> MarkBroadcastAsync(LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct) =>
+        MarkAttemptBroadcastAsync("tx_attempt", fence, attemptId, outcome, acknowledged, now, ct);
+
+    /// <summary>A broadcast's outcome on an attempt of <paramref name="table"/> (<c>tx_attempt</c> or <c>top_up_attempt</c>), fenced.</summary>
+    private async Task<bool> MarkAttemptBroadcastAsync(string table, LeaseFence fence, long attemptId, SendOutcome outcome, bool acknowledged, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var n = await c.ExecuteAsync(new CommandDefinition(
             $"""
-            UPDATE tx_attempt SET outcome = @outcome,
+            UPDATE {table} SET outcome = @outcome,
                 broadcast_at = CASE WHEN @accepted = 1 THEN COALESCE(broadcast_at, @now) ELSE broadcast_at END
             WHERE id = @attemptId AND {FenceHolds}
             """,

@@ -9,7 +9,7 @@ namespace OpenMint.Storage.Tenancy;
 /// <summary>Chains, projects, API keys (by hash, <see cref="ApiKeySecrets"/>) and collections.</summary>
 internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancyStore
 {
-    private const string ChainColumns = "name AS Name, chain_id AS ChainId, rpc_urls AS RpcUrls, minter_key_ref AS MinterKeyRef, confirmations AS Confirmations, created_at AS CreatedAt, low_balance_wei AS LowBalanceWei";
+    private const string ChainColumns = "name AS Name, chain_id AS ChainId, rpc_urls AS RpcUrls, minter_key_ref AS MinterKeyRef, confirmations AS Confirmations, created_at AS CreatedAt, low_balance_wei AS LowBalanceWei, treasury_key_ref AS TreasuryKeyRef, top_up_to_wei AS TopUpToWei";
     private const string ProjectColumns = "id AS Id, name AS Name, owner_address AS OwnerAddress, mint_limit_per_minute AS MintLimitPerMinute, refresh_requests_per_second AS RefreshRequestsPerSecond, refresh_tokens_per_hour AS RefreshTokensPerHour, refresh_max_tokens_per_request AS RefreshMaxTokensPerRequest, created_at AS CreatedAt";
     private const string CollectionColumns = "id AS Id, chain_name AS ChainName, address AS Address, project_id AS ProjectId, kind AS Kind, variant AS Variant, base_uri_override AS BaseUriOverride, minting_enabled AS MintingEnabled, created_at AS CreatedAt";
     private const string ApiKeyColumns = "id AS Id, project_id AS ProjectId, prefix AS Prefix, created_at AS CreatedAt, revoked_at AS RevokedAt";
@@ -50,10 +50,11 @@ internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancySto
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at, low_balance_wei)
-                VALUES (@Name, @ChainId, @RpcUrls, @MinterKeyRef, @Confirmations, @CreatedAt, @LowBalanceWei)
+                INSERT INTO chain (name, chain_id, rpc_urls, minter_key_ref, confirmations, created_at, low_balance_wei, treasury_key_ref, top_up_to_wei)
+                VALUES (@Name, @ChainId, @RpcUrls, @MinterKeyRef, @Confirmations, @CreatedAt, @LowBalanceWei, @TreasuryKeyRef, @TopUpToWei)
                 ON CONFLICT (name) DO UPDATE SET chain_id = excluded.chain_id, rpc_urls = excluded.rpc_urls,
-                    minter_key_ref = excluded.minter_key_ref, confirmations = excluded.confirmations, low_balance_wei = excluded.low_balance_wei
+                    minter_key_ref = excluded.minter_key_ref, confirmations = excluded.confirmations, low_balance_wei = excluded.low_balance_wei,
+                    treasury_key_ref = excluded.treasury_key_ref, top_up_to_wei = excluded.top_up_to_wei
                 """,
                 new
                 {
@@ -64,6 +65,8 @@ internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancySto
                     chain.Confirmations,
                     CreatedAt = Time.ToWire(chain.CreatedAt),
                     chain.LowBalanceWei,
+                    chain.TreasuryKeyRef,
+                    chain.TopUpToWei,
                 }, tx, cancellationToken: ct)).ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition("DELETE FROM chain_minter WHERE chain_name = @Name", new { chain.Name }, tx, cancellationToken: ct)).ConfigureAwait(false);
             for (var i = 0; i < minters.Count; i++)
@@ -245,10 +248,14 @@ internal sealed class TenancyStore(Database db, TimeProvider time) : ITenancySto
         public int Confirmations { get; set; }
         public string CreatedAt { get; set; } = "";
         public string? LowBalanceWei { get; set; }
+        public string? TreasuryKeyRef { get; set; }
+        public string? TopUpToWei { get; set; }
 
         public ChainConfig ToModel() => new(Name, ChainId, JsonSerializer.Deserialize<string[]>(RpcUrls) ?? [], MinterKeyRef, Confirmations, Time.FromWire(CreatedAt))
         {
             LowBalanceWei = LowBalanceWei,
+            TreasuryKeyRef = TreasuryKeyRef,
+            TopUpToWei = TopUpToWei,
         };
     }
 

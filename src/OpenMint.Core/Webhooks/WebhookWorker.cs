@@ -12,7 +12,9 @@ namespace OpenMint.Core.Webhooks;
 /// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
 /// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
 /// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
-/// whose endpoint has nothing due before a known instant is not queried until then. Several instances may run: leases
+/// whose endpoint has nothing due before a known instant is not queried until then. A failing endpoint stays out of the
+/// others' way: its retry outcomes are recorded in batches (<see cref="RetryRecordInterval"/>) and its lane, in backoff
+/// as a whole, claims little and seldom (<see cref="WebhookLane"/>). Several instances may run: leases
 /// keep them off each other's deliveries; a delivery whose sender died is sent again when its lease runs out (same
 /// <c>webhook-id</c>).
 /// </summary>

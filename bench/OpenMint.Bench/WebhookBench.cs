@@ -24,8 +24,7 @@ namespace OpenMint.Bench;
 /// latency from each creation event's commit to the receiver's answer (p50/p99) and deliveries per second; then the
 /// same with a second endpoint answering 500 throughout; each first with intake going as fast as it can (throughput), then
 /// paced at --rate events/s (latency at a load the sender keeps up with). Options: --mints N, --batch B (assets per intake
-/// call, default 100), --rate R (default 1,000), --paced-only (skip the back-to-back cases after a
-/// short unreported warm-up).
+/// call, default 100), --rate R (default 1,000). The back-to-back cases also warm the code up (JIT tiers) for the paced ones.
 /// </summary>
 internal static class WebhookBench
 {
@@ -34,17 +33,10 @@ internal static class WebhookBench
         var mints = BenchArgs.Int(args, "--mints", 10_000);
         var batch = BenchArgs.Int(args, "--batch", 100);
         var rate = BenchArgs.Int(args, "--rate", 1_000);
-        if (args.Contains("--paced-only"))
-        {
-            await RunOnceAsync(Math.Min(mints, 5_000), batch, withFailing: true, rate: null); // warm-up (JIT), not reported
-        }
-        else
-        {
-            var alone = await RunOnceAsync(mints, batch, withFailing: false, rate: null);
-            var beside = await RunOnceAsync(mints, batch, withFailing: true, rate: null);
-            Console.WriteLine($"as fast as intake goes, fast endpoint alone:          {alone}");
-            Console.WriteLine($"as fast as intake goes, beside an endpoint that 500s: {beside}");
-        }
+        var alone = await RunOnceAsync(mints, batch, withFailing: false, rate: null);
+        var beside = await RunOnceAsync(mints, batch, withFailing: true, rate: null);
+        Console.WriteLine($"as fast as intake goes, fast endpoint alone:          {alone}");
+        Console.WriteLine($"as fast as intake goes, beside an endpoint that 500s: {beside}");
         var pacedAlone = await RunOnceAsync(mints, batch, withFailing: false, rate);
         Console.WriteLine($"paced at {rate}/s, fast endpoint alone:                {pacedAlone}");
         var pacedBeside = await RunOnceAsync(mints, batch, withFailing: true, rate);

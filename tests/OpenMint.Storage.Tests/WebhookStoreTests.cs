@@ -144,6 +144,34 @@ public abstract class WebhookStoreTests<TBackend>(TBackend backend) : StoreSuite
     }
 
     [Fact]
+    public async Task many_retry_outcomes_recorded_at_once_each_keep_their_own_next_attempt_code_and_error()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, Enumerable.Range(0, 450).Select(i => "k" + i).ToArray()); // more than one statement's chunk
+        var leased = await Store.Webhooks.ClaimDueAsync(e.Id, 450, T0, T0.AddSeconds(30), Ct);
+        Assert.Equal(450, leased.Count);
+        await Store.Webhooks.RecordOutcomesAsync([(leased[0], new DeliveryOutcome.Delivered(200))], T0, Ct);
+
+        // The first is delivered already (a stale retry must not touch it); every other gets its own instant, code and error.
+        var outcomes = leased.Select((d, i) => (d, (DeliveryOutcome)new DeliveryOutcome.Retry(T0.AddMilliseconds(1_000 + i), i % 2 == 0 ? 500 + i % 4 : null, "error " + i))).ToList();
+        await Store.Webhooks.RecordOutcomesAsync(outcomes, T0.AddSeconds(1), Ct);
+
+        var rows = (await Store.Webhooks.ListDeliveriesAsync(e.Id, null, 1_000, Ct)).ToDictionary(d => d.Id);
+        Assert.Equal((WebhookDeliveryStatus.Delivered, 200, (string?)null), (rows[leased[0].Id].Status, rows[leased[0].Id].LastStatusCode, rows[leased[0].Id].LastError));
+        for (var i = 1; i < leased.Count; i++)
+        {
+            var row = rows[leased[i].Id];
+            Assert.Equal((WebhookDeliveryStatus.Pending, T0.AddMilliseconds(1_000 + i), i % 2 == 0 ? 500 + i % 4 : (int?)null, "error " + i),
+                (row.Status, row.NextAttemptAt, row.LastStatusCode, row.LastError));
+        }
+        // Leases ended: each is claimable again exactly from its own instant on.
+        Assert.Empty(await Store.Webhooks.ClaimDueAsync(e.Id, 1_000, T0.AddMilliseconds(1_000), T0.AddSeconds(40), Ct));
+        var due = await Store.Webhooks.ClaimDueAsync(e.Id, 1_000, T0.AddMilliseconds(1_100), T0.AddSeconds(40), Ct);
+        Assert.Equal(leased.Skip(1).Take(100).Select(d => d.Id).ToArray(), due.Select(d => d.Id).ToArray());
+        Assert.All(due, d => Assert.Equal(2, d.Attempts));
+    }
+
+    [Fact]
     public async Task concurrent_claims_never_lease_the_same_delivery_twice()
     {
         var e = await NewEndpointAsync();

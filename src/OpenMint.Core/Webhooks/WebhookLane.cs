@@ -5,11 +5,24 @@ namespace OpenMint.Core.Webhooks;
 /// claims), the sends in flight (at most <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/>), and when to ask the
 /// store again. The claim window follows the endpoint's measured pace, so what is leased can be sent within its lease;
 /// a queued delivery with less than 1.5 attempt timeouts of lease left is handed back rather than sent late.
+/// <para>A lane whose endpoint answered nothing but failures lately (<see cref="FailingAfter"/> in a row) is in backoff as a
+/// whole: it asks the store at most once per <see cref="WebhookOptions.FirstRetryDelay"/>, for at most
+/// <see cref="FailingClaimLimit"/> deliveries, so a dead endpoint gets at most 4 × MaxConcurrencyPerEndpoint attempts per
+/// first retry delay (64/s by default) however fast its events arrive, and the store rounds and CPU the other lanes share
+/// stay free. Its deliveries wait their turn (still leased one claim at a time, in order); the first success ends it.</para>
 /// </summary>
 internal sealed class WebhookLane(WebhookEndpoint endpoint, WebhookOptions options, TimeProvider time, WebhookWorker worker)
 {
     private readonly Queue<(WebhookDelivery Delivery, DateTimeOffset LeaseUntil)> _ready = new();
+    /// <summary>Failed answers in a row after which a lane counts as failing (one success ends it).</summary>
+    internal const int FailingAfter = 16;
+
+    /// <summary>How many deliveries a failing lane leases per claim, at most.</summary>
+    private int FailingClaimLimit => 4 * options.MaxConcurrencyPerEndpoint;
+
     private readonly object _gate = new();
+    private int _failedInARow;
+    private DateTimeOffset _claimedAt = DateTimeOffset.MinValue;
     private int _inFlight;
     private bool _dirty = true;
     private DateTimeOffset _dueAt = DateTimeOffset.MinValue;
@@ -55,7 +68,17 @@ internal sealed class WebhookLane(WebhookEndpoint endpoint, WebhookOptions optio
             {
                 return null;
             }
-            return new WebhookClaim(endpoint.Id, window - held);
+            var limit = window - held;
+            if (Volatile.Read(ref _failedInARow) >= FailingAfter)
+            {
+                if (now - _claimedAt < options.FirstRetryDelay || held > 0)
+                {
+                    return null;
+                }
+                limit = Math.Min(limit, FailingClaimLimit);
+            }
+            _claimedAt = now;
+            return new WebhookClaim(endpoint.Id, limit);
         }
     }
 
@@ -91,9 +114,17 @@ internal sealed class WebhookLane(WebhookEndpoint endpoint, WebhookOptions optio
     }
 
     /// <summary>An answer arrived (or the send ended): the slot is free for the next queued delivery.</summary>
-    public void Answered()
+    public void Answered(bool delivered)
     {
         Interlocked.Increment(ref _answered);
+        if (delivered)
+        {
+            Volatile.Write(ref _failedInARow, 0);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failedInARow);
+        }
         lock (_gate)
         {
             _inFlight--;

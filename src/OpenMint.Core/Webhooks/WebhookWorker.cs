@@ -12,7 +12,9 @@ namespace OpenMint.Core.Webhooks;
 /// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
 /// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
 /// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
-/// whose endpoint has nothing due before a known instant is not queried until then. Several instances may run: leases
+/// whose endpoint has nothing due before a known instant is not queried until then. A failing endpoint stays out of the
+/// others' way: its retry outcomes are recorded in batches (<see cref="RetryRecordInterval"/>) and its lane, in backoff
+/// as a whole, claims little and seldom (<see cref="WebhookLane"/>). Several instances may run: leases
 /// keep them off each other's deliveries; a delivery whose sender died is sent again when its lease runs out (same
 /// <c>webhook-id</c>).
 /// </summary>
@@ -23,10 +25,20 @@ public sealed partial class WebhookWorker(
     /// <summary>How long a lane that got fewer deliveries than it asked for waits before asking again, at most (other instances' work).</summary>
     internal static readonly TimeSpan IdleClaimInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often retry outcomes are recorded, at most: half the first retry delay (500 ms by default). They only push a
+    /// delivery's next attempt later, so they may be written late: the delivery stays leased until then, so nobody sends it in
+    /// between. An endpoint answering 500 to everything makes them at the rate its events arrive; batched like this they cost
+    /// the rounds the other lanes share a statement or two a second.
+    /// </summary>
+    private TimeSpan RetryRecordInterval => options.FirstRetryDelay / 2;
+
     private readonly WebhookSender _sender = new(options, time);
     private readonly WebhookFanOut _fanOut = new(events, store);
     private readonly ConcurrentDictionary<string, WebhookLane> _lanes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> _outcomes = new();
+    private readonly ConcurrentQueue<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> _retries = new();
+    private DateTimeOffset _retriesRecordedAt = DateTimeOffset.MinValue;
     private readonly MintEventSignal _wake = new();
     private readonly MintEventSignal _events = signal ?? new MintEventSignal();
     private volatile IReadOnlyList<WebhookEndpoint>? _endpoints;
@@ -134,8 +146,13 @@ public sealed partial class WebhookWorker(
         {
             return false;
         }
-        var outcomes = DrainOutcomes();
         var now = time.GetUtcNow();
+        var outcomes = DrainOutcomes(_outcomes);
+        if (now - _retriesRecordedAt >= RetryRecordInterval && !_retries.IsEmpty)
+        {
+            outcomes.AddRange(DrainOutcomes(_retries));
+            _retriesRecordedAt = now;
+        }
         WebhookRound? round = null;
         try
         {
@@ -175,10 +192,10 @@ public sealed partial class WebhookWorker(
         }
     }
 
-    private List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> DrainOutcomes()
+    private static List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> DrainOutcomes(ConcurrentQueue<(WebhookDelivery, DeliveryOutcome)> queue)
     {
         var list = new List<(WebhookDelivery, DeliveryOutcome)>();
-        while (list.Count < 5_000 && _outcomes.TryDequeue(out var o))
+        while (list.Count < 5_000 && queue.TryDequeue(out var o))
         {
             list.Add(o);
         }
@@ -208,9 +225,10 @@ public sealed partial class WebhookWorker(
     /// <summary>Records what is left when stopping (answers that arrived, leases handed back), retrying a few times.</summary>
     private async Task FlushOutcomesAsync()
     {
-        for (var attempt = 0; attempt < 5 && !_outcomes.IsEmpty; attempt++)
+        for (var attempt = 0; attempt < 5 && !(_outcomes.IsEmpty && _retries.IsEmpty); attempt++)
         {
-            var outcomes = DrainOutcomes();
+            var outcomes = DrainOutcomes(_outcomes);
+            outcomes.AddRange(DrainOutcomes(_retries));
             try
             {
                 var now = time.GetUtcNow();
@@ -229,8 +247,14 @@ public sealed partial class WebhookWorker(
         }
     }
 
+    /// <summary>Queues an outcome for a round: at once for most, batched for retries (<see cref="RetryRecordInterval"/>).</summary>
     internal void Enqueue(WebhookDelivery delivery, DeliveryOutcome outcome)
     {
+        if (outcome is DeliveryOutcome.Retry)
+        {
+            _retries.Enqueue((delivery, outcome));
+            return;
+        }
         _outcomes.Enqueue((delivery, outcome));
         _wake.Notify();
     }
@@ -239,6 +263,7 @@ public sealed partial class WebhookWorker(
     internal async Task SendAsync(WebhookLane lane, WebhookDelivery delivery, CancellationToken ct)
     {
         Interlocked.Increment(ref _sending);
+        var answered = false;
         try
         {
             await Task.Yield();
@@ -253,6 +278,8 @@ public sealed partial class WebhookWorker(
                 AttemptFailed(log, delivery.EndpointId, delivery.EventId, delivery.Attempts, outcome.ToString());
             }
             Enqueue(delivery, outcome);
+            lane.Answered(outcome is DeliveryOutcome.Delivered);
+            answered = true;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -266,7 +293,10 @@ public sealed partial class WebhookWorker(
         finally
         {
             Interlocked.Decrement(ref _sending);
-            lane.Answered();
+            if (!answered)
+            {
+                lane.Answered(false);
+            }
         }
     }
 

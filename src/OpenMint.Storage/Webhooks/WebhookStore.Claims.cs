@@ -74,29 +74,51 @@ internal sealed partial class WebhookStore
         }
         await ByIdsAsync(c, tx, outcomes.Where(o => o.Outcome is DeliveryOutcome.Released).Select(o => o.Delivery.Id),
             "UPDATE webhook_delivery SET lease_until = NULL, attempts = attempts - 1 WHERE {0} AND status = 'pending'", new { }, ct).ConfigureAwait(false);
+        await RetriesAsync(c, tx, outcomes.Where(o => o.Outcome is DeliveryOutcome.Retry).Select(o => (o.Delivery.Id, (DeliveryOutcome.Retry)o.Outcome)), ct).ConfigureAwait(false);
         foreach (var (delivery, outcome) in outcomes)
         {
-            var (sql, args) = outcome switch
-            {
-                DeliveryOutcome.Retry r => (
-                    "UPDATE webhook_delivery SET next_attempt_at = @at, last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
-                    (object)new { id = delivery.Id, at = r.At.ToUnixTimeMilliseconds(), code = r.StatusCode, error = r.Error }),
-                DeliveryOutcome.Failed f => (
-                    "UPDATE webhook_delivery SET status = 'failed', last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
-                    new { id = delivery.Id, code = f.StatusCode, error = f.Error }),
-                _ => (null, null),
-            };
-            if (sql is null)
+            if (outcome is not DeliveryOutcome.Failed f)
             {
                 continue;
             }
-            await c.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct)).ConfigureAwait(false);
-            if (outcome is DeliveryOutcome.Failed { DisableEndpoint: true } gone)
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_delivery SET status = 'failed', last_status_code = @code, last_error = @error, lease_until = NULL WHERE id = @id AND status = 'pending'",
+                new { id = delivery.Id, code = f.StatusCode, error = f.Error }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            if (f.DisableEndpoint)
             {
                 await c.ExecuteAsync(new CommandDefinition(
                     "UPDATE webhook_endpoint SET enabled = 0, disabled_reason = @error, updated_at = @ms WHERE id = @endpointId",
-                    new { endpointId = delivery.EndpointId, error = gone.Error, ms }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                    new { endpointId = delivery.EndpointId, error = f.Error, ms }, tx, cancellationToken: ct)).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Retry outcomes as one <c>UPDATE ... FROM (VALUES ...)</c> per chunk (each row its own next attempt, jittered): an endpoint
+    /// answering 500 to everything produces them at the rate events arrive, so one statement each would lengthen every round.
+    /// </summary>
+    private static async Task RetriesAsync(DbConnection c, DbTransaction tx, IEnumerable<(long Id, DeliveryOutcome.Retry Retry)> retries, CancellationToken ct)
+    {
+        foreach (var chunk in retries.Chunk(400))
+        {
+            var parameters = new DynamicParameters();
+            var rows = new System.Text.StringBuilder();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (id, r) = chunk[i];
+                rows.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(@i{i}, @a{i}, @c{i}, @e{i})");
+                parameters.Add($"i{i}", id, System.Data.DbType.Int64);
+                parameters.Add($"a{i}", r.At.ToUnixTimeMilliseconds(), System.Data.DbType.Int64);
+                parameters.Add($"c{i}", r.StatusCode, System.Data.DbType.Int32);
+                parameters.Add($"e{i}", r.Error, System.Data.DbType.String);
+            }
+            // VALUES columns are column1..column4 on both SQLite and PostgreSQL.
+            await c.ExecuteAsync(new CommandDefinition(
+                $"""
+                UPDATE webhook_delivery SET next_attempt_at = v.column2, last_status_code = v.column3, last_error = v.column4, lease_until = NULL
+                FROM (VALUES {rows}) AS v
+                WHERE webhook_delivery.id = v.column1 AND webhook_delivery.status = 'pending'
+                """, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
     }
 

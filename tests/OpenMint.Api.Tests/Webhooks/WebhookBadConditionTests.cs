@@ -4,7 +4,7 @@ using OpenMint.TestSupport;
 
 namespace OpenMint.Api.Tests.Webhooks;
 
-/// <summary>The heavier bad conditions: a real <c>openmint serve</c> killed mid-delivery, and a deep backlog on one endpoint.</summary>
+/// <summary>The heavier bad conditions: a real <c>openmint serve</c> killed mid-delivery, a deep backlog on one endpoint, one failing throughout.</summary>
 public sealed class WebhookBadConditionTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
@@ -76,6 +76,37 @@ public sealed class WebhookBadConditionTests
         Assert.True(backlog.Count > 5_000, $"the slow endpoint still has its backlog ({backlog.Count} pending)");
         Assert.Equal(10_000, fast.DeliveredSnapshot().Select(r => r.Id).Distinct().Count());
         Assert.All(fast.DeliveredSnapshot().Take(100), r => Assert.True(r.Verified));
+    }
+
+    [Fact]
+    public async Task an_endpoint_answering_500_to_everything_is_attempted_at_a_bounded_pace_beside_a_fast_one_and_drains_once_it_answers()
+    {
+        var bed = await WebhookTestBed.CreateAsync();
+        await using var _ = bed;
+        await using var fast = await WebhookReceiver.StartAsync();
+        await using var failing = await WebhookReceiver.StartAsync();
+        var healthy = false;
+        failing.Answer = (_, _) => Task.FromResult(Volatile.Read(ref healthy) ? 200 : 500);
+        var fastEndpoint = await bed.AddEndpointAsync(fast.Url);
+        await bed.AddEndpointAsync(failing.Url);
+        fast.Secrets.Enqueue(fastEndpoint.Secret);
+        var options = WebhookTestBed.FastOptions();
+        options.FirstRetryDelay = TimeSpan.FromSeconds(1);
+        options.MaxRetryDelay = TimeSpan.FromSeconds(2);
+        options.MaxConcurrencyPerEndpoint = 2; // a failing lane leases at most 4 x 2 = 8 per second
+        await bed.StartWorkerAsync(options);
+
+        await bed.MintAsync(300);
+        await Eventually.TrueAsync(() => Task.FromResult(fast.DeliveredCount == 300), "the fast endpoint receives all 300", Wait);
+        await Eventually.TrueAsync(() => Task.FromResult(failing.Received.Count >= 20), "the failing endpoint failed often enough to count as failing", Wait);
+        var before = failing.Received.Count;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var attempts = failing.Received.Count - before;
+        // Sent as fast as it answers, 300 due deliveries would take hundreds of attempts in 3 s; in backoff at most 8 a second.
+        Assert.True(attempts <= 8 * 5, $"{attempts} attempts in 3 s to an endpoint answering 500 to everything");
+
+        Volatile.Write(ref healthy, true);
+        await Eventually.TrueAsync(() => Task.FromResult(failing.DeliveredCount == 300), "all 300 delivered once the endpoint answers", Wait);
     }
 
     [Fact]

@@ -7,8 +7,10 @@ namespace OpenMint.Storage.Webhooks;
 /// <summary>The sending side: leases on due deliveries, the outcomes of attempts, and the worker's round that does both at once.</summary>
 internal sealed partial class WebhookStore
 {
-    public async Task<WebhookRoundResult> RunRoundAsync(WebhookRound round, CancellationToken ct) =>
-        await db.InTransactionAsync(async (c, tx) =>
+    public async Task<WebhookRoundResult> RunRoundAsync(WebhookRound round, CancellationToken ct)
+    {
+        var candidates = await CandidatesAsync(round.Claims, round.Now, ct).ConfigureAwait(false);
+        return await db.InTransactionAsync(async (c, tx) =>
         {
             // Outcomes first: a delivered event frees the next event of its request for the claims below.
             await RecordAsync(c, tx, round.Outcomes, round.Now, ct).ConfigureAwait(false);
@@ -16,40 +18,91 @@ internal sealed partial class WebhookStore
             var claimed = new List<WebhookClaimed>(round.Claims.Count);
             foreach (var claim in round.Claims)
             {
-                var deliveries = await ClaimAsync(c, tx, claim.EndpointId, claim.Limit, round.Now, round.LeaseUntil, ct).ConfigureAwait(false);
+                var deliveries = await ClaimAsync(c, tx, claim, candidates[claim.EndpointId], round.Now, round.LeaseUntil, ct).ConfigureAwait(false);
                 var next = deliveries.Count < claim.Limit ? await NextDueAsync(c, tx, claim.EndpointId, round.Now, ct).ConfigureAwait(false) : null;
                 claimed.Add(new WebhookClaimed(claim.EndpointId, deliveries, next));
             }
             return new WebhookRoundResult(fannedOut, claimed);
         }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The due deliveries each claim would take, read before the round's write transaction (a read beside the single SQLite
+    /// writer, no lock held). An endpoint with a large due backlog (one failing for a while) costs its sort there, not in
+    /// the transaction every other endpoint's round waits for. The round re-checks each candidate (<see cref="ClaimAsync"/>).
+    /// </summary>
+    private async Task<Dictionary<string, long[]>> CandidatesAsync(IReadOnlyList<WebhookClaim> claims, DateTimeOffset now, CancellationToken ct)
+    {
+        var candidates = new Dictionary<string, long[]>(claims.Count);
+        if (claims.Count == 0)
+        {
+            return candidates;
+        }
+        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        foreach (var claim in claims)
+        {
+            var ids = await c.QueryAsync<long>(new CommandDefinition(
+                $"SELECT d.id FROM webhook_delivery d WHERE d.endpoint_id = @endpointId AND {DueFilter} ORDER BY d.event_seq LIMIT @limit",
+                new { endpointId = claim.EndpointId, limit = claim.Limit, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)).ConfigureAwait(false);
+            candidates[claim.EndpointId] = ids.ToArray();
+        }
+        return candidates;
+    }
+
+    /// <summary>
+    /// A pending delivery that is due, not leased, and whose request has no earlier event pending at its endpoint. Callers put
+    /// the endpoint (or the candidate ids, which name it: then no endpoint term, so SQLite looks the ids up by rowid) before it.
+    /// </summary>
+    private const string DueFilter = """
+        d.status = 'pending' AND d.next_attempt_at <= @now
+          AND (d.lease_until IS NULL OR d.lease_until < @now)
+          AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled = 1)
+          AND NOT EXISTS (SELECT 1 FROM webhook_delivery e
+                          WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
+                            AND e.event_seq < d.event_seq AND e.status = 'pending')
+        """;
 
     public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        await db.InTransactionAsync((c, tx) => ClaimAsync(c, tx, endpointId, limit, now, leaseUntil, ct), ct).ConfigureAwait(false);
+        await db.InTransactionAsync((c, tx) => ClaimAsync(c, tx, endpointId, limit, null, now, leaseUntil, ct), ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Leases the candidates read before the transaction that still qualify (each re-checked by id, in the same statement),
+    /// then, if that came short of the limit (new deliveries fanned out since, or candidates gone), the rest by the full query.
+    /// </summary>
+    private async Task<IReadOnlyList<WebhookDelivery>> ClaimAsync(
+        DbConnection c, DbTransaction tx, WebhookClaim claim, long[] candidates, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        var leased = candidates.Length == 0 ? []
+            : await ClaimAsync(c, tx, claim.EndpointId, claim.Limit, candidates, now, leaseUntil, ct).ConfigureAwait(false);
+        if (leased.Count >= claim.Limit)
+        {
+            return leased;
+        }
+        var rest = await ClaimAsync(c, tx, claim.EndpointId, claim.Limit - leased.Count, null, now, leaseUntil, ct).ConfigureAwait(false);
+        return leased.Count == 0 ? rest : leased.Concat(rest).OrderBy(d => d.EventSeq).ToList();
+    }
 
     public Task RecordOutcomesAsync(IReadOnlyList<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> outcomes, DateTimeOffset now, CancellationToken ct) =>
         db.InTransactionAsync((c, tx) => RecordAsync(c, tx, outcomes, now, ct), ct);
 
+    /// <param name="ids">null: any due delivery of the endpoint; else only these (the candidates read before the transaction).</param>
     private async Task<IReadOnlyList<WebhookDelivery>> ClaimAsync(
-        DbConnection c, DbTransaction tx, string endpointId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+        DbConnection c, DbTransaction tx, string endpointId, int limit, long[]? ids, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         // The outer lease check is re-evaluated on PostgreSQL against a row another instance just leased, so two
         // instances never lease the same delivery; SKIP LOCKED lets them take different ones without waiting.
+        var only = ids is null ? "d.endpoint_id = @endpointId AND " : db.Dialect.In("d.id", "@ids") + " AND ";
         var rows = await c.QueryAsync<DeliveryRow>(new CommandDefinition(
             $"""
             UPDATE webhook_delivery SET lease_until = @leaseUntil, attempts = attempts + 1
             WHERE id IN (
                 SELECT d.id FROM webhook_delivery d
-                WHERE d.endpoint_id = @endpointId AND d.status = 'pending' AND d.next_attempt_at <= @now
-                  AND (d.lease_until IS NULL OR d.lease_until < @now)
-                  AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.enabled = 1)
-                  AND NOT EXISTS (SELECT 1 FROM webhook_delivery e
-                                  WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
-                                    AND e.event_seq < d.event_seq AND e.status = 'pending')
+                WHERE {only}{DueFilter}
                 ORDER BY d.event_seq LIMIT @limit{db.Dialect.SkipLocked("d")})
               AND status = 'pending' AND (lease_until IS NULL OR lease_until < @now)
             RETURNING {DeliveryColumns}
             """,
-            new { endpointId, limit, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            new { endpointId, limit, ids, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).OrderBy(d => d.EventSeq).ToList();
     }
 

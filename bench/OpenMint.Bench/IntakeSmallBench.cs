@@ -17,7 +17,8 @@ namespace OpenMint.Bench;
 /// <c>intake --assets 1</c>: single-asset create requests per second through the HTTP API while the minting pipeline runs
 /// (Anvil --block-time 2, the three dev presets, kinds interleaved as in the pipeline benchmark), then in the same run the
 /// same clients against an endpoint of the same Kestrel host that only drains the body and answers a fixed 202 (the HTTP
-/// ceiling). Options: --clients N (64), --seconds S (10), --warmup S (2), --no-pipeline (workers off, no Anvil).
+/// ceiling). Options: --clients N (64), --seconds S (10), --warmup S (2), --settle S (60: at most that long, both endpoints in
+/// turns until the JIT has settled, before the measured phases), --no-pipeline (workers off, no Anvil).
 /// </summary>
 internal static class IntakeSmallBench
 {
@@ -29,6 +30,7 @@ internal static class IntakeSmallBench
         var seconds = BenchArgs.Int(args, "--seconds", 10);
         var warmup = BenchArgs.Int(args, "--warmup", 2);
         var pipeline = !args.Contains("--no-pipeline");
+        var settle = BenchArgs.Int(args, "--settle", 60);
         var ct = CancellationToken.None;
         var path = Path.Combine(Path.GetTempPath(), $"openmint-intake1-bench-{Guid.NewGuid():N}.db");
         try
@@ -46,13 +48,17 @@ internal static class IntakeSmallBench
             http.DefaultRequestHeaders.Add("x-immutable-api-key", key);
             var urls = PipelineBench.Kinds.Select(k => $"/v1/chains/bench/collections/{collections[k].Address}/nfts/mint-requests").ToArray();
 
-            var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, (body, n) => (urls[n % 3], WriteBody(body, n)));
-            var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, (body, n) => (DrainPath, WriteBody(body, n)));
+            (string Url, int Length) Api(byte[] body, long n) => (urls[n % 3], WriteBody(body, n));
+            (string Url, int Length) Drain(byte[] body, long n) => (DrainPath, WriteBody(body, n));
+            var settled = await SettleAsync(http, clients, settle, Api, Drain);
+            var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, settled.Next, 1, Api);
+            var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, Drain);
             var store = app.Services.GetRequiredService<OpenMintStorage>();
             await using (var c = await store.Database.OpenConnectionAsync(ct))
             {
                 var byStatus = (await c.QueryAsync<(string Status, long Count)>("SELECT status, COUNT(*) FROM mint_request GROUP BY status")).ToList();
                 Console.WriteLine($"intake --assets 1: {clients} clients, {seconds}s measured after {warmup}s warm-up each, SQLite WAL synchronous=FULL, pipeline {(pipeline ? "running (Anvil --block-time 2)" : "off")}, {Environment.ProcessorCount} cores, load average {LoadAverage():F1} at the end");
+                Console.WriteLine($"  JIT settled    after {settled.Seconds:N0} s of both phases' traffic ({settled.Rate:N0} methods compiled per second in the last turn{(settled.Rate > SettledRate ? $", still above {SettledRate}/s: --settle {settle} ran out" : "")})");
                 Console.WriteLine($"  API accepted   {api.Rate,10:N0} requests/s  (p50 {IntakeBench.Percentile(api.Latencies, 0.5):N1} ms, p99 {IntakeBench.Percentile(api.Latencies, 0.99):N1} ms, {api.Failures} non-202; {api.CpuSeconds / api.Seconds:F2} cores busy incl. the clients and the pipeline)");
                 Console.WriteLine($"  HTTP ceiling   {ceiling.Rate,10:N0} requests/s  (same clients, same host, an endpoint that drains the body and answers a fixed 202; p50 {IntakeBench.Percentile(ceiling.Latencies, 0.5):N1} ms; {ceiling.CpuSeconds / ceiling.Seconds:F2} cores busy)");
                 Console.WriteLine($"  ratio          {api.Rate / ceiling.Rate,10:P0}");
@@ -69,6 +75,34 @@ internal static class IntakeSmallBench
                 File.Delete(path + suffix);
             }
         }
+    }
+
+    /// <summary>Methods compiled per second below which the JIT counts as settled (tier-1 recompiles of hot methods are done).</summary>
+    private const int SettledRate = 20;
+
+    /// <summary>
+    /// Both phases' traffic in turns of a second each until the JIT has settled: a fresh process keeps recompiling hot methods at
+    /// tier 1 for many seconds (on 2 shared cores the tiering thread still took ~30 % of the process 20 s in), and the API
+    /// phase, which runs first, paid for it while the ceiling phase after it did not. At most <paramref name="maxSeconds"/>.
+    /// Returns where the measured API phase starts its reference and token ids (past every id the turns used).
+    /// </summary>
+    private static async Task<(double Seconds, long Rate, long Next)> SettleAsync(HttpClient http, int clients, int maxSeconds,
+        Func<byte[], long, (string Url, int Length)> api, Func<byte[], long, (string Url, int Length)> drain)
+    {
+        const long Stride = 100_000_000;
+        var started = Stopwatch.GetTimestamp();
+        var next = Stride;
+        var rate = long.MaxValue;
+        while (rate > SettledRate && Stopwatch.GetElapsedTime(started).TotalSeconds < maxSeconds)
+        {
+            var before = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var turn = Stopwatch.GetTimestamp();
+            await IntakeBench.RunClientsAsync(http, clients, 0, 1, next, 1, api);
+            next += Stride;
+            await IntakeBench.RunClientsAsync(http, clients, 0, 1, 0, 1, drain);
+            rate = (long)((System.Runtime.JitInfo.GetCompiledMethodCount() - before) / Stopwatch.GetElapsedTime(turn).TotalSeconds);
+        }
+        return (Stopwatch.GetElapsedTime(started).TotalSeconds, rate, next);
     }
 
     internal static double LoadAverage() => File.Exists("/proc/loadavg")

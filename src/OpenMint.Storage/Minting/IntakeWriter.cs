@@ -38,7 +38,7 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
     {
         lock (_gate)
         {
-            _loop ??= RunAsync();
+            _loop ??= StartLoop();
         }
         return Task.CompletedTask;
     }
@@ -51,22 +51,48 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         lock (_gate)
         {
             // Never started: still drain what was queued.
-            loop = _loop ??= RunAsync();
+            loop = _loop ??= StartLoop();
         }
         await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
-    private async Task RunAsync()
+    /// <summary>
+    /// The writer loop runs on a thread of its own. On SQLite every statement and the commit's fsync complete synchronously,
+    /// so the loop blocks wherever it waits; on the thread pool it held a pool thread through each fsync and each start of a
+    /// group was queued behind every pending pool item (tens under load), which added milliseconds to every request.
+    /// </summary>
+    private Task StartLoop()
     {
-        // Leave the caller's thread (StartAsync returns at once).
-        await Task.Yield();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "OpenMint intake writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run()
+    {
         var reader = _queue.Reader;
         var group = new List<IntakeWork>(GroupMaxRequests);
         try
         {
-            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (WaitToRead(reader))
             {
                 group.Clear();
                 var assets = 0;
@@ -82,7 +108,8 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
                 }
                 if (group.Count > 0)
                 {
-                    await CommitGroupAsync(group).ConfigureAwait(false);
+                    // Synchronous on SQLite; on PostgreSQL the statements' continuations run on the pool while this thread waits.
+                    CommitGroupAsync(group).GetAwaiter().GetResult();
                 }
             }
         }
@@ -90,10 +117,16 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         {
             if (_statements is not null)
             {
-                await _statements.DisposeAsync().ConfigureAwait(false);
+                _statements.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 _statements = null;
             }
         }
+    }
+
+    private static bool WaitToRead(ChannelReader<IntakeWork> reader)
+    {
+        var wait = reader.WaitToReadAsync(CancellationToken.None);
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     private async Task CommitGroupAsync(List<IntakeWork> group)

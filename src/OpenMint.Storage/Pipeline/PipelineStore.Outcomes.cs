@@ -22,33 +22,60 @@ internal sealed partial class PipelineStore
             {
                 return false; // fenced out, or done already: completing twice changes nothing
             }
+            // This transaction holds SQLite's write lock (intake waits behind it): one command per statement, bound again for
+            // each token, instead of a statement prepared anew per token.
+            await using var succeed = Reused(c, tx,
+                """
+                UPDATE mint_request SET status = 'succeeded', token_id = @token, transaction_hash = @hash, activity_id = @activity,
+                    error_message = NULL, updated_at = @now
+                WHERE id = @request AND batch_id = @batchId AND status = 'pending'
+                """, "@token", "@request", "@hash", "@activity", "@batchId", "@now");
             foreach (var t in tokens)
             {
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE mint_request SET status = 'succeeded', token_id = @TokenId, transaction_hash = @hash, activity_id = @activity,
-                        error_message = NULL, updated_at = @now
-                    WHERE id = @RequestId AND batch_id = @batchId AND status = 'pending'
-                    """,
-                    new { t.TokenId, t.RequestId, hash, activity = Guid.NewGuid().ToString(), batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                await RunAsync(succeed, ct, t.TokenId, t.RequestId, hash, Guid.NewGuid().ToString(), batchId.Value, nowText).ConfigureAwait(false);
             }
             var changed = await ReadRequestsAsync(c, tx, tokens.Select(t => t.RequestId).ToList(), ct).ConfigureAwait(false);
+            await using var known = Reused(c, tx,
+                """
+                INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
+                VALUES (@collection, @token, @owner, @metadata, @now, @now)
+                ON CONFLICT (collection_id, token_id) DO UPDATE SET owner_address = excluded.owner_address,
+                    metadata = COALESCE(excluded.metadata, token.metadata), updated_at = excluded.updated_at
+                """, "@collection", "@token", "@owner", "@metadata", "@now");
             foreach (var r in changed.Where(r => r.Status == MintStatus.Succeeded && r.BatchId == batchId))
             {
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
-                    VALUES (@CollectionId, @TokenId, @OwnerAddress, @MetadataJson, @now, @now)
-                    ON CONFLICT (collection_id, token_id) DO UPDATE SET owner_address = excluded.owner_address,
-                        metadata = COALESCE(excluded.metadata, token.metadata), updated_at = excluded.updated_at
-                    """,
-                    new { r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+                await RunAsync(known, ct, r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, nowText).ConfigureAwait(false);
                 await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
                 OpenMintMetrics.MintSucceeded(chain.Name, collection.Address, now - r.CreatedAt);
             }
             beforeCommit?.Invoke();
             return true;
         }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A command of <paramref name="tx"/> with its parameters named, to run many times with <see cref="RunAsync"/>.</summary>
+    private static DbCommand Reused(DbConnection c, DbTransaction tx, string sql, params string[] names)
+    {
+        var command = c.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    /// <summary>Runs <paramref name="command"/> with <paramref name="values"/> bound in the order its parameters were named.</summary>
+    private static Task<int> RunAsync(DbCommand command, CancellationToken ct, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+        return command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)

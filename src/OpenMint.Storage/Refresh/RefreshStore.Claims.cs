@@ -76,12 +76,17 @@ internal sealed partial class RefreshStore
             new { now = Time.ToWire(now) }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
-    /// <summary>One turn: the refresh's first <paramref name="count"/> pending tokens (rows another instance is leasing are skipped).</summary>
+    /// <summary>
+    /// One turn: the refresh's first <paramref name="count"/> pending tokens (rows another instance is leasing are skipped). The
+    /// pick is a MATERIALIZED CTE so its LIMIT runs once (an IN (subquery) may be re-run per row of a nested loop).
+    /// </summary>
     private async Task<List<long>> LeaseTurnAsync(DbConnection c, DbTransaction tx, TokenClaim claim, long seq, int count, CancellationToken ct) =>
         (await c.QueryAsync<long>(new CommandDefinition(
             $"""
+            WITH pick AS MATERIALIZED (
+                SELECT id FROM metadata_refresh_token WHERE refresh_seq = @seq AND state = 'pending' ORDER BY id LIMIT @count{db.Dialect.SkipLocked()})
             UPDATE metadata_refresh_token SET state = 'claimed', lease_owner = @owner, lease_until = @until
-            WHERE id IN (SELECT id FROM metadata_refresh_token WHERE refresh_seq = @seq AND state = 'pending' ORDER BY id LIMIT @count{db.Dialect.SkipLocked()})
+            WHERE id IN (SELECT id FROM pick) AND state = 'pending'
             RETURNING id
             """,
             new { owner = claim.Owner, until = Time.ToWire(claim.Now + claim.Lease), seq, count }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();

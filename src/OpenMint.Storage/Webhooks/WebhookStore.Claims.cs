@@ -90,15 +90,18 @@ internal sealed partial class WebhookStore
         DbConnection c, DbTransaction tx, string endpointId, int limit, long[]? ids, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         // The outer lease check is re-evaluated on PostgreSQL against a row another instance just leased, so two
-        // instances never lease the same delivery; SKIP LOCKED lets them take different ones without waiting.
+        // instances never lease the same delivery; SKIP LOCKED lets them take different ones without waiting. The pick
+        // is a MATERIALIZED CTE, evaluated once: as an IN (subquery) PostgreSQL may plan it as the inner side of a nested
+        // loop and run its LIMIT once per outer row, leasing far more than the limit (seen on a table without statistics).
         var only = ids is null ? "d.endpoint_id = @endpointId AND " : db.Dialect.In("d.id", "@ids") + " AND ";
         var rows = await c.QueryAsync<DeliveryRow>(new CommandDefinition(
             $"""
-            UPDATE webhook_delivery SET lease_until = @leaseUntil, attempts = attempts + 1
-            WHERE id IN (
+            WITH pick AS MATERIALIZED (
                 SELECT d.id FROM webhook_delivery d
                 WHERE {only}{DueFilter}
                 ORDER BY d.event_seq LIMIT @limit{db.Dialect.SkipLocked("d")})
+            UPDATE webhook_delivery SET lease_until = @leaseUntil, attempts = attempts + 1
+            WHERE id IN (SELECT id FROM pick)
               AND status = 'pending' AND (lease_until IS NULL OR lease_until < @now)
             RETURNING {DeliveryColumns}
             """,

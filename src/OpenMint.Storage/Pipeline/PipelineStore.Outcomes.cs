@@ -24,7 +24,7 @@ internal sealed partial class PipelineStore
             }
             // This transaction holds SQLite's write lock (intake waits behind it): one command per statement, bound again for
             // each token, instead of a statement prepared anew per token.
-            await using var succeed = Reused(c, tx,
+            await using var succeed = ReusedCommand.Create(c, tx,
                 """
                 UPDATE mint_request SET status = 'succeeded', token_id = @token, transaction_hash = @hash, activity_id = @activity,
                     error_message = NULL, updated_at = @now
@@ -32,10 +32,10 @@ internal sealed partial class PipelineStore
                 """, "@token", "@request", "@hash", "@activity", "@batchId", "@now");
             foreach (var t in tokens)
             {
-                await RunAsync(succeed, ct, t.TokenId, t.RequestId, hash, Guid.NewGuid().ToString(), batchId.Value, nowText).ConfigureAwait(false);
+                await succeed.RunAsync(ct, t.TokenId, t.RequestId, hash, Guid.NewGuid().ToString(), batchId.Value, nowText).ConfigureAwait(false);
             }
             var changed = await ReadRequestsAsync(c, tx, tokens.Select(t => t.RequestId).ToList(), ct).ConfigureAwait(false);
-            await using var known = Reused(c, tx,
+            await using var known = ReusedCommand.Create(c, tx,
                 """
                 INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
                 VALUES (@collection, @token, @owner, @metadata, @now, @now)
@@ -44,38 +44,13 @@ internal sealed partial class PipelineStore
                 """, "@collection", "@token", "@owner", "@metadata", "@now");
             foreach (var r in changed.Where(r => r.Status == MintStatus.Succeeded && r.BatchId == batchId))
             {
-                await RunAsync(known, ct, r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, nowText).ConfigureAwait(false);
+                await known.RunAsync(ct, r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, nowText).ConfigureAwait(false);
                 await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
                 OpenMintMetrics.MintSucceeded(chain.Name, collection.Address, now - r.CreatedAt);
             }
             beforeCommit?.Invoke();
             return true;
         }, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>A command of <paramref name="tx"/> with its parameters named, to run many times with <see cref="RunAsync"/>.</summary>
-    private static DbCommand Reused(DbConnection c, DbTransaction tx, string sql, params string[] names)
-    {
-        var command = c.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var name in names)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
-
-    /// <summary>Runs <paramref name="command"/> with <paramref name="values"/> bound in the order its parameters were named.</summary>
-    private static Task<int> RunAsync(DbCommand command, CancellationToken ct, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-        return command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)

@@ -98,7 +98,7 @@ internal sealed partial class RefreshStore
     /// </summary>
     private async Task MarkServedAsync(DbConnection c, DbTransaction tx, SortedDictionary<long, long> served, CancellationToken ct)
     {
-        await using var mark = Prepare(c, tx,
+        await using var mark = ReusedCommand.Create(c, tx,
             $"UPDATE metadata_refresh SET served_order = @order WHERE seq IN (SELECT seq FROM metadata_refresh WHERE seq = @seq{db.Dialect.SkipLocked()})",
             "order", "seq");
         foreach (var (seq, order) in served)

@@ -44,7 +44,7 @@ internal sealed partial class RefreshStore(Database db) : IRefreshStore
                 new { refreshId = refresh.RefreshId.ToString("D"), refresh.Collection.ProjectId, refresh.Collection.CollectionId, refresh.Collection.Address, count = refresh.TokenIds.Count, created },
                 tx, cancellationToken: ct)).ConfigureAwait(false);
             // One prepared statement executed per id: no per-row SQL parsing, the write lock is held briefly.
-            await using var insert = Prepare(c, tx, "INSERT INTO metadata_refresh_token (refresh_seq, token_id, state) VALUES (@seq, @tokenId, 'pending')", "seq", "tokenId");
+            await using var insert = ReusedCommand.Create(c, tx, "INSERT INTO metadata_refresh_token (refresh_seq, token_id, state) VALUES (@seq, @tokenId, 'pending')", "seq", "tokenId");
             insert.Parameters[0].Value = seq;
             foreach (var tokenId in refresh.TokenIds)
             {
@@ -182,13 +182,13 @@ internal sealed partial class RefreshStore(Database db) : IRefreshStore
         {
             var counts = new Dictionary<long, (int Succeeded, int Failed)>();
             // Two prepared statements reused for the whole batch: no per-row SQL parsing.
-            await using var finish = Prepare(c, tx,
+            await using var finish = ReusedCommand.Create(c, tx,
                 """
                 UPDATE metadata_refresh_token SET state = @state, lease_owner = NULL, lease_until = NULL, url = @url,
                     response_status_code = @status, response_body = @body, error_code = @code, finished_at = @at
                 WHERE id = @id AND state = 'claimed' AND lease_owner = @owner
                 """, "state", "url", "status", "body", "code", "at", "id", "owner");
-            await using var store = Prepare(c, tx,
+            await using var store = ReusedCommand.Create(c, tx,
                 "UPDATE token SET metadata = @metadata, metadata_synced_at = @at, updated_at = @at WHERE collection_id = @collection AND token_id = @token",
                 "metadata", "at", "collection", "token");
             finish.Parameters["at"].Value = at;
@@ -243,22 +243,6 @@ internal sealed partial class RefreshStore(Database db) : IRefreshStore
             WHERE seq = @seq
             """,
             new { seq, succeeded, failed, at }, tx, cancellationToken: ct));
-
-    /// <summary>A command with named parameters, prepared once and executed many times with new values.</summary>
-    private static DbCommand Prepare(DbConnection c, DbTransaction tx, string sql, params string[] names)
-    {
-        var command = c.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        foreach (var name in names)
-        {
-            var p = command.CreateParameter();
-            p.ParameterName = name;
-            p.Value = DBNull.Value;
-            command.Parameters.Add(p);
-        }
-        return command;
-    }
 
     private static CollectionKind ParseKind(string kind) => kind == "erc1155" ? CollectionKind.Erc1155 : CollectionKind.Erc721;
 

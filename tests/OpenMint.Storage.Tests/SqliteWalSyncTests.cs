@@ -17,10 +17,13 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
     [Fact]
     public async Task write_transactions_commit_with_normal_and_every_other_connection_with_full()
     {
-        var inside = await Store.Database.InTransactionAsync((c, tx) => c.ExecuteScalarAsync<int>("PRAGMA synchronous", transaction: tx), Ct);
+        var inside = await Store.Database.InTransactionAsync(async (c, tx) =>
+            (await c.ExecuteScalarAsync<int>("PRAGMA synchronous", transaction: tx), await c.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint", transaction: tx)), Ct);
         await using var plain = await Store.Database.OpenConnectionAsync(Ct);
-        Assert.Equal(1, inside); // NORMAL: the commit does not sync, InTransactionAsync waits for the WAL's fsync after it
+        Assert.Equal(1, inside.Item1); // NORMAL: the commit does not sync, InTransactionAsync waits for the WAL's fsync after it
+        Assert.Equal(0, inside.Item2); // checkpoints on SqliteCheckpointer's thread, not inside this commit
         Assert.Equal(2, await plain.ExecuteScalarAsync<int>("PRAGMA synchronous")); // FULL
+        Assert.Equal(1000, await plain.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint"));
     }
 
     [Fact]
@@ -107,6 +110,7 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
             {
                 throw new IOException("EIO");
             }
+            return 0;
         });
 
         var failed = await Assert.ThrowsAsync<IOException>(() => sync.SyncAsync().WaitAsync(Long));
@@ -134,6 +138,28 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
         {
             File.Delete(path + "-wal");
         }
+    }
+
+    [Fact]
+    public async Task a_sync_that_finds_the_wal_grown_asks_for_a_checkpoint_which_backfills_the_database_file()
+    {
+        var table = "t_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var c = await Store.Database.OpenConnectionAsync(Ct))
+        {
+            await c.ExecuteAsync($"CREATE TABLE {table} (v BLOB)");
+        }
+        // Written through a write connection (no automatic checkpoint): 3 MB of pages wait in the WAL.
+        await Store.Database.InTransactionAsync((c, tx) => c.ExecuteAsync(
+            $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700) INSERT INTO {table} SELECT randomblob(4000) FROM n", transaction: tx), Ct);
+        var path = Path.GetFullPath(DatabaseValue["sqlite:".Length..]);
+        var before = new FileInfo(path).Length;
+        using var checkpointer = new SqliteCheckpointer(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path }.ToString());
+        using var sync = new SqliteWalSync(path, p => SqliteWalSync.FlushToDisk(p) + SqliteCheckpointer.WalBytes, checkpointer);
+
+        await sync.SyncAsync().WaitAsync(Long);
+        await Eventually(() => Task.FromResult(checkpointer.Checkpoints > 0));
+        // The pages moved from the WAL into the database file.
+        Assert.True(new FileInfo(path).Length - before > 2_500_000, $"the database file grew from {before} to {new FileInfo(path).Length} bytes");
     }
 
     private SqliteDialect Dialect => (SqliteDialect)Store.Database.Dialect;
@@ -180,12 +206,12 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
 
         public void Release() => _open.Set();
 
-        public void Flush(string path)
+        public long Flush(string path)
         {
             Interlocked.Increment(ref _calls);
             Entered.Release();
             _open.Wait();
-            SqliteWalSync.FlushToDisk(path);
+            return SqliteWalSync.FlushToDisk(path);
         }
     }
 }

@@ -20,6 +20,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     private readonly Lock _gate = new();
     private SqliteWalSync? _walSync;
+    private SqliteCheckpointer? _checkpointer;
 
     public override string MigrationsFolder => "sqlite";
 
@@ -44,17 +45,23 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
     {
         lock (_gate)
         {
-            return _walSync ??= new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource);
+            if (_walSync is null)
+            {
+                _checkpointer = new SqliteCheckpointer(connectionString);
+                _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, null, _checkpointer);
+            }
+            return _walSync;
         }
     }
 
     /// <summary>Tests: syncs the WAL with <paramref name="flush"/> from now on (to hold a sync, or make it fail).</summary>
-    internal SqliteWalSync SyncWalWith(Action<string> flush)
+    internal SqliteWalSync SyncWalWith(Func<string, long> flush)
     {
         lock (_gate)
         {
             _walSync?.Dispose();
-            return _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, flush);
+            _checkpointer ??= new SqliteCheckpointer(connectionString);
+            return _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, flush, _checkpointer);
         }
     }
 
@@ -66,8 +73,10 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         // busy_timeout: a writer that finds the write lock taken waits inside SQLite (it retries after 1, 2, 5, 10 ... ms) until
         // the holder commits. Without it Microsoft.Data.Sqlite retries on its own after sleeping 150 ms each time, so a 2 ms
         // pipeline transaction cost the intake writer (and every request of its group) 150 ms.
+        // wal_autocheckpoint: write transactions leave checkpoints to SqliteCheckpointer's thread; other connections keep SQLite's default.
         await connection.ExecuteAsync(new CommandDefinition(
-            $"PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs};", cancellationToken: ct)).ConfigureAwait(false);
+            $"PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA wal_autocheckpoint={(synchronous == "NORMAL" ? 0 : 1000)};",
+            cancellationToken: ct)).ConfigureAwait(false);
         return connection;
     }
 
@@ -104,6 +113,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         lock (_gate)
         {
             _walSync?.Dispose();
+            _checkpointer?.Dispose();
         }
         return ValueTask.CompletedTask;
     }

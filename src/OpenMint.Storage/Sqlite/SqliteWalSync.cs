@@ -22,7 +22,8 @@ namespace OpenMint.Storage.Sqlite;
 internal sealed class SqliteWalSync : IDisposable
 {
     private readonly string _walPath;
-    private readonly Action<string> _flush;
+    private readonly Func<string, long> _flush;
+    private readonly SqliteCheckpointer? _checkpointer;
     private readonly object _gate = new();
     private readonly Thread _thread;
     private List<TaskCompletionSource> _waiting = [];
@@ -34,11 +35,13 @@ internal sealed class SqliteWalSync : IDisposable
     private long _commits;
 
     /// <param name="databasePath">The database file; its WAL is <c>databasePath-wal</c>.</param>
-    /// <param name="flush">fsync of the given file (tests replace it to hold or fail a sync).</param>
-    internal SqliteWalSync(string databasePath, Action<string>? flush = null)
+    /// <param name="flush">fsync of the given file, returning its length (tests replace it to hold or fail a sync).</param>
+    /// <param name="checkpointer">Asked for a checkpoint when the WAL has grown past <see cref="SqliteCheckpointer.WalBytes"/>.</param>
+    internal SqliteWalSync(string databasePath, Func<string, long>? flush = null, SqliteCheckpointer? checkpointer = null)
     {
         _walPath = databasePath + "-wal";
         _flush = flush ?? FlushToDisk;
+        _checkpointer = checkpointer;
         _thread = new Thread(Run) { IsBackground = true, Name = "OpenMint SQLite WAL sync" };
         _thread.Start();
     }
@@ -125,7 +128,10 @@ internal sealed class SqliteWalSync : IDisposable
             Exception? error = null;
             try
             {
-                _flush(_walPath);
+                if (_flush(_walPath) > SqliteCheckpointer.WalBytes)
+                {
+                    _checkpointer?.Request();
+                }
             }
             catch (Exception ex)
             {
@@ -161,11 +167,11 @@ internal sealed class SqliteWalSync : IDisposable
         new("the SQLite WAL could not be synced to disk; the write may not survive a power cut, restart the service", cause);
 
     /// <summary>
-    /// fsync of the WAL through a handle of our own (fsync works on the file, not the descriptor). No WAL file means the last
+    /// fsync of the WAL through a handle of our own; returns the WAL's length (fsync works on the file, not the descriptor). No WAL file means the last
     /// connection closed, checkpointed it into the database file, synced that and deleted it: nothing is left to sync. SQLite
     /// holds no POSIX lock on the WAL file (its locks are on the database and -shm files), so closing our handle releases none of its.
     /// </summary>
-    internal static void FlushToDisk(string path)
+    internal static long FlushToDisk(string path)
     {
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
@@ -174,11 +180,12 @@ internal sealed class SqliteWalSync : IDisposable
         }
         catch (FileNotFoundException)
         {
-            return;
+            return 0;
         }
         using (handle)
         {
             RandomAccess.FlushToDisk(handle);
+            return RandomAccess.GetLength(handle);
         }
     }
 

@@ -20,6 +20,10 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
     /// </summary>
     public async Task<WebhookFanOutStep?> PrepareAsync(CancellationToken ct)
     {
+        if (store.PositionFollowsLogWithoutEndpoints && !await AnyEnabledAsync(ct).ConfigureAwait(false))
+        {
+            return null; // nothing to queue, and the position covers the log without a write: not even read
+        }
         var from = await store.GetFanOutPositionAsync(ct).ConfigureAwait(false);
         var batch = await events.ReadMintEventsAsync(from, BatchSize, ct).ConfigureAwait(false);
         if (batch.Count == 0)
@@ -54,6 +58,9 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
         }
         return new WebhookFanOutStep(from, batch[^1].Seq, deliveries);
     }
+
+    private async Task<bool> AnyEnabledAsync(CancellationToken ct) =>
+        (await store.ListEndpointsAsync(null, ct).ConfigureAwait(false)).Any(e => e.Enabled);
 
     private static int ContiguousCount(IReadOnlyList<EventRecord> batch, long from)
     {

@@ -10,6 +10,9 @@ namespace OpenMint.Core.Webhooks;
 /// Delivers webhooks from this instance. One loop runs the store's side in rounds (<see cref="WebhookRound"/>): each round
 /// is one transaction that records the outcomes gathered since the last one, fans new events out into the outbox and
 /// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
+/// A round with nothing to write takes no write transaction (on SQLite the lock intake's writer waits for): with no
+/// endpoint enabled the fan-out is skipped where the store allows (<see cref="IWebhookStore.PositionFollowsLogWithoutEndpoints"/>),
+/// and claims with nothing due are answered from reads. Rounds run at most once per quarter poll interval unless a backlog waits.
 /// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
 /// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
 /// whose endpoint has nothing due before a known instant is not queried until then. A failing endpoint stays out of the

@@ -32,6 +32,13 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     internal virtual Task CommittedAsync(DbConnection connection, long mark) => Task.CompletedTask;
 
+    /// <summary>
+    /// Starts a transaction that only reads, for one consistent snapshot. SQLite: a deferred BEGIN, which takes no lock until
+    /// it reads (Microsoft.Data.Sqlite's default is BEGIN IMMEDIATE, which takes the write lock every writer waits for).
+    /// </summary>
+    internal virtual async ValueTask<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+
     /// <summary>Prepares the migrator's connection (and serialises migrators across instances where the database is shared).</summary>
     internal abstract Task BeginMigrationAsync(DbConnection connection, CancellationToken ct);
 

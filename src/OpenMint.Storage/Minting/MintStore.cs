@@ -52,7 +52,7 @@ internal sealed class MintStore(Database db, IntakeWriter writer, TimeProvider t
         var statusText = status?.ToWire();
         const string Filter = "collection_id = @collectionId AND (@status IS NULL OR status = @status)";
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var tx = await db.Dialect.BeginReadAsync(c, ct).ConfigureAwait(false);
         if (db.Dialect.MigrationsFolder == "postgres")
         {
             // Intake writers of several instances take ids concurrently: wait until none that may hold a lower id is still

@@ -54,6 +54,9 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         }
     }
 
+    internal override ValueTask<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
     /// <summary>Tests: syncs the WAL with <paramref name="flush"/> from now on (to hold a sync, or make it fail).</summary>
     internal SqliteWalSync SyncWalWith(Func<string, long> flush)
     {

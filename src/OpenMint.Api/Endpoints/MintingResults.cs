@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using OpenMint.Core.Minting;
 
 namespace OpenMint.Api.Endpoints;

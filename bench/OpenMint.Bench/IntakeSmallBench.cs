@@ -51,6 +51,8 @@ internal static class IntakeSmallBench
             (string Url, int Length) Api(byte[] body, long n) => (urls[n % 3], WriteBody(body, n));
             (string Url, int Length) Drain(byte[] body, long n) => (DrainPath, WriteBody(body, n));
             var settled = await SettleAsync(http, clients, settle, Api, Drain);
+            // A mark to attach a profiler to the measured phases (perf record -p <pid>).
+            Console.WriteLine($"  API phase starts (pid {Environment.ProcessId}, {warmup} s warm-up, {seconds} s measured)");
             var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, settled.Next, 1, Api);
             var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, Drain);
             var store = app.Services.GetRequiredService<OpenMintStorage>();

@@ -21,20 +21,24 @@ internal sealed class ApiKeyAuthenticator(ITenancyStore tenancy, TimeProvider ti
 
     private readonly ConcurrentDictionary<string, (ApiKey Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
-    public async Task<ApiKey?> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    public ValueTask<ApiKey?> AuthenticateAsync(HttpRequest request, CancellationToken ct)
     {
         // Not trimmed: HTTP already strips spaces and tabs around a field value, so anything else around the
         // key (VT, FF, U+00A0, U+3000) arrived from the client and makes it a different string, not the key.
         var secret = request.Headers[HeaderName].ToString();
         if (secret.Length == 0)
         {
-            return null;
+            return ValueTask.FromResult<ApiKey?>(null);
         }
+        // A hit completes synchronously, without a task: this runs on every request.
+        return _cache.TryGetValue(secret, out var hit) && hit.Until > time.GetUtcNow()
+            ? ValueTask.FromResult<ApiKey?>(hit.Key)
+            : LookUpAsync(secret, ct);
+    }
+
+    private async ValueTask<ApiKey?> LookUpAsync(string secret, CancellationToken ct)
+    {
         var now = time.GetUtcNow();
-        if (_cache.TryGetValue(secret, out var hit) && hit.Until > now)
-        {
-            return hit.Key;
-        }
         var key = await tenancy.FindApiKeyAsync(secret, ct).ConfigureAwait(false);
         if (key is null)
         {

@@ -22,7 +22,7 @@ internal sealed class MintingContext(ApiKeyAuthenticator auth, ITenancyStore ten
     private readonly ConcurrentDictionary<(string, string), (ChainConfig? Chain, Collection? Collection, DateTimeOffset Until)> _collections = new();
     private readonly ConcurrentDictionary<string, (Project? Project, DateTimeOffset Until)> _projects = new(StringComparer.Ordinal);
 
-    public async Task<Checked<MintingTarget>> ResolveAsync(HttpRequest request, string chainName, string contractAddress, CancellationToken ct)
+    public async ValueTask<Checked<MintingTarget>> ResolveAsync(HttpRequest request, string chainName, string contractAddress, CancellationToken ct)
     {
         var key = await auth.AuthenticateAsync(request, ct).ConfigureAwait(false);
         if (key is null)

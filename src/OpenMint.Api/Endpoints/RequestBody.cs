@@ -15,7 +15,8 @@ internal static class RequestBody
     /// </summary>
     public const long DrainLimit = 64L * 1024 * 1024;
 
-    public static async Task<Checked<PooledBytes>> ReadAsync(HttpRequest request, int cap, CancellationToken ct)
+    /// <remarks>A ValueTask: the body of a small request has usually arrived with its headers, and then no task is allocated.</remarks>
+    public static async ValueTask<Checked<PooledBytes>> ReadAsync(HttpRequest request, int cap, CancellationToken ct)
     {
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })

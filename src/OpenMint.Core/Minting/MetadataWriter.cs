@@ -3,11 +3,28 @@ using System.Text.Json;
 
 namespace OpenMint.Core.Minting;
 
-/// <summary>Compact metadata JSON, one buffer and writer reused for every asset of a request.</summary>
+/// <summary>Compact metadata JSON, one buffer and writer per thread, reused for every asset of every request parsed there.</summary>
 internal sealed class MetadataWriter
 {
-    private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
+    /// <summary>A buffer grown past this by a large metadata object is not kept for the thread's next request.</summary>
+    private const int KeepCapacity = 64 * 1024;
+
+    [ThreadStatic]
+    private static MetadataWriter? _forThread;
+
+    private System.Buffers.ArrayBufferWriter<byte> _buffer = new(256);
     private Utf8JsonWriter? _writer;
+
+    /// <summary>This thread's writer: parsing is synchronous, so one request at a time uses it.</summary>
+    public static MetadataWriter ForThisThread()
+    {
+        var writer = _forThread ??= new MetadataWriter();
+        if (writer._buffer.Capacity > KeepCapacity)
+        {
+            writer._buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        }
+        return writer;
+    }
 
     public bool TryWrite(JsonElement element, int maxBytes, out string? json)
     {

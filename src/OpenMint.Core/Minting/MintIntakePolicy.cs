@@ -28,22 +28,30 @@ public static class MintIntakePolicy
     /// </summary>
     public static string[] CheckedTokenIds(Collection collection, IReadOnlyList<MintAsset> assets)
     {
+        if (assets.Count == 1)
+        {
+            // The common single-asset request: no list or set to build.
+            return IsChecked(collection, assets[0]) ? [assets[0].TokenId!] : [];
+        }
         var ids = new List<string>(assets.Count);
         HashSet<string>? seen = null;
         foreach (var a in assets)
         {
-            if (a.TokenId is null || (collection.Kind == CollectionKind.Erc1155 && a.MetadataJson is null))
+            if (!IsChecked(collection, a))
             {
                 continue;
             }
             seen ??= new HashSet<string>(StringComparer.Ordinal);
-            if (seen.Add(a.TokenId))
+            if (seen.Add(a.TokenId!))
             {
-                ids.Add(a.TokenId);
+                ids.Add(a.TokenId!);
             }
         }
         return ids.ToArray();
     }
+
+    private static bool IsChecked(Collection collection, MintAsset asset) =>
+        asset.TokenId is not null && (collection.Kind != CollectionKind.Erc1155 || asset.MetadataJson is not null);
 
     /// <summary>A pending or succeeded request holding one of the reference ids is a 409; a failed one may be replaced.</summary>
     /// <param name="referenceIds">The request's reference ids, in request order (the order of the 409's values).</param>

@@ -87,10 +87,12 @@ public static class MintRequestParser
     private static MintParseResult ParseAssets(JsonElement assets, int count, CollectionKind kind, PresetVariant variant)
     {
         var result = new List<MintAsset>(count);
-        var referenceIds = new HashSet<string>(count, StringComparer.Ordinal);
-        var tokenIds = new HashSet<string>(count, StringComparer.Ordinal);
-        var compact = new MetadataWriter();
+        // A single asset (what most requests carry) cannot repeat anything: no sets for it.
+        var referenceIds = count > 1 ? new HashSet<string>(count, StringComparer.Ordinal) : null;
+        var tokenIds = count > 1 ? new HashSet<string>(count, StringComparer.Ordinal) : null;
+        var compact = MetadataWriter.ForThisThread();
         long byQuantity = 0;
+        long singleToken = 0;
         HashSet<string>? repeated = null;
         var index = 0;
         foreach (var item in assets.EnumerateArray())
@@ -100,13 +102,17 @@ public static class MintRequestParser
             {
                 return MintParseResult.Fail(error);
             }
-            if (!referenceIds.Add(asset!.ReferenceId))
+            if (referenceIds?.Add(asset!.ReferenceId) == false)
             {
                 return MintParseResult.Fail($"duplicated reference id: {asset.ReferenceId}");
             }
-            if (asset.TokenId is null)
+            if (asset!.TokenId is null)
             {
                 byQuantity++;
+            }
+            else if (tokenIds is null)
+            {
+                singleToken = 1;
             }
             else if (!tokenIds.Add(asset.TokenId))
             {
@@ -124,7 +130,7 @@ public static class MintRequestParser
             return MintParseResult.Fail(overflow);
         }
         // The limit counts distinct token ids: many copies of one ERC1155 id count once.
-        return new MintParseResult(result, null, tokenIds.Count + byQuantity);
+        return new MintParseResult(result, null, (tokenIds?.Count ?? singleToken) + byQuantity);
     }
 
     /// <summary>ERC1155 amounts of one token id are minted together: their sum must still be a uint256.</summary>

@@ -25,13 +25,21 @@ internal abstract class PipelineStatements
     public abstract void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values);
 
     /// <summary>
+    /// <paramref name="column"/>, kept from choosing the index: SQLite has no statistics here (no ANALYZE), so a term on
+    /// status or batch_id would lead it to walk the queue index (every queued request) instead of looking the listed ids up
+    /// by rowid. PostgreSQL plans from its statistics and gets the column as it is.
+    /// </summary>
+    public abstract string NoIndex(string column);
+
+    /// <summary>
     /// Each pending request of the batch (<c>@batchId</c>) gets its token id, the tx's hash (<c>@hash</c>) and its fresh activity
     /// id (rows bound with <see cref="AddSucceeded"/>); returns the changed rows.
     /// </summary>
     public string Succeed =>
         $"""
         UPDATE mint_request SET status = 'succeeded', token_id = t.token, transaction_hash = @hash, activity_id = t.activity, error_message = NULL, updated_at = @now
-        FROM {SucceededRows} WHERE mint_request.id = t.request AND mint_request.batch_id = @batchId AND mint_request.status = 'pending'
+        FROM {SucceededRows}
+        WHERE mint_request.id = t.request AND {NoIndex("mint_request.batch_id")} = @batchId AND {NoIndex("mint_request.status")} = 'pending'
         RETURNING {MintRequestRow.Columns}
         """;
 
@@ -55,7 +63,7 @@ internal abstract class PipelineStatements
     /// <summary>One row per token id: callers fold requests that share an id first (PostgreSQL refuses to upsert a row twice in one statement).</summary>
     public abstract void AddTokens(DynamicParameters p, IReadOnlyList<MintRequestRecord> rows);
 
-    /// <summary>mint_event rows in the order given (seq follows it), created at <c>@now</c>.</summary>
+    /// <summary>mint_event rows in the order given (seq follows it: json_each walks an array in order, as intake's event insert relies on), created at <c>@now</c>.</summary>
     public abstract string AppendEvents { get; }
 
     public abstract void AddEvents(DynamicParameters p, Guid[] eventIds, IReadOnlyList<MintRequestRecord> requests, IReadOnlyList<string> payloads);
@@ -67,6 +75,8 @@ internal abstract class PipelineStatements
         public override string In(string column, string name) => $"{column} IN (SELECT value FROM json_each(@{name}))";
 
         public override void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, JsonSerializer.Serialize(values));
+
+        public override string NoIndex(string column) => "+" + column;
 
         protected override string SucceededRows => "(SELECT value ->> 0 AS request, value ->> 1 AS token, value ->> 2 AS activity FROM json_each(@rows)) AS t";
 
@@ -103,7 +113,7 @@ internal abstract class PipelineStatements
         public override string AppendEvents =>
             """
             INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at)
-            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, @now FROM json_each(@rows) ORDER BY key
+            SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, @now FROM json_each(@rows)
             """;
 
         public override void AddEvents(DynamicParameters p, Guid[] eventIds, IReadOnlyList<MintRequestRecord> requests, IReadOnlyList<string> payloads) =>
@@ -140,6 +150,8 @@ internal abstract class PipelineStatements
         public override string In(string column, string name) => $"{column} = ANY(@{name})";
 
         public override void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, values.ToArray());
+
+        public override string NoIndex(string column) => column;
 
         protected override string SucceededRows => "unnest(@requests, @tokens, @activities) AS t(request, token, activity)";
 

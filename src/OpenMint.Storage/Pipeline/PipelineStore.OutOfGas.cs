@@ -20,7 +20,7 @@ internal sealed partial class PipelineStore
                 return false;
             }
             // Second time out of gas: fail (with the hash of this tx), as any mined revert.
-            await FailRequestsAsync(c, tx, "batch_id = @batchId AND gas_limit_floor IS NOT NULL", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct)
+            await FailRequestsAsync(c, tx, "batch_id = @batchId AND status = 'pending' AND gas_limit_floor IS NOT NULL", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct)
                 .ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition(
                 """

@@ -87,7 +87,7 @@ internal sealed partial class PipelineStore
             {
                 return false;
             }
-            await FailRequestsAsync(c, tx, "batch_id = @batchId", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct).ConfigureAwait(false);
+            await FailRequestsAsync(c, tx, "batch_id = @batchId AND status = 'pending'", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
     }
@@ -98,17 +98,13 @@ internal sealed partial class PipelineStore
     /// </summary>
     private async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, LeaseFence fence, long txId, string? hash, string? error, DateTimeOffset now, CancellationToken ct)
     {
-        var n = await c.ExecuteAsync(new CommandDefinition(
+        return await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             $"""
             UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now
             WHERE id = @txId AND state IN ('pending', 'mined') AND {FenceHolds}
+            RETURNING batch_id
             """,
             Fenced(fence, now, new { txId, hash, error, now = Time.ToWire(now) }), tx, cancellationToken: ct)).ConfigureAwait(false);
-        if (n == 0)
-        {
-            return null;
-        }
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT batch_id FROM tx WHERE id = @txId", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false);
     }
 
     public async Task<bool> AbandonTxAsync(LeaseFence fence, long txId, string reason, DateTimeOffset now, CancellationToken ct)
@@ -142,11 +138,11 @@ internal sealed partial class PipelineStore
         var p = new DynamicParameters();
         _sql.AddList(p, "ids", requestIds);
         await db.InTransactionAsync((c, tx) =>
-            FailRequestsAsync(c, tx, $"{_sql.In("id", "ids")} AND batch_id IS NULL", p, message, null, collection, chain, now, ct), ct).ConfigureAwait(false);
+            FailRequestsAsync(c, tx, $"{_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL", p, message, null, collection, chain, now, ct), ct).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// The pending requests that <paramref name="where"/> (with its parameters <paramref name="p"/>) picks fail, in one statement;
+    /// The requests that <paramref name="where"/> (with its parameters <paramref name="p"/>; pending ones only) picks fail, in one statement;
     /// one event each, in id order.
     /// </summary>
     private async Task FailRequestsAsync(DbConnection c, DbTransaction tx, string where, DynamicParameters p, string message, string? hash, Collection collection, ChainConfig chain,
@@ -158,7 +154,7 @@ internal sealed partial class PipelineStore
         var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
             $"""
             UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash), updated_at = @now
-            WHERE {where} AND status = 'pending'
+            WHERE {where}
             RETURNING {MintRequestRow.Columns}
             """,
             p, tx, cancellationToken: ct)).ConfigureAwait(false);

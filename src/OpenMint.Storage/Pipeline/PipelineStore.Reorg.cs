@@ -158,7 +158,7 @@ internal sealed partial class PipelineStore
         await c.ExecuteAsync(new CommandDefinition(
             $"""
             DELETE FROM token WHERE collection_id = @collectionId AND {_sql.In("token_id", "tokenIds")}
-              AND NOT EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = @collectionId AND m.token_id = token.token_id AND m.status = 'succeeded')
+              AND NOT EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = @collectionId AND m.token_id = token.token_id AND {_sql.NoIndex("m.status")} = 'succeeded')
             """,
             p, tx, cancellationToken: ct)).ConfigureAwait(false);
     }

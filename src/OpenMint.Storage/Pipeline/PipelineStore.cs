@@ -165,7 +165,7 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
         var p = new DynamicParameters(new { batchId, now = nowText });
         _sql.AddList(p, "ids", ids);
         var linked = await c.ExecuteAsync(new CommandDefinition(
-            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {_sql.In("id", "ids")} AND status = 'pending' AND batch_id IS NULL",
+            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL",
             p, tx, cancellationToken: ct)).ConfigureAwait(false);
         if (linked != ids.Count)
         {

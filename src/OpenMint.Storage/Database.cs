@@ -67,13 +67,23 @@ public sealed class Database : IAsyncDisposable
 
     public Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => Dialect.OpenConnectionAsync(ct);
 
-    /// <summary>Runs <paramref name="work"/> in one store transaction (SQLite: BEGIN IMMEDIATE, so writers never deadlock on upgrade).</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one store transaction (SQLite: BEGIN IMMEDIATE, so writers never deadlock on upgrade)
+    /// and returns once its commit is durable. On SQLite the WAL's fsync runs after the write lock is free
+    /// (<see cref="SqlDialect.CommittedAsync"/>), so other writers do not wait for this one's disk.
+    /// </summary>
     public async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
-        await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var result = await work(connection, tx).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        await using var connection = await Dialect.OpenWriteConnectionAsync(ct).ConfigureAwait(false);
+        T result;
+        long mark;
+        await using (var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            mark = Dialect.WriteMark(connection);
+            result = await work(connection, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        await Dialect.CommittedAsync(connection, mark).ConfigureAwait(false);
         return result;
     }
 

@@ -17,6 +17,21 @@ public abstract class SqlDialect : IAsyncDisposable
     /// <summary>Opens a connection with this dialect's per-connection settings applied.</summary>
     internal abstract Task<DbConnection> OpenConnectionAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Opens a connection for write transactions whose every commit is followed by <see cref="CommittedAsync"/> before anyone
+    /// acts on it (SQLite: commits without syncing, see <see cref="Sqlite.SqliteWalSync"/>).
+    /// </summary>
+    internal virtual Task<DbConnection> OpenWriteConnectionAsync(CancellationToken ct) => OpenConnectionAsync(ct);
+
+    /// <summary>Taken on a write connection right after BEGIN; given back to <see cref="CommittedAsync"/> after the commit.</summary>
+    internal virtual long WriteMark(DbConnection connection) => 0;
+
+    /// <summary>
+    /// Completes once the transaction just committed on <paramref name="connection"/> (begun at <paramref name="mark"/>) is
+    /// durable. PostgreSQL's commit is durable when it returns.
+    /// </summary>
+    internal virtual Task CommittedAsync(DbConnection connection, long mark) => Task.CompletedTask;
+
     /// <summary>Prepares the migrator's connection (and serialises migrators across instances where the database is shared).</summary>
     internal abstract Task BeginMigrationAsync(DbConnection connection, CancellationToken ct);
 

@@ -1,3 +1,4 @@
+using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Tenancy;
 using OpenMint.Core.Webhooks;
@@ -181,6 +182,107 @@ public abstract class WebhookStoreTests<TBackend>(TBackend backend) : StoreSuite
         var ids = claims.SelectMany(c => c.Select(d => d.Id)).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal(200, ids.Count);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="count"/> events of the project to the log, numbered after both the log and the stored position
+    /// (the other tests move it over numbers without events); returns their sequence numbers.
+    /// </summary>
+    private async Task<long[]> AppendEventsAsync(int count)
+    {
+        await using var c = await Store.Database.OpenConnectionAsync(Ct);
+        var after = Math.Max(await c.ExecuteScalarAsync<long>("SELECT last_seq FROM webhook_fanout WHERE id = 1"),
+            await c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM mint_event"));
+        var seqs = Enumerable.Range(1, count).Select(i => after + i).ToArray();
+        foreach (var seq in seqs)
+        {
+            await c.ExecuteAsync(
+                "INSERT INTO mint_event (seq, event_id, project_id, mint_request_id, status, payload, created_at) VALUES (@seq, @id, @p, @seq, 'pending', '{}', '2026-12-03T00:00:00Z')",
+                new { seq, id = UuidV7.New().ToString(), p = _project.Id });
+        }
+        return seqs;
+    }
+
+    /// <summary>Runs <paramref name="work"/> while another transaction holds the write lock (SQLite) or blocks writes to the webhook tables (PostgreSQL): it must not write.</summary>
+    private async Task<T> WithWritesBlockedAsync<T>(Func<Task<T>> work) =>
+        await Store.Database.InTransactionAsync(async (c, tx) =>
+        {
+            if (!Store.Webhooks.PositionFollowsLogWithoutEndpoints)
+            {
+                await c.ExecuteAsync("LOCK TABLE webhook_delivery, webhook_fanout, webhook_endpoint IN EXCLUSIVE MODE", transaction: tx);
+            }
+            return await work().WaitAsync(TimeSpan.FromSeconds(20));
+        }, Ct);
+
+    /// <summary>The worker's fan-out until it has nothing left, written as the worker would; how many steps it wrote.</summary>
+    private async Task<int> FanOutAllAsync()
+    {
+        var written = 0;
+        while (await new WebhookFanOut(Store.Events, Store.Webhooks).PrepareAsync(Ct) is { } step)
+        {
+            Assert.True(await Store.Webhooks.FanOutAsync(step.From, step.To, step.Deliveries, T0, Ct));
+            written++;
+        }
+        return written;
+    }
+
+    [Fact]
+    public async Task with_no_endpoint_enabled_the_fan_out_writes_nothing_on_sqlite_and_an_endpoint_added_later_gets_only_later_events()
+    {
+        foreach (var old in await Store.Webhooks.ListEndpointsAsync(null, Ct))
+        {
+            await Store.Webhooks.SetEnabledAsync(old.Id, false, "off", T0, Ct);
+        }
+        await FanOutAllAsync();
+        var before = await AppendEventsAsync(3);
+        if (Store.Webhooks.PositionFollowsLogWithoutEndpoints)
+        {
+            // SQLite: the position read is the log's end, and the worker's fan-out has nothing to write, while writes are blocked.
+            Assert.Equal(before[^1], await WithWritesBlockedAsync(() => Store.Webhooks.GetFanOutPositionAsync(Ct)));
+            Assert.Null(await WithWritesBlockedAsync(() => new WebhookFanOut(Store.Events, Store.Webhooks).PrepareAsync(Ct)));
+        }
+        else
+        {
+            Assert.Equal(1, await FanOutAllAsync()); // PostgreSQL: the workers move the stored position over them
+        }
+        Assert.Equal(before[^1], await Store.Webhooks.GetFanOutPositionAsync(Ct));
+
+        var e = await NewEndpointAsync();
+        Assert.Equal(before[^1], await Store.Webhooks.GetFanOutPositionAsync(Ct)); // stored now: it does not go back
+        var later = await AppendEventsAsync(2);
+        var step = (await WithWritesBlockedAsync(() => new WebhookFanOut(Store.Events, Store.Webhooks).PrepareAsync(Ct)))!; // reads only
+        Assert.Equal((before[^1], later[^1]), (step.From, step.To));
+        Assert.Equal(later, step.Deliveries.Where(d => d.EndpointId == e.Id).Select(d => d.EventSeq).ToArray());
+
+        // Disabled again and re-enabled after more events: again only what comes after.
+        await Store.Webhooks.SetEnabledAsync(e.Id, false, "off", T0, Ct);
+        var whileOff = await AppendEventsAsync(2);
+        await FanOutAllAsync();
+        Assert.Equal(whileOff[^1], await Store.Webhooks.GetFanOutPositionAsync(Ct));
+        await Store.Webhooks.SetEnabledAsync(e.Id, true, null, T0, Ct);
+        var last = await AppendEventsAsync(1);
+        var again = (await new WebhookFanOut(Store.Events, Store.Webhooks).PrepareAsync(Ct))!;
+        Assert.Equal(last, again.Deliveries.Where(d => d.EndpointId == e.Id).Select(d => d.EventSeq).ToArray());
+    }
+
+    [Fact]
+    public async Task a_round_with_nothing_to_write_answers_its_claims_from_reads_without_taking_the_write_lock()
+    {
+        var e = await NewEndpointAsync();
+        await QueueAsync(e, "a");
+        var d = Assert.Single(await Store.Webhooks.ClaimDueAsync(e.Id, 10, T0, T0.AddSeconds(30), Ct));
+        await Store.Webhooks.RecordOutcomesAsync([(d, new DeliveryOutcome.Retry(T0.AddSeconds(7), 500, "HTTP 500"))], T0.AddSeconds(1), Ct);
+
+        var idle = await WithWritesBlockedAsync(() => Store.Webhooks.RunRoundAsync(
+            new WebhookRound([], null, [new WebhookClaim(e.Id, 10)], T0.AddSeconds(2), T0.AddSeconds(32)), Ct));
+        var claimed = Assert.Single(idle.Claims);
+        Assert.Empty(claimed.Deliveries);
+        Assert.Equal(T0.AddSeconds(7), claimed.NextDueAt);
+
+        // Once due, the same round leases it (a write).
+        var due = Assert.Single((await Store.Webhooks.RunRoundAsync(
+            new WebhookRound([], null, [new WebhookClaim(e.Id, 10)], T0.AddSeconds(7), T0.AddSeconds(37)), Ct)).Claims);
+        Assert.Equal((d.Id, 2), (Assert.Single(due.Deliveries).Id, due.Deliveries[0].Attempts));
     }
 
     [Fact]

@@ -25,8 +25,19 @@ public interface IWebhookStore
     /// <summary>Re-queues the endpoint's failed deliveries (queued at or after <paramref name="since"/> when given); returns how many.</summary>
     Task<int> RedriveAsync(string endpointId, DateTimeOffset? since, DateTimeOffset now, CancellationToken ct);
 
-    /// <summary>The sequence number up to which every mint event has its deliveries queued (a committed prefix of the log).</summary>
+    /// <summary>
+    /// The sequence number up to which every mint event has its deliveries queued (a committed prefix of the log; the catch-up
+    /// feed's high-water mark). Where <see cref="PositionFollowsLogWithoutEndpoints"/>, while no endpoint is enabled it is the
+    /// end of the committed log.
+    /// </summary>
     Task<long> GetFanOutPositionAsync(CancellationToken ct);
+
+    /// <summary>
+    /// True when the position needs no fan-out while no endpoint is enabled (SQLite: the committed log never gets a gap filled
+    /// later, so it is read as the log's end, and adding or enabling the first endpoint stores that end first): the worker then
+    /// writes nothing. False on PostgreSQL, where the workers keep moving the stored position.
+    /// </summary>
+    bool PositionFollowsLogWithoutEndpoints { get; }
 
     /// <summary>
     /// Queues <paramref name="deliveries"/> and moves the fan-out position from <paramref name="from"/> to <paramref name="to"/>

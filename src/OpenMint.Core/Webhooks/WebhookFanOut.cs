@@ -13,12 +13,17 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
     public const int BatchSize = 500;
 
     /// <summary>
-    /// The next batch to fan out (read, not yet written), or null when there is nothing new. The endpoints are read from the
+    /// The next batch to fan out (read, not yet written), or null when there is nothing new (or nothing to write: no endpoint
+    /// enabled, see <see cref="IWebhookStore.PositionFollowsLogWithoutEndpoints"/>). The endpoints are read from the
     /// store for each batch, not taken from the worker's periodically refreshed list: an event committed right after an
     /// endpoint was added still reaches it.
     /// </summary>
     public async Task<WebhookFanOutStep?> PrepareAsync(CancellationToken ct)
     {
+        if (store.PositionFollowsLogWithoutEndpoints && !await AnyEnabledAsync(ct).ConfigureAwait(false))
+        {
+            return null; // nothing to queue, and the position covers the log without a write: not even read
+        }
         var from = await store.GetFanOutPositionAsync(ct).ConfigureAwait(false);
         var batch = await events.ReadMintEventsAsync(from, BatchSize, ct).ConfigureAwait(false);
         if (batch.Count == 0)
@@ -37,8 +42,12 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
         {
             batch = batch.Take(contiguous).ToList();
         }
-        var endpoints = await store.ListEndpointsAsync(null, ct).ConfigureAwait(false);
-        var byProject = endpoints.Where(e => e.Enabled).ToLookup(e => e.ProjectId, StringComparer.Ordinal);
+        var endpoints = (await store.ListEndpointsAsync(null, ct).ConfigureAwait(false)).Where(e => e.Enabled).ToList();
+        if (endpoints.Count == 0 && store.PositionFollowsLogWithoutEndpoints)
+        {
+            return null; // nothing to queue, and the position covers these events without a write
+        }
+        var byProject = endpoints.ToLookup(e => e.ProjectId, StringComparer.Ordinal);
         var deliveries = new List<NewWebhookDelivery>();
         foreach (var e in batch)
         {
@@ -49,6 +58,9 @@ public sealed class WebhookFanOut(IMintEventStore events, IWebhookStore store)
         }
         return new WebhookFanOutStep(from, batch[^1].Seq, deliveries);
     }
+
+    private async Task<bool> AnyEnabledAsync(CancellationToken ct) =>
+        (await store.ListEndpointsAsync(null, ct).ConfigureAwait(false)).Any(e => e.Enabled);
 
     private static int ContiguousCount(IReadOnlyList<EventRecord> batch, long from)
     {

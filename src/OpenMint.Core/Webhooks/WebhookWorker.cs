@@ -10,6 +10,9 @@ namespace OpenMint.Core.Webhooks;
 /// Delivers webhooks from this instance. One loop runs the store's side in rounds (<see cref="WebhookRound"/>): each round
 /// is one transaction that records the outcomes gathered since the last one, fans new events out into the outbox and
 /// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
+/// A round with nothing to write takes no write transaction (on SQLite the lock intake's writer waits for): with no
+/// endpoint enabled the fan-out is skipped where the store allows (<see cref="IWebhookStore.PositionFollowsLogWithoutEndpoints"/>),
+/// and claims with nothing due are answered from reads. Rounds run at most once per quarter poll interval unless a backlog waits.
 /// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
 /// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
 /// whose endpoint has nothing due before a known instant is not queried until then. A failing endpoint stays out of the
@@ -115,15 +118,20 @@ public sealed partial class WebhookWorker(
         }
     }
 
+    /// <summary>
+    /// Rounds one after another, at most one per <see cref="RoundSpacing"/> unless a backlog is waiting: intake wakes the
+    /// worker on every group commit (hundreds of times a second), and one round covers whatever arrived in between.
+    /// </summary>
     private async Task RoundLoopAsync(CancellationToken ct)
     {
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var busy = false;
+            var started = time.GetTimestamp();
+            var next = RoundNext.Wait;
             try
             {
-                busy = await RunRoundAsync(ct).ConfigureAwait(false);
+                next = await RunRoundAsync(ct).ConfigureAwait(false);
                 failures = 0;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -132,19 +140,42 @@ public sealed partial class WebhookWorker(
                 failures++;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 << Math.Min(failures, 6))), time, ct).ConfigureAwait(false);
             }
-            if (!busy)
+            if (next == RoundNext.AtOnce)
+            {
+                continue;
+            }
+            var left = RoundSpacing - time.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, time, ct).ConfigureAwait(false);
+            }
+            if (next == RoundNext.Wait)
             {
                 await _wake.WaitAsync(options.PollInterval, ct).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>One round; true when it did something (another one follows at once).</summary>
-    private async Task<bool> RunRoundAsync(CancellationToken ct)
+    /// <summary>The shortest time from one round's start to the next one's, backlogs aside: a quarter of the poll interval (25 ms).</summary>
+    private TimeSpan RoundSpacing => options.PollInterval / 4;
+
+    /// <summary>What follows a round: a wake-up or the poll (nothing done), another round (work done, more may have come), or one at once (a backlog).</summary>
+    private enum RoundNext
     {
-        if (_endpoints is null)
+        Wait,
+        Soon,
+        AtOnce,
+    }
+
+    /// <summary>
+    /// One round. Where nothing is to be written it writes nothing: with no endpoint enabled the fan-out is skipped where the
+    /// store's position follows the log by itself, and the store answers claims with nothing due from reads alone.
+    /// </summary>
+    private async Task<RoundNext> RunRoundAsync(CancellationToken ct)
+    {
+        if (_endpoints is not { } endpoints)
         {
-            return false;
+            return RoundNext.Wait;
         }
         var now = time.GetUtcNow();
         var outcomes = DrainOutcomes(_outcomes);
@@ -156,12 +187,12 @@ public sealed partial class WebhookWorker(
         WebhookRound? round = null;
         try
         {
-            var fanOut = await _fanOut.PrepareAsync(ct).ConfigureAwait(false);
+            var fanOut = store.PositionFollowsLogWithoutEndpoints && !endpoints.Any(e => e.Enabled) ? null : await _fanOut.PrepareAsync(ct).ConfigureAwait(false);
             var fresh = fanOut?.Deliveries.Select(d => d.EndpointId).ToHashSet(StringComparer.Ordinal) ?? [];
             var claims = _lanes.Values.Select(l => l.ClaimFor(now, fresh.Contains(l.Endpoint.Id))).OfType<WebhookClaim>().ToList();
             if (outcomes.Count == 0 && fanOut is null && claims.Count == 0)
             {
-                return false;
+                return RoundNext.Wait;
             }
             now = time.GetUtcNow();
             round = new WebhookRound(outcomes, fanOut, claims, now, now + options.Lease);
@@ -177,7 +208,11 @@ public sealed partial class WebhookWorker(
                     lane.Claimed(claimed, asked[claimed.EndpointId], now, leaseUntil);
                 }
             }
-            return true;
+            if (outcomes.Count >= MaxOutcomesPerRound || fanOut is { } f && f.To - f.From >= WebhookFanOut.BatchSize)
+            {
+                return RoundNext.AtOnce;
+            }
+            return outcomes.Count > 0 || fanOut is not null || result.Claims.Any(c => c.Deliveries.Count > 0) ? RoundNext.Soon : RoundNext.Wait;
         }
         finally
         {
@@ -192,10 +227,12 @@ public sealed partial class WebhookWorker(
         }
     }
 
+    private const int MaxOutcomesPerRound = 5_000;
+
     private static List<(WebhookDelivery Delivery, DeliveryOutcome Outcome)> DrainOutcomes(ConcurrentQueue<(WebhookDelivery, DeliveryOutcome)> queue)
     {
         var list = new List<(WebhookDelivery, DeliveryOutcome)>();
-        while (list.Count < 5_000 && queue.TryDequeue(out var o))
+        while (list.Count < MaxOutcomesPerRound && queue.TryDequeue(out var o))
         {
             list.Add(o);
         }

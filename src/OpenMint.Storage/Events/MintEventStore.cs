@@ -19,7 +19,11 @@ internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMint
     private async Task<IReadOnlyList<EventRecord>> ReadAsync(string where, object args, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        // One snapshot for the events and their requests. On SQLite a deferred BEGIN: a read transaction, not BEGIN IMMEDIATE,
+        // which would take the write lock every writer (intake included) waits for, on each of the webhook worker's rounds.
+        await using var tx = c is Microsoft.Data.Sqlite.SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: true)
+            : await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var events = (await c.QueryAsync<EventRow>(new CommandDefinition(
             $"""
             SELECT seq AS Seq, event_id AS EventId, project_id AS ProjectId, mint_request_id AS MintRequestId, status AS Status,

@@ -25,6 +25,9 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
     private Task? _loop;
     private IntakeStatements? _statements;
 
+    /// <summary>The answers of the last group whose commit was still syncing (syncs complete in order, so it is the last to go out).</summary>
+    private Task _lastAnswers = Task.CompletedTask;
+
     internal IntakeWriter(Database db, TimeProvider time)
     {
         _db = db;
@@ -115,6 +118,7 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         }
         finally
         {
+            _lastAnswers.GetAwaiter().GetResult();
             if (_statements is not null)
             {
                 _statements.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -129,24 +133,35 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
         return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Stores the group in one transaction. Its answers go out once the commit is durable: on SQLite the WAL's fsync runs after
+    /// the write lock is free (<see cref="SqlDialect.CommittedAsync"/>), so the loop starts the next group's statements while
+    /// the disk syncs this one, and the answers are given on the sync's completion.
+    /// </summary>
     private async Task CommitGroupAsync(List<IntakeWork> group)
     {
         // The clients may give up while we write; the group commits regardless (their rows are valid intake).
         var ct = CancellationToken.None;
         var outcomes = new MintIntakeOutcome?[group.Count];
+        Task durable;
         try
         {
             // One connection with prepared statements lives as long as the writer loop; it is rebuilt after any failure.
             _statements ??= await _db.Dialect.OpenIntakeAsync(_time, ct).ConfigureAwait(false);
             var writer = _statements;
-            await using var tx = await writer.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await writer.BeginAsync(tx, group, ct).ConfigureAwait(false);
-            var together = group.Count > 1 ? await AcceptTogetherAsync(writer, group, ct).ConfigureAwait(false) : null;
-            for (var i = 0; i < group.Count; i++)
+            long mark;
+            await using (var tx = await writer.Connection.BeginTransactionAsync(ct).ConfigureAwait(false))
             {
-                outcomes[i] = together is null ? await AcceptInSavepointAsync(writer, group[i], ct).ConfigureAwait(false) : together[i];
+                mark = _db.Dialect.WriteMark(writer.Connection);
+                await writer.BeginAsync(tx, group, ct).ConfigureAwait(false);
+                var together = group.Count > 1 ? await AcceptTogetherAsync(writer, group, ct).ConfigureAwait(false) : null;
+                for (var i = 0; i < group.Count; i++)
+                {
+                    outcomes[i] = together is null ? await AcceptInSavepointAsync(writer, group[i], ct).ConfigureAwait(false) : together[i];
+                }
+                await tx.CommitAsync(ct).ConfigureAwait(false);
             }
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            durable = _db.Dialect.CommittedAsync(writer.Connection, mark);
         }
         catch (Exception ex)
         {
@@ -155,18 +170,44 @@ internal sealed class IntakeWriter : IHostedService, IAsyncDisposable
                 await _statements.DisposeAsync().ConfigureAwait(false);
                 _statements = null;
             }
-            foreach (var work in group)
-            {
-                work.Done.TrySetException(ex);
-            }
+            Fail(group, ex);
             return;
         }
+        if (durable.IsCompletedSuccessfully)
+        {
+            Answer(group, outcomes);
+            return;
+        }
+        var answered = group.ToArray();
+        _lastAnswers = durable.ContinueWith(d =>
+        {
+            if (d.IsCompletedSuccessfully)
+            {
+                Answer(answered, outcomes);
+            }
+            else
+            {
+                Fail(answered, d.Exception!.InnerException!);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static void Answer(IReadOnlyList<IntakeWork> group, MintIntakeOutcome?[] outcomes)
+    {
         for (var i = 0; i < group.Count; i++)
         {
             if (outcomes[i] is { } outcome)
             {
                 group[i].Done.TrySetResult(outcome);
             }
+        }
+    }
+
+    private static void Fail(IEnumerable<IntakeWork> group, Exception ex)
+    {
+        foreach (var work in group)
+        {
+            work.Done.TrySetException(ex);
         }
     }
 

@@ -18,18 +18,65 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
     /// <summary>How long a statement waits for another connection's write lock inside SQLite: the connection's DefaultTimeout (30 s).</summary>
     private const int BusyTimeoutMs = 30_000;
 
+    private readonly Lock _gate = new();
+    private SqliteWalSync? _walSync;
+    private SqliteCheckpointer? _checkpointer;
+
     public override string MigrationsFolder => "sqlite";
 
-    internal override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    internal override Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => OpenAsync("FULL", ct);
+
+    /// <summary>
+    /// NORMAL: the commit returns without syncing the WAL, and the write lock is free again at once; the caller's
+    /// <see cref="CommittedAsync"/> then waits for the WAL's fsync, shared with every other commit (<see cref="SqliteWalSync"/>).
+    /// </summary>
+    internal override Task<DbConnection> OpenWriteConnectionAsync(CancellationToken ct) => OpenAsync("NORMAL", ct);
+
+    internal override long WriteMark(DbConnection connection) => SQLitePCL.raw.sqlite3_total_changes(((SqliteConnection)connection).Handle);
+
+    /// <summary>
+    /// A transaction that changed no row wrote nothing to the WAL (as under FULL, whose commit then syncs nothing); it still
+    /// waits for the commits being synced, since what it read (and answers) may rest on them.
+    /// </summary>
+    internal override Task CommittedAsync(DbConnection connection, long mark) =>
+        WriteMark(connection) == mark ? WalSync().SettledAsync() : WalSync().SyncAsync();
+
+    private SqliteWalSync WalSync()
+    {
+        lock (_gate)
+        {
+            if (_walSync is null)
+            {
+                _checkpointer = new SqliteCheckpointer(connectionString);
+                _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, null, _checkpointer);
+            }
+            return _walSync;
+        }
+    }
+
+    /// <summary>Tests: syncs the WAL with <paramref name="flush"/> from now on (to hold a sync, or make it fail).</summary>
+    internal SqliteWalSync SyncWalWith(Func<string, long> flush)
+    {
+        lock (_gate)
+        {
+            _walSync?.Dispose();
+            _checkpointer ??= new SqliteCheckpointer(connectionString);
+            return _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, flush, _checkpointer);
+        }
+    }
+
+    private async Task<DbConnection> OpenAsync(string synchronous, CancellationToken ct)
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
-        // Per-connection settings: FULL makes every commit durable before we answer 202. busy_timeout: a writer that finds the
-        // write lock taken waits inside SQLite (it retries after 1, 2, 5, 10 ... ms) until the holder commits. Without it
-        // Microsoft.Data.Sqlite retries on its own after sleeping 150 ms each time, so a 2 ms pipeline transaction cost the
-        // intake writer (and every request of its group) 150 ms.
+        // Per-connection settings: FULL makes every commit durable before it returns (NORMAL: see OpenWriteConnectionAsync).
+        // busy_timeout: a writer that finds the write lock taken waits inside SQLite (it retries after 1, 2, 5, 10 ... ms) until
+        // the holder commits. Without it Microsoft.Data.Sqlite retries on its own after sleeping 150 ms each time, so a 2 ms
+        // pipeline transaction cost the intake writer (and every request of its group) 150 ms.
+        // wal_autocheckpoint: write transactions leave checkpoints to SqliteCheckpointer's thread; other connections keep SQLite's default.
         await connection.ExecuteAsync(new CommandDefinition(
-            $"PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs};", cancellationToken: ct)).ConfigureAwait(false);
+            $"PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA wal_autocheckpoint={(synchronous == "NORMAL" ? 0 : 1000)};",
+            cancellationToken: ct)).ConfigureAwait(false);
         return connection;
     }
 
@@ -55,13 +102,21 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct)
     {
-        var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        var connection = await OpenWriteConnectionAsync(ct).ConfigureAwait(false);
         // Six indexes on mint_request: a larger page cache keeps their hot pages in memory.
         await connection.ExecuteAsync(new CommandDefinition("PRAGMA cache_size = -65536", cancellationToken: ct)).ConfigureAwait(false);
         return new SqliteIntakeStatements(connection, time);
     }
 
-    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public override ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            _walSync?.Dispose();
+            _checkpointer?.Dispose();
+        }
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>[reference, owner, token, by_quantity, amount, metadata] per row.</summary>
     private static string RowsJson(MintRequestRecord[] records)

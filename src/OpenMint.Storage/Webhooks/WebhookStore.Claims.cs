@@ -7,9 +7,32 @@ namespace OpenMint.Storage.Webhooks;
 /// <summary>The sending side: leases on due deliveries, the outcomes of attempts, and the worker's round that does both at once.</summary>
 internal sealed partial class WebhookStore
 {
+    /// <summary>
+    /// Reads first, on a plain connection: each claim's candidates. A round with no outcome to record, no fan-out and no
+    /// candidate would write nothing, so it takes no write lock (on SQLite the one every writer, intake included, waits for):
+    /// its claims come back empty with their next due instants, read on the same connection.
+    /// </summary>
     public async Task<WebhookRoundResult> RunRoundAsync(WebhookRound round, CancellationToken ct)
     {
-        var candidates = await CandidatesAsync(round.Claims, round.Now, ct).ConfigureAwait(false);
+        var candidates = new Dictionary<string, long[]>(round.Claims.Count);
+        if (round.Outcomes.Count == 0 && round.FanOut is null && round.Claims.Count == 0)
+        {
+            return new WebhookRoundResult(false, []);
+        }
+        if (round.Claims.Count > 0)
+        {
+            await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+            candidates = await CandidatesAsync(c, round.Claims, round.Now, ct).ConfigureAwait(false);
+            if (round.Outcomes.Count == 0 && round.FanOut is null && candidates.Values.All(ids => ids.Length == 0))
+            {
+                var idle = new List<WebhookClaimed>(round.Claims.Count);
+                foreach (var claim in round.Claims)
+                {
+                    idle.Add(new WebhookClaimed(claim.EndpointId, [], await NextDueAsync(c, null, claim.EndpointId, round.Now, ct).ConfigureAwait(false)));
+                }
+                return new WebhookRoundResult(false, idle);
+            }
+        }
         return await db.InTransactionAsync(async (c, tx) =>
         {
             // Outcomes first: a delivered event frees the next event of its request for the claims below.
@@ -31,14 +54,9 @@ internal sealed partial class WebhookStore
     /// writer, no lock held). An endpoint with a large due backlog (one failing for a while) costs its sort there, not in
     /// the transaction every other endpoint's round waits for. The round re-checks each candidate (<see cref="ClaimAsync"/>).
     /// </summary>
-    private async Task<Dictionary<string, long[]>> CandidatesAsync(IReadOnlyList<WebhookClaim> claims, DateTimeOffset now, CancellationToken ct)
+    private static async Task<Dictionary<string, long[]>> CandidatesAsync(DbConnection c, IReadOnlyList<WebhookClaim> claims, DateTimeOffset now, CancellationToken ct)
     {
         var candidates = new Dictionary<string, long[]>(claims.Count);
-        if (claims.Count == 0)
-        {
-            return candidates;
-        }
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         foreach (var claim in claims)
         {
             var ids = await c.QueryAsync<long>(new CommandDefinition(
@@ -110,7 +128,7 @@ internal sealed partial class WebhookStore
     }
 
     /// <summary>The earliest instant after <paramref name="now"/> at which a pending delivery of the endpoint becomes due (null: none).</summary>
-    private static async Task<DateTimeOffset?> NextDueAsync(DbConnection c, DbTransaction tx, string endpointId, DateTimeOffset now, CancellationToken ct)
+    private static async Task<DateTimeOffset?> NextDueAsync(DbConnection c, DbTransaction? tx, string endpointId, DateTimeOffset now, CancellationToken ct)
     {
         var ms = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT MIN(next_attempt_at) FROM webhook_delivery WHERE endpoint_id = @endpointId AND status = 'pending' AND next_attempt_at > @now",

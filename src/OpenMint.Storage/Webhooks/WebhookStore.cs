@@ -16,22 +16,26 @@ internal sealed partial class WebhookStore(Database db) : IWebhookStore
         + "payload AS Payload, status AS Status, attempts AS Attempts, next_attempt_at AS NextAttemptAt, queued_at AS QueuedAt, "
         + "last_status_code AS LastStatusCode, last_error AS LastError, delivered_at AS DeliveredAt";
 
-    public async Task AddEndpointAsync(WebhookEndpoint endpoint, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO webhook_endpoint (id, project_id, url, events, secret, previous_secret, previous_secret_until, enabled, disabled_reason, created_at, updated_at)
-            VALUES (@Id, @ProjectId, @Url, @events, @Secret, NULL, NULL, @enabled, NULL, @created, @created)
-            """,
-            new
+    public async Task AddEndpointAsync(WebhookEndpoint endpoint, CancellationToken ct) =>
+        await db.InTransactionAsync(async (c, tx) =>
+        {
+            if (endpoint.Enabled)
             {
-                endpoint.Id, endpoint.ProjectId, endpoint.Url, endpoint.Secret,
-                events = endpoint.Events.Count == 0 ? null : string.Join(',', endpoint.Events),
-                enabled = endpoint.Enabled ? 1 : 0,
-                created = endpoint.CreatedAt.ToUnixTimeMilliseconds(),
-            }, cancellationToken: ct)).ConfigureAwait(false);
-    }
+                await CatchUpIdlePositionAsync(c, tx, ct).ConfigureAwait(false);
+            }
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO webhook_endpoint (id, project_id, url, events, secret, previous_secret, previous_secret_until, enabled, disabled_reason, created_at, updated_at)
+                VALUES (@Id, @ProjectId, @Url, @events, @Secret, NULL, NULL, @enabled, NULL, @created, @created)
+                """,
+                new
+                {
+                    endpoint.Id, endpoint.ProjectId, endpoint.Url, endpoint.Secret,
+                    events = endpoint.Events.Count == 0 ? null : string.Join(',', endpoint.Events),
+                    enabled = endpoint.Enabled ? 1 : 0,
+                    created = endpoint.CreatedAt.ToUnixTimeMilliseconds(),
+                }, tx, cancellationToken: ct)).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
 
     public async Task<WebhookEndpoint?> GetEndpointAsync(string id, CancellationToken ct)
     {
@@ -57,13 +61,17 @@ internal sealed partial class WebhookStore(Database db) : IWebhookStore
             return await c.ExecuteAsync(new CommandDefinition("DELETE FROM webhook_endpoint WHERE id = @id", new { id }, tx, cancellationToken: ct)).ConfigureAwait(false) > 0;
         }, ct).ConfigureAwait(false);
 
-    public async Task<bool> SetEnabledAsync(string id, bool enabled, string? reason, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        return await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_endpoint SET enabled = @enabled, disabled_reason = @reason, updated_at = @now WHERE id = @id",
-            new { id, enabled = enabled ? 1 : 0, reason = enabled ? null : reason, now = now.ToUnixTimeMilliseconds() }, cancellationToken: ct)).ConfigureAwait(false) > 0;
-    }
+    public async Task<bool> SetEnabledAsync(string id, bool enabled, string? reason, DateTimeOffset now, CancellationToken ct) =>
+        await db.InTransactionAsync(async (c, tx) =>
+        {
+            if (enabled)
+            {
+                await CatchUpIdlePositionAsync(c, tx, ct).ConfigureAwait(false);
+            }
+            return await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE webhook_endpoint SET enabled = @enabled, disabled_reason = @reason, updated_at = @now WHERE id = @id",
+                new { id, enabled = enabled ? 1 : 0, reason = enabled ? null : reason, now = now.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false) > 0;
+        }, ct).ConfigureAwait(false);
 
     public async Task<bool> RotateSecretAsync(string id, string newSecret, DateTimeOffset previousUntil, DateTimeOffset now, CancellationToken ct)
     {
@@ -96,10 +104,45 @@ internal sealed partial class WebhookStore(Database db) : IWebhookStore
             new { endpointId, now = now.ToUnixTimeMilliseconds(), since = since?.ToUnixTimeMilliseconds() ?? long.MinValue }, cancellationToken: ct)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// SQLite: with no enabled endpoint, the end of the committed log (<see cref="PositionFollowsLogWithoutEndpoints"/>);
+    /// otherwise, and always on PostgreSQL, the stored position. One statement, so one snapshot.
+    /// </summary>
     public async Task<long> GetFanOutPositionAsync(CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT last_seq FROM webhook_fanout WHERE id = 1", cancellationToken: ct)).ConfigureAwait(false);
+        var sql = PositionFollowsLogWithoutEndpoints
+            ? $"SELECT CASE WHEN {NoEnabledEndpoint} AND {LogEnd} > last_seq THEN {LogEnd} ELSE last_seq END FROM webhook_fanout WHERE id = 1"
+            : "SELECT last_seq FROM webhook_fanout WHERE id = 1";
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(sql, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// SQLite: one writer at a time, and a row's sequence number is above every committed one, so the committed log never
+    /// gets a gap filled later: with nobody to queue deliveries for, the whole committed log counts as fanned out without
+    /// a write (the worker, woken by every intake commit, would otherwise take the write lock for a position alone).
+    /// PostgreSQL: a lower number can commit after a higher one, so the workers keep moving the stored position.
+    /// </summary>
+    public bool PositionFollowsLogWithoutEndpoints => db.Dialect.MigrationsFolder != "postgres";
+
+    private const string LogEnd = "(SELECT COALESCE(MAX(seq), 0) FROM mint_event)";
+
+    private const string NoEnabledEndpoint = "NOT EXISTS (SELECT 1 FROM webhook_endpoint WHERE enabled = 1)";
+
+    /// <summary>
+    /// Before an endpoint is added or enabled, in the same write transaction: when none is enabled yet, the stored position
+    /// is moved to the end of the log it stood for (<see cref="PositionFollowsLogWithoutEndpoints"/>), so the position read
+    /// never goes back and the new endpoint gets the events committed after it, as when the worker moved the position
+    /// over every event with nothing to queue.
+    /// </summary>
+    private async Task CatchUpIdlePositionAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
+    {
+        if (PositionFollowsLogWithoutEndpoints)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                $"UPDATE webhook_fanout SET last_seq = {LogEnd} WHERE id = 1 AND last_seq < {LogEnd} AND {NoEnabledEndpoint}",
+                transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+        }
     }
 
     public async Task<bool> FanOutAsync(long from, long to, IReadOnlyList<NewWebhookDelivery> deliveries, DateTimeOffset now, CancellationToken ct) =>

@@ -59,6 +59,25 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task an_endpoint_added_while_the_worker_ran_without_any_gets_exactly_the_events_committed_after_it()
+    {
+        var bed = await WebhookTestBed.CreateAsync();
+        await using var _ = bed;
+        var receiver = await WebhookReceiver.StartAsync();
+        await using var __ = receiver;
+        await bed.StartWorkerAsync();
+        await bed.MintAsync(10); // no endpoint: the worker writes nothing for them (SQLite), nobody gets them
+        await Task.Delay(300);
+        var endpoint = await bed.AddEndpointAsync(receiver.Url);
+        receiver.Secrets.Enqueue(endpoint.Secret);
+        var after = await bed.MintAsync(10);
+        await Eventually.TrueAsync(() => Task.FromResult(receiver.DeliveredCount >= 10), "10 deliveries", Wait);
+        await Task.Delay(500); // nothing more arrives
+        Assert.Equal(after.Order(), receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["data"]!["reference_id"]!).Order());
+        Assert.Equal(10, (await bed.DeliveriesAsync(endpoint.Id)).Count);
+    }
+
+    [Fact]
     public async Task a_500_is_retried_with_the_same_webhook_id_and_a_later_event_of_the_request_waits_for_it()
     {
         var (bed, receiver, endpoint) = await SetUpAsync();

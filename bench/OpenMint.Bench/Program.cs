@@ -1,12 +1,13 @@
 using OpenMint.Bench;
 
-// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks|scaleout> [options]
+// dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|pipeline-writes|latency|refresh|refresh-fairness|webhooks|scaleout> [options]
 var which = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 return which switch
 {
     "intake" => await IntakeBench.RunAsync(rest),
     "pipeline" => await PipelineBench.RunAsync(rest),
+    "pipeline-writes" => await PipelineWritesBench.RunAsync(rest),
     "latency" => await LatencyBench.RunAsync(rest),
     "refresh" => await RefreshBench.RunAsync(rest),
     "refresh-fairness" => await RefreshFairnessBench.RunAsync(rest),
@@ -17,6 +18,6 @@ return which switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|latency|refresh|refresh-fairness|webhooks|scaleout> [options]");
+    Console.Error.WriteLine("usage: dotnet run --project bench/OpenMint.Bench -c Release -- <intake|pipeline|pipeline-writes|latency|refresh|refresh-fairness|webhooks|scaleout> [options]");
     return 2;
 }

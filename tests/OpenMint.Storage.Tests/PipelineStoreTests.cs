@@ -365,6 +365,97 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
         Assert.False(await Store.Pipeline.RequeueOutOfGasAsync(a, second.TxId, Hash(51), 225_000, "again", collection, chain, T0, Ct)); // closed already
     }
 
+    [Fact]
+    public async Task a_300_token_completion_succeeds_each_request_with_its_token_row_and_one_event_in_request_order()
+    {
+        var (chain, collection, ids) = await QueueAsync(300);
+        var c = chain.Name;
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var recorded = (await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids), Attempt(60))], T0, Ct))![0];
+        Assert.Empty(await Store.Pipeline.ListQueuedAsync(collection.Id, 1000, Ct));
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        // The last two requests got the same id (as ERC1155 requests may): the later owner wins, the earlier metadata stays.
+        await connection.ExecuteAsync("UPDATE mint_request SET owner_address = @owner, metadata = NULL WHERE id = @id", new { owner = "0x" + new string('b', 40), id = ids[^1] });
+        var before = await Requests(collection, ids);
+        Assert.All(before, r => Assert.NotNull(r.BatchId));
+        var tokens = ids.Select((id, i) => new TokenAssignment(id, (5000 + Math.Min(i, 298)).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var lastSeq = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM mint_event");
+        var now = T0.AddSeconds(4);
+
+        // A crash before the commit leaves everything as it was, the tx still open.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(60), tokens, collection, chain, now,
+            () => throw new InvalidOperationException("crash"), Ct));
+        Assert.Equal(before, await Requests(collection, ids));
+        Assert.Empty(await Events(connection, collection, lastSeq));
+        Assert.Single(await Store.Pipeline.ListOpenTxsAsync(c, Signer, Ct));
+
+        Assert.True(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(60), tokens, collection, chain, now, null, Ct));
+        var after = await Requests(collection, ids);
+        var events = await Events(connection, collection, lastSeq);
+        // Completed once: a second completion, and one by a fenced-out writer, change nothing.
+        Assert.False(await Store.Pipeline.CompleteTxAsync(a, recorded.TxId, Hash(60), tokens, collection, chain, now.AddSeconds(1), null, Ct));
+        Assert.False(await Store.Pipeline.CompleteTxAsync(Fence(c, "b"), recorded.TxId, Hash(60), tokens, collection, chain, now.AddSeconds(1), null, Ct));
+        Assert.Equal(after, await Requests(collection, ids));
+        Assert.Equal(events, await Events(connection, collection, lastSeq));
+
+        Assert.Equal(before.Select((r, i) => r with
+        {
+            Status = MintStatus.Succeeded, TokenId = tokens[i].TokenId, TransactionHash = Hash(60), ErrorMessage = null, ActivityId = after[i].ActivityId, UpdatedAt = now,
+        }), after);
+        Assert.Equal(300, after.Select(r => Guid.Parse(r.ActivityId!)).Distinct().Count());
+        Assert.Equal(ids, events.Select(e => e.RequestId));
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => events[0].Seq + i), events.Select(e => e.Seq));
+        Assert.Equal(events.Select(e => e.EventId).Order(StringComparer.Ordinal), events.Select(e => e.EventId));
+        Assert.All(events.Zip(after), p => Assert.Equal(
+            ("succeeded", OpenMint.Core.Time.ToWire(now), (string?)null, MintEvents.Payload(Guid.Parse(p.First.EventId), p.Second, collection, chain)),
+            (p.First.Status, p.First.CreatedAt, p.First.EventName, p.First.Payload)));
+
+        var rows = (await connection.QueryAsync<(string TokenId, string? Owner, string? Metadata, string CreatedAt)>(
+            "SELECT token_id, owner_address, metadata, created_at FROM token WHERE collection_id = @id ORDER BY token_id", new { id = collection.Id })).ToList();
+        var at = OpenMint.Core.Time.ToWire(now);
+        Assert.Equal(before.Take(298).Select((r, i) => ((5000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)r.OwnerAddress, r.MetadataJson, at))
+            .Append(("5298", "0x" + new string('b', 40), before[298].MetadataJson, at)), rows);
+    }
+
+    [Fact]
+    public async Task failing_a_tx_writes_one_failed_event_per_request_in_request_order_and_a_requeue_after_a_reorg_one_pending_event_each()
+    {
+        var (chain, collection, ids) = await QueueAsync(120);
+        var c = chain.Name;
+        var a = (await Store.Pipeline.TryAcquireLeaseAsync(c, Signer, "a", T0, TimeSpan.FromMinutes(1), Ct))!.Fence;
+        Assert.True(await Store.Pipeline.SetNextNonceAsync(c, Signer, "a", 0, Ct));
+        var recorded = await Store.Pipeline.RecordTxsAsync(a, [new NewTx(0, Batch(collection, ids[..60]), Attempt(70)), new NewTx(1, Batch(collection, ids[60..]), Attempt(71))], T0, Ct);
+        await using var connection = await Store.Database.OpenConnectionAsync(Ct);
+        var lastSeq = await connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM mint_event");
+
+        Assert.True(await Store.Pipeline.FailTxAsync(a, recorded![0].TxId, Hash(70), "execution reverted: boom", collection, chain, T0.AddSeconds(1), Ct));
+        Assert.True(await Store.Pipeline.MarkMinedAsync(a, recorded[1].TxId, Hash(71), 10, "0xb10c", T0, Ct));
+        var tokens = ids[60..].Select((id, i) => new TokenAssignment(id, (7000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.True(await Store.Pipeline.CompleteTxAsync(a, recorded[1].TxId, Hash(71), tokens, collection, chain, T0.AddSeconds(2), null, Ct));
+        Assert.True(await Store.Pipeline.RequeueReorgedTxAsync(a, recorded[1].TxId, "gone", collection, chain, T0.AddSeconds(3), Ct));
+
+        var rows = await Requests(collection, ids);
+        var events = await Events(connection, collection, lastSeq);
+        Assert.Equal(ids.Concat(ids[60..]), events.Select(e => e.RequestId));
+        Assert.Equal([.. Enumerable.Repeat("failed", 60), .. Enumerable.Repeat("succeeded", 60), .. Enumerable.Repeat("pending", 60)], events.Select(e => e.Status));
+        // The payloads of the last event of each request are those of its row as it is now.
+        Assert.All(events[..60].Concat(events[120..]).Zip(rows), p => Assert.Equal(MintEvents.Payload(Guid.Parse(p.First.EventId), p.Second, collection, chain), p.First.Payload));
+        Assert.All(rows[..60], r => Assert.Equal((MintStatus.Failed, "execution reverted: boom", Hash(70), T0.AddSeconds(1)), (r.Status, r.ErrorMessage, r.TransactionHash, r.UpdatedAt)));
+        Assert.All(rows[60..], r => Assert.Equal((MintStatus.Pending, (string?)null, (string?)null, (string?)null, (long?)null, "gone", T0.AddSeconds(3)),
+            (r.Status, r.TokenId, r.TransactionHash, r.ActivityId, r.BatchId, r.ErrorMessage, r.UpdatedAt)));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM token WHERE collection_id = @id", new { id = collection.Id }));
+    }
+
+    private sealed record EventRow(long Seq, string EventId, long RequestId, string Status, string? Payload, string CreatedAt, string? EventName);
+
+    private static async Task<List<EventRow>> Events(System.Data.Common.DbConnection connection, Collection collection, long afterSeq) =>
+        (await connection.QueryAsync<EventRow>(
+            """
+            SELECT seq AS Seq, event_id AS EventId, mint_request_id AS RequestId, status AS Status, payload AS Payload, created_at AS CreatedAt, event_name AS EventName
+            FROM mint_event WHERE project_id = @p AND seq > @afterSeq ORDER BY seq
+            """, new { p = collection.ProjectId, afterSeq })).ToList();
+
     private static LeaseFence Fence(string chain, string instance) => new(chain, Signer, instance, 1);
 
     protected async Task<(ChainConfig Chain, Collection Collection, List<long> Ids)> QueueAsync(int count)
@@ -392,7 +483,7 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
                     });
             }
         }
-        var ids = (await Store.Pipeline.ListQueuedAsync(collection.Id, 100, Ct)).Select(q => q.Id).ToList();
+        var ids = (await Store.Pipeline.ListQueuedAsync(collection.Id, Math.Max(count, 100), Ct)).Select(q => q.Id).ToList();
         Assert.Equal(count, ids.Count);
         return (chain, collection, ids);
     }

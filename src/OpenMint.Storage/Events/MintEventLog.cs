@@ -3,6 +3,7 @@ using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Tenancy;
+using OpenMint.Storage.Pipeline;
 
 namespace OpenMint.Storage.Events;
 
@@ -14,26 +15,30 @@ namespace OpenMint.Storage.Events;
 /// </summary>
 internal static class MintEventLog
 {
-    /// <param name="time">The store's clock, for the uuid v7 event id (ids increase in commit order).</param>
-    /// <param name="now">The instant of the change the event records.</param>
-    public static Task AppendAsync(DbConnection connection, DbTransaction tx, MintRequestRecord request, Collection collection, ChainConfig chain,
-        TimeProvider time, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// One event per request of <paramref name="requests"/>, in that order (their seq follows it), in one statement; each
+    /// payload is built from the request's row as it is now.
+    /// </summary>
+    /// <param name="time">The store's clock, for the uuid v7 event ids (ids increase in commit order).</param>
+    /// <param name="now">The instant of the change the events record.</param>
+    public static Task AppendAsync(DbConnection connection, DbTransaction tx, PipelineStatements sql, IReadOnlyList<MintRequestRecord> requests, Collection collection,
+        ChainConfig chain, TimeProvider time, DateTimeOffset now, CancellationToken ct)
     {
-        var eventId = UuidV7.New(time);
-        return connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO mint_event (event_id, project_id, mint_request_id, status, payload, created_at)
-            VALUES (@eventId, @projectId, @requestId, @status, @payload, @createdAt)
-            """,
-            new
-            {
-                eventId = eventId.ToString(),
-                projectId = request.ProjectId,
-                requestId = request.Id,
-                status = request.Status.ToWire(),
-                payload = MintEvents.Payload(eventId, request, collection, chain),
-                createdAt = Time.ToWire(now),
-            }, tx, cancellationToken: ct));
+        if (requests.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var eventIds = new Guid[requests.Count];
+        UuidV7.Fill(eventIds, time);
+        var payloads = new string[requests.Count];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = MintEvents.Payload(eventIds[i], requests[i], collection, chain);
+        }
+        var p = new DynamicParameters();
+        p.Add("now", Time.ToWire(now));
+        sql.AddEvents(p, eventIds, requests, payloads);
+        return connection.ExecuteAsync(new CommandDefinition(sql.AppendEvents, p, tx, cancellationToken: ct));
     }
 
     /// <summary>

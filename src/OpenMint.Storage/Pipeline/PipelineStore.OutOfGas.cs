@@ -20,10 +20,8 @@ internal sealed partial class PipelineStore
                 return false;
             }
             // Second time out of gas: fail (with the hash of this tx), as any mined revert.
-            var again = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT id FROM mint_request WHERE batch_id = @batchId AND status = 'pending' AND gas_limit_floor IS NOT NULL",
-                new { batchId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            await FailRequestsAsync(c, tx, again, message, hash, collection, chain, now, ct).ConfigureAwait(false);
+            await FailRequestsAsync(c, tx, "batch_id = @batchId AND status = 'pending' AND gas_limit_floor IS NOT NULL", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct)
+                .ConfigureAwait(false);
             await c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE mint_request SET batch_id = NULL, gas_limit_floor = @gasLimitFloor, updated_at = @now

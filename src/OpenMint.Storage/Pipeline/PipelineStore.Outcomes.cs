@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Dapper;
 using OpenMint.Core;
@@ -22,35 +23,59 @@ internal sealed partial class PipelineStore
             {
                 return false; // fenced out, or done already: completing twice changes nothing
             }
-            // This transaction holds SQLite's write lock (intake waits behind it): one command per statement, bound again for
-            // each token, instead of a statement prepared anew per token.
-            await using var succeed = ReusedCommand.Create(c, tx,
-                """
-                UPDATE mint_request SET status = 'succeeded', token_id = @token, transaction_hash = @hash, activity_id = @activity,
-                    error_message = NULL, updated_at = @now
-                WHERE id = @request AND batch_id = @batchId AND status = 'pending'
-                """, "@token", "@request", "@hash", "@activity", "@batchId", "@now");
-            foreach (var t in tokens)
+            // This transaction holds SQLite's write lock (intake waits behind it): three statements for the whole batch.
+            var succeeded = await SucceedAsync(c, tx, batchId.Value, hash, tokens, nowText, ct).ConfigureAwait(false);
+            await UpsertTokensAsync(c, tx, succeeded, nowText, ct).ConfigureAwait(false);
+            await MintEventLog.AppendAsync(c, tx, _sql, succeeded, collection, chain, time, now, ct).ConfigureAwait(false);
+            foreach (var r in succeeded)
             {
-                await succeed.RunAsync(ct, t.TokenId, t.RequestId, hash, Guid.NewGuid().ToString(), batchId.Value, nowText).ConfigureAwait(false);
-            }
-            var changed = await ReadRequestsAsync(c, tx, tokens.Select(t => t.RequestId).ToList(), ct).ConfigureAwait(false);
-            await using var known = ReusedCommand.Create(c, tx,
-                """
-                INSERT INTO token (collection_id, token_id, owner_address, metadata, created_at, updated_at)
-                VALUES (@collection, @token, @owner, @metadata, @now, @now)
-                ON CONFLICT (collection_id, token_id) DO UPDATE SET owner_address = excluded.owner_address,
-                    metadata = COALESCE(excluded.metadata, token.metadata), updated_at = excluded.updated_at
-                """, "@collection", "@token", "@owner", "@metadata", "@now");
-            foreach (var r in changed.Where(r => r.Status == MintStatus.Succeeded && r.BatchId == batchId))
-            {
-                await known.RunAsync(ct, r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, nowText).ConfigureAwait(false);
-                await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
                 OpenMintMetrics.MintSucceeded(chain.Name, collection.Address, now - r.CreatedAt);
             }
             beforeCommit?.Invoke();
             return true;
         }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The batch's pending requests succeed with their token ids and a fresh activity id each, in one statement. Returns them
+    /// in the order their events go out: the order they always had, read back in chunks of <see cref="InChunk"/> requests
+    /// in the tokens' order, each chunk by id.
+    /// </summary>
+    private async Task<IReadOnlyList<MintRequestRecord>> SucceedAsync(DbConnection c, DbTransaction tx, long batchId, string hash, IReadOnlyList<TokenAssignment> tokens, string nowText, CancellationToken ct)
+    {
+        var position = new Dictionary<long, int>(tokens.Count);
+        var assigned = new List<TokenAssignment>(tokens.Count);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (position.TryAdd(tokens[i].RequestId, i))
+            {
+                assigned.Add(tokens[i]); // a request listed twice keeps its first token id, as one update per token did
+            }
+        }
+        var p = new DynamicParameters(new { hash, batchId, now = nowText });
+        _sql.AddSucceeded(p, assigned, assigned.Select(_ => Guid.NewGuid().ToString()).ToList());
+        var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(_sql.Succeed, p, tx, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToModel()).OrderBy(r => position[r.Id] / InChunk).ThenBy(r => r.Id).ToList();
+    }
+
+    /// <summary>
+    /// The minted tokens' rows in one statement. Requests that share a token id (ERC1155) are folded first into what one
+    /// upsert per request, in order, left: the last owner, and the last metadata given.
+    /// </summary>
+    private async Task UpsertTokensAsync(DbConnection c, DbTransaction tx, IReadOnlyList<MintRequestRecord> succeeded, string nowText, CancellationToken ct)
+    {
+        if (succeeded.Count == 0)
+        {
+            return;
+        }
+        var rows = new Dictionary<(long, string?), MintRequestRecord>(succeeded.Count);
+        foreach (var r in succeeded)
+        {
+            rows[(r.CollectionId, r.TokenId)] = rows.TryGetValue((r.CollectionId, r.TokenId), out var earlier) ? r with { MetadataJson = r.MetadataJson ?? earlier.MetadataJson } : r;
+        }
+        var p = new DynamicParameters(new { now = nowText });
+        _sql.AddTokens(p, rows.Values.ToList());
+        await c.ExecuteAsync(new CommandDefinition(_sql.UpsertTokens, p, tx, cancellationToken: ct)).ConfigureAwait(false);
     }
 
     public async Task<bool> FailTxAsync(LeaseFence fence, long txId, string? hash, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
@@ -62,9 +87,7 @@ internal sealed partial class PipelineStore
             {
                 return false;
             }
-            var ids = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT id FROM mint_request WHERE batch_id = @batchId AND status = 'pending'", new { batchId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            await FailRequestsAsync(c, tx, ids, message, hash, collection, chain, now, ct).ConfigureAwait(false);
+            await FailRequestsAsync(c, tx, "batch_id = @batchId AND status = 'pending'", new DynamicParameters(new { batchId }), message, hash, collection, chain, now, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
     }
@@ -75,17 +98,13 @@ internal sealed partial class PipelineStore
     /// </summary>
     private async Task<long?> CloseTxAsync(DbConnection c, DbTransaction tx, LeaseFence fence, long txId, string? hash, string? error, DateTimeOffset now, CancellationToken ct)
     {
-        var n = await c.ExecuteAsync(new CommandDefinition(
+        return await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             $"""
             UPDATE tx SET state = 'done', mined_hash = COALESCE(@hash, mined_hash), last_error = @error, updated_at = @now
             WHERE id = @txId AND state IN ('pending', 'mined') AND {FenceHolds}
+            RETURNING batch_id
             """,
             Fenced(fence, now, new { txId, hash, error, now = Time.ToWire(now) }), tx, cancellationToken: ct)).ConfigureAwait(false);
-        if (n == 0)
-        {
-            return null;
-        }
-        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT batch_id FROM tx WHERE id = @txId", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false);
     }
 
     public async Task<bool> AbandonTxAsync(LeaseFence fence, long txId, string reason, DateTimeOffset now, CancellationToken ct)
@@ -112,46 +131,48 @@ internal sealed partial class PipelineStore
 
     public async Task FailQueuedAsync(IReadOnlyList<long> requestIds, string message, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
     {
-        await db.InTransactionAsync(async (c, tx) =>
+        if (requestIds.Count == 0)
         {
-            var ids = new List<long>();
-            foreach (var chunk in requestIds.Chunk(InChunk))
-            {
-                ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(
-                    $"SELECT id FROM mint_request WHERE {db.Dialect.In("id", "@chunk")} AND status = 'pending' AND batch_id IS NULL", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false));
-            }
-            await FailRequestsAsync(c, tx, ids, message, null, collection, chain, now, ct).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+            return;
+        }
+        var p = new DynamicParameters();
+        _sql.AddList(p, "ids", requestIds);
+        await db.InTransactionAsync((c, tx) =>
+            FailRequestsAsync(c, tx, $"{_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL", p, message, null, collection, chain, now, ct), ct).ConfigureAwait(false);
     }
 
-    private async Task FailRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, string message, string? hash, Collection collection, ChainConfig chain, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// The requests that <paramref name="where"/> (with its parameters <paramref name="p"/>; pending ones only) picks fail, in one statement;
+    /// one event each, in id order.
+    /// </summary>
+    private async Task FailRequestsAsync(DbConnection c, DbTransaction tx, string where, DynamicParameters p, string message, string? hash, Collection collection, ChainConfig chain,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var nowText = Time.ToWire(now);
-        foreach (var chunk in ids.Chunk(InChunk))
-        {
-            await c.ExecuteAsync(new CommandDefinition(
-                $"""
-                UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash),
-                    updated_at = @now
-                WHERE {db.Dialect.In("id", "@chunk")} AND status = 'pending'
-                """,
-                new { chunk, message, hash, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        }
-        foreach (var r in await ReadRequestsAsync(c, tx, ids, ct).ConfigureAwait(false))
-        {
-            await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
-        }
+        p.Add("message", message);
+        p.Add("hash", hash, DbType.String);
+        p.Add("now", Time.ToWire(now));
+        var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
+            $"""
+            UPDATE mint_request SET status = 'failed', error_message = @message, transaction_hash = COALESCE(@hash, transaction_hash), updated_at = @now
+            WHERE {where}
+            RETURNING {MintRequestRow.Columns}
+            """,
+            p, tx, cancellationToken: ct)).ConfigureAwait(false);
+        var failed = rows.Select(r => r.ToModel()).OrderBy(r => r.Id).ToList();
+        await MintEventLog.AppendAsync(c, tx, _sql, failed, collection, chain, time, now, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The rows of <paramref name="ids"/>, by id, in one statement.</summary>
     private async Task<IReadOnlyList<MintRequestRecord>> ReadRequestsAsync(DbConnection c, DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct)
     {
-        var result = new List<MintRequestRecord>(ids.Count);
-        foreach (var chunk in ids.Chunk(InChunk))
+        if (ids.Count == 0)
         {
-            var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {db.Dialect.In("id", "@chunk")} ORDER BY id", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            result.AddRange(rows.Select(r => r.ToModel()));
+            return [];
         }
-        return result;
+        var p = new DynamicParameters();
+        _sql.AddList(p, "ids", ids);
+        var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {_sql.In("id", "ids")} ORDER BY id", p, tx, cancellationToken: ct)).ConfigureAwait(false);
+        return rows.Select(r => r.ToModel()).ToList();
     }
 }

@@ -95,10 +95,7 @@ internal sealed partial class PipelineStore
                 await UpsertMintedTokenAsync(c, tx, corrected[r.Id], nowText, ct).ConfigureAwait(false);
             }
             await DropUnheldTokensAsync(c, tx, collection.Id, moved.Select(r => r.TokenId), ct).ConfigureAwait(false);
-            foreach (var r in after)
-            {
-                await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
-            }
+            await MintEventLog.AppendAsync(c, tx, _sql, after, collection, chain, time, now, ct).ConfigureAwait(false);
             return changed.Count;
         }, ct).ConfigureAwait(false);
     }
@@ -119,26 +116,20 @@ internal sealed partial class PipelineStore
             {
                 return false;
             }
-            var ids = (await c.QueryAsync<long>(new CommandDefinition(
-                "SELECT id FROM mint_request WHERE batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'succeeded'",
-                new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
-            var before = await ReadRequestsAsync(c, tx, ids, ct).ConfigureAwait(false);
-            foreach (var r in before)
-            {
-                // A by-quantity request had no id until it was minted; by-id and ERC1155 requests keep the one they asked for.
-                await c.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE mint_request SET status = 'pending', token_id = @tokenId, transaction_hash = NULL, activity_id = NULL, batch_id = NULL,
-                        error_message = @notice, updated_at = @now
-                    WHERE id = @Id AND status = 'succeeded'
-                    """,
-                    new { r.Id, tokenId = r.ByQuantity ? null : r.TokenId, notice, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-            }
-            await DropUnheldTokensAsync(c, tx, collection.Id, before.Select(r => r.TokenId), ct).ConfigureAwait(false);
-            foreach (var r in await ReadRequestsAsync(c, tx, ids, ct).ConfigureAwait(false))
-            {
-                await MintEventLog.AppendAsync(c, tx, r, collection, chain, time, now, ct).ConfigureAwait(false);
-            }
+            const string Batch = "batch_id = (SELECT batch_id FROM tx WHERE id = @txId) AND status = 'succeeded'";
+            var held = (await c.QueryAsync<string?>(new CommandDefinition(
+                $"SELECT token_id FROM mint_request WHERE {Batch}", new { txId }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            // A by-quantity request had no id until it was minted; by-id and ERC1155 requests keep the one they asked for.
+            var requeued = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
+                $"""
+                UPDATE mint_request SET status = 'pending', token_id = CASE WHEN by_quantity THEN NULL ELSE token_id END, transaction_hash = NULL,
+                    activity_id = NULL, batch_id = NULL, error_message = @notice, updated_at = @now
+                WHERE {Batch}
+                RETURNING {MintRequestRow.Columns}
+                """,
+                new { txId, notice, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            await DropUnheldTokensAsync(c, tx, collection.Id, held, ct).ConfigureAwait(false);
+            await MintEventLog.AppendAsync(c, tx, _sql, requeued.Select(r => r.ToModel()).OrderBy(r => r.Id).ToList(), collection, chain, time, now, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
     }
@@ -154,18 +145,22 @@ internal sealed partial class PipelineStore
             """,
             new { r.CollectionId, r.TokenId, r.OwnerAddress, r.MetadataJson, now = nowText }, tx, cancellationToken: ct));
 
-    /// <summary>Token rows of ids a reorg took from our requests, unless a succeeded request of the collection still holds them.</summary>
-    private static async Task DropUnheldTokensAsync(DbConnection c, DbTransaction tx, long collectionId, IEnumerable<string?> tokenIds, CancellationToken ct)
+    /// <summary>Token rows of ids a reorg took from our requests, unless a succeeded request of the collection still holds them; one statement.</summary>
+    private async Task DropUnheldTokensAsync(DbConnection c, DbTransaction tx, long collectionId, IEnumerable<string?> tokenIds, CancellationToken ct)
     {
-        foreach (var tokenId in tokenIds.OfType<string>().Distinct(StringComparer.Ordinal))
+        var ids = tokenIds.OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0)
         {
-            await c.ExecuteAsync(new CommandDefinition(
-                """
-                DELETE FROM token WHERE collection_id = @collectionId AND token_id = @tokenId
-                  AND NOT EXISTS (SELECT 1 FROM mint_request WHERE collection_id = @collectionId AND token_id = @tokenId AND status = 'succeeded')
-                """,
-                new { collectionId, tokenId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            return;
         }
+        var p = new DynamicParameters(new { collectionId });
+        _sql.AddList(p, "tokenIds", ids);
+        await c.ExecuteAsync(new CommandDefinition(
+            $"""
+            DELETE FROM token WHERE collection_id = @collectionId AND {_sql.In("token_id", "tokenIds")}
+              AND NOT EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = @collectionId AND m.token_id = token.token_id AND {_sql.NoIndex("m.status")} = 'succeeded')
+            """,
+            p, tx, cancellationToken: ct)).ConfigureAwait(false);
     }
 
     private sealed class ReconciledRow

@@ -16,8 +16,10 @@ namespace OpenMint.Storage.Pipeline;
 /// </summary>
 internal sealed partial class PipelineStore(Database db, TimeProvider time) : IPipelineStore
 {
-    // SQLite's default limit on bound parameters is large, but keep IN lists modest for both dialects.
+    // SQLite's default limit on bound parameters is large, but keep IN lists modest for both dialects (reads outside the write transactions).
     private const int InChunk = 500;
+
+    private readonly PipelineStatements _sql = PipelineStatements.For(db.Dialect);
 
     public async Task<SignerLease?> TryAcquireLeaseAsync(string chain, string signer, string instance, DateTimeOffset now, TimeSpan duration, CancellationToken ct)
     {
@@ -160,13 +162,11 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
             new { chain, signer, nonce = t.Nonce, batchId, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
         var attemptId = await InsertAttemptAsync(c, tx, txId, t.Attempt, nowText, ct).ConfigureAwait(false);
         var ids = batch.RequestIds.ToList();
-        var linked = 0;
-        foreach (var chunk in ids.Chunk(InChunk))
-        {
-            linked += await c.ExecuteAsync(new CommandDefinition(
-                $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {db.Dialect.In("id", "@chunk")} AND status = 'pending' AND batch_id IS NULL",
-                new { batchId, chunk, now = nowText }, tx, cancellationToken: ct)).ConfigureAwait(false);
-        }
+        var p = new DynamicParameters(new { batchId, now = nowText });
+        _sql.AddList(p, "ids", ids);
+        var linked = await c.ExecuteAsync(new CommandDefinition(
+            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL",
+            p, tx, cancellationToken: ct)).ConfigureAwait(false);
         if (linked != ids.Count)
         {
             throw new StoreConflict();

@@ -14,6 +14,7 @@ namespace OpenMint.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {
+    private readonly SqliteRowInsert _rows = new((Microsoft.Data.Sqlite.SqliteConnection)connection);
     private char[] _eventIdsJson = new char[128 * 39 + 2];
 
     private static SqliteIntakeJson Json(IntakeWork work) => (SqliteIntakeJson)work.DialectParameters!;
@@ -73,29 +74,11 @@ internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvid
         return command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>
-    /// Every request of a group in one statement: [[collection, project, created_at, first row, rows], ...]. The request's
-    /// fields are read once per request (MATERIALIZED), not once per row from the request's JSON text.
-    /// </summary>
+    /// <summary>Every request of a group: its rows bound by position into multi-row statements (<see cref="SqliteRowInsert"/>).</summary>
     private Task<int> InsertGroupAsync(IReadOnlyList<IntakeWork> works, RowIds ids, CancellationToken ct)
     {
-        var (command, p) = Command("insert-group-json", () =>
-            "WITH r AS MATERIALIZED (SELECT value ->> 0 AS c, value ->> 1 AS p, value ->> 2 AS t, value ->> 3 AS o, value -> 4 AS rows FROM json_each(@p1)) " +
-            "INSERT INTO mint_request (id, collection_id, project_id, reference_id, owner_address, token_id, by_quantity, amount, metadata, status, created_at, updated_at) " +
-            "SELECT @p0 + r.o + a.key, r.c, r.p, a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5, " +
-            "'pending', r.t, r.t FROM r, json_each(r.rows) a WHERE true ON CONFLICT DO NOTHING", 2);
-        var json = new StringBuilder(works.Count * 320).Append('[');
-        var offset = 0;
-        foreach (var work in works)
-        {
-            var first = work.Records[0];
-            json.Append(offset == 0 ? "[" : ",[").Append(first.CollectionId).Append(",\"").Append(JsonEncodedText.Encode(first.ProjectId)).Append("\",\"")
-                .Append(Core.Time.ToWire(first.CreatedAt)).Append("\",").Append(offset).Append(',').Append(Json(work).Rows).Append(']');
-            offset += work.Records.Length;
-        }
-        p[0].Value = ids.First;
-        p[1].Value = json.Append(']').ToString();
-        return command.ExecuteNonQueryAsync(ct);
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(_rows.Insert(works, ids));
     }
 
     public override async Task<bool> AnyTokenTakenAsync(IReadOnlyList<IntakeWork> works, CancellationToken ct)
@@ -128,6 +111,12 @@ internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvid
         p[2].Value = createdAt;
         p[3].Value = EventIdsJson(eventIds);
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _rows.Dispose(); // before the connection closes
+        return base.DisposeAsync();
     }
 
     /// <summary>["id","id",...] without an encoder: uuids need no escaping.</summary>

@@ -99,9 +99,9 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     internal override object Bool(bool value) => value ? 1 : 0;
 
-    /// <summary>The rows, reference ids and checked token ids as JSON arrays, serialised on the caller's thread so the single writer only binds them.</summary>
+    /// <summary>The checked token ids as a JSON array, serialised on the caller's thread; rows and reference ids when the writer needs them (<see cref="SqliteIntakeJson"/>).</summary>
     internal override object? PrepareIntake(MintRequestRecord[] records, string[] referenceIds, string[] checkedTokenIds) =>
-        new SqliteIntakeJson(RowsJson(records), JsonArray(referenceIds), JsonArray(checkedTokenIds));
+        new SqliteIntakeJson(records, referenceIds, JsonArray(checkedTokenIds));
 
     internal override async Task<IntakeStatements> OpenIntakeAsync(TimeProvider time, CancellationToken ct)
     {
@@ -122,7 +122,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
     }
 
     /// <summary>[reference, owner, token, by_quantity, amount, metadata] per row.</summary>
-    private static string RowsJson(MintRequestRecord[] records)
+    internal static string RowsJson(MintRequestRecord[] records)
     {
         var buffer = new ArrayBufferWriter<byte>(records.Length * 256);
         using (var w = new Utf8JsonWriter(buffer, JsonOptions))
@@ -144,7 +144,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string JsonArray(string[] values)
+    internal static string JsonArray(string[] values)
     {
         var buffer = new ArrayBufferWriter<byte>(values.Length * 16 + 2);
         using (var w = new Utf8JsonWriter(buffer, JsonOptions))
@@ -161,4 +161,19 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 }
 
 /// <summary>JSON arrays that SQLite unpacks with json_each: the rows, the reference ids, the checked token ids.</summary>
-internal sealed record SqliteIntakeJson(string Rows, string ReferenceIds, string TokenIds);
+/// <remarks>
+/// The checked token ids are serialised on the caller's thread (the group path looks them up). The rows and reference ids
+/// only on the writer's thread when a request goes in one by one: the group path binds the rows by position
+/// (<see cref="SqliteRowInsert"/>) and reads no reference ids, so most requests never need them.
+/// </remarks>
+internal sealed class SqliteIntakeJson(MintRequestRecord[] records, string[] referenceIds, string tokenIds)
+{
+    private string? _rows;
+    private string? _referenceIds;
+
+    public string Rows => _rows ??= SqliteDialect.RowsJson(records);
+
+    public string ReferenceIds => _referenceIds ??= SqliteDialect.JsonArray(referenceIds);
+
+    public string TokenIds { get; } = tokenIds;
+}

@@ -9,8 +9,9 @@ using OpenMint.Storage.Minting;
 namespace OpenMint.Storage.Sqlite;
 
 /// <summary>
-/// Intake on SQLite: rows and id lists travel as one JSON parameter each (<see cref="SqliteIntakeJson"/>), unpacked by
-/// json_each in C, far cheaper than binding ten parameters per row (SQLite looks each named parameter up linearly).
+/// Intake on SQLite: a group's rows are bound by position into prepared multi-row INSERTs (<see cref="SqliteRowInsert"/>); id
+/// lists, and a single request's rows, travel as one JSON parameter each (<see cref="SqliteIntakeJson"/>), unpacked by
+/// json_each in C, far cheaper than binding named parameters per row (SQLite looks each named parameter up linearly).
 /// </summary>
 internal sealed class SqliteIntakeStatements(DbConnection connection, TimeProvider time) : IntakeStatements(connection, time)
 {

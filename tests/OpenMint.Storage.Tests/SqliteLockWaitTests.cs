@@ -22,12 +22,7 @@ public sealed class SqliteLockWaitTests(SqliteBackend backend) : StoreSuite<Sqli
     [Fact]
     public async Task intake_waits_while_another_writer_holds_the_lock_and_is_accepted_after_its_commit()
     {
-        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await Store.Tenancy.UpsertChainAsync(chain, Ct);
-        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.Tenancy.CreateProjectAsync(project, Ct);
-        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string('c', 40), project.Id,
-            CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), Ct);
+        var (chain, project, collection) = await CollectionAsync('c', CollectionKind.Erc721, PresetVariant.Erc721V2);
         var asset = new MintAsset("held", "0x00000000000000000000000000000000000000aa", "7", null, null);
 
         await using var holder = await Store.Database.OpenConnectionAsync(Ct);
@@ -46,12 +41,7 @@ public sealed class SqliteLockWaitTests(SqliteBackend backend) : StoreSuite<Sqli
     [Fact]
     public async Task a_group_of_150_requests_held_behind_the_lock_is_stored_in_one_commit_with_every_field_as_given()
     {
-        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await Store.Tenancy.UpsertChainAsync(chain, Ct);
-        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.Tenancy.CreateProjectAsync(project, Ct);
-        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string('e', 40), project.Id,
-            CollectionKind.Erc1155, PresetVariant.Erc1155, null, true, DateTimeOffset.UtcNow), Ct);
+        var (chain, project, collection) = await CollectionAsync('e', CollectionKind.Erc1155, PresetVariant.Erc1155);
         // 150 requests: 2 x 64 + 2 x 8 + 6 x 1 rows in the positional inserts; one with two assets.
         MintAsset[] Assets(int i) => i == 7
             ? [new("g-7", Owner(7), "7", "3", null), new("g-7b", Owner(8), "1007", "1", """{"name":"b"}""")]
@@ -80,12 +70,7 @@ public sealed class SqliteLockWaitTests(SqliteBackend backend) : StoreSuite<Sqli
     [Fact]
     public async Task the_positional_insert_stores_73_rows_in_three_statement_sizes_and_skips_a_taken_reference()
     {
-        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await Store.Tenancy.UpsertChainAsync(chain, Ct);
-        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.Tenancy.CreateProjectAsync(project, Ct);
-        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string('f', 40), project.Id,
-            CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), Ct);
+        var (chain, project, collection) = await CollectionAsync('f', CollectionKind.Erc721, PresetVariant.Erc721V2);
         var now = DateTimeOffset.UtcNow;
         Minting.IntakeWork Work(int first, int count) => new(new MintIntake(collection, chain, [], 1_000_000, 1),
             Enumerable.Range(first, count).Select(i => new MintRequestRecord(0, collection.Id, project.Id, $"p-{i}", Owner(i), i % 2 == 0 ? null : $"{i}",
@@ -109,6 +94,18 @@ public sealed class SqliteLockWaitTests(SqliteBackend backend) : StoreSuite<Sqli
         Assert.Equal(Enumerable.Range(0, 74).Select(i => $"p-{i}"), stored.Select(r => r.Reference));
         Assert.Equal(Enumerable.Range(0, 73).Select(i => next + i).Append(next + 74), stored.Select(r => r.Id));
         Assert.All(stored, r => Assert.Equal(r.ByQuantity == 1, r.Token is null));
+    }
+
+    /// <summary>A chain, a project and a collection of its own (address 0x<paramref name="address"/>...) for one test.</summary>
+    private async Task<(ChainConfig, Project, Collection)> CollectionAsync(char address, CollectionKind kind, PresetVariant variant)
+    {
+        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
+        await Store.Tenancy.UpsertChainAsync(chain, Ct);
+        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await Store.Tenancy.CreateProjectAsync(project, Ct);
+        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string(address, 40), project.Id,
+            kind, variant, null, true, DateTimeOffset.UtcNow), Ct);
+        return (chain, project, collection);
     }
 
     private static string Owner(int i) => "0x" + i.ToString("x40", System.Globalization.CultureInfo.InvariantCulture);

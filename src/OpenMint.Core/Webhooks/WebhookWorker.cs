@@ -12,7 +12,7 @@ namespace OpenMint.Core.Webhooks;
 /// leases due deliveries into a local queue per endpoint (<see cref="WebhookLane"/>), well ahead of what is in flight.
 /// A round with nothing to write takes no write transaction (on SQLite the lock intake's writer waits for): with no
 /// endpoint enabled the fan-out is skipped where the store allows (<see cref="IWebhookStore.PositionFollowsLogWithoutEndpoints"/>),
-/// and claims with nothing due are answered from reads. Rounds run at most once per quarter poll interval unless a backlog waits.
+/// and claims with nothing due are answered from reads. Rounds run at most once per twentieth of the poll interval unless a backlog waits.
 /// Each lane sends up to <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> at once and starts the next one as soon as
 /// an answer arrives (its outcome is recorded by a later round), so a slow endpoint only holds up its own slots. A lane
 /// whose endpoint has nothing due before a known instant is not queried until then. A failing endpoint stays out of the
@@ -156,8 +156,11 @@ public sealed partial class WebhookWorker(
         }
     }
 
-    /// <summary>The shortest time from one round's start to the next one's, backlogs aside: a quarter of the poll interval (25 ms).</summary>
-    private TimeSpan RoundSpacing => options.PollInterval / 4;
+    /// <summary>
+    /// The shortest time from one round's start to the next one's, backlogs aside: a twentieth of the poll interval (5 ms).
+    /// A quarter (25 ms) doubled the delivery latency at 2,000 events/s (p50 12 → 26–33 ms, p99 38 → 196–252 ms).
+    /// </summary>
+    private TimeSpan RoundSpacing => options.PollInterval / 20;
 
     /// <summary>What follows a round: a wake-up or the poll (nothing done), another round (work done, more may have come), or one at once (a backlog).</summary>
     private enum RoundNext

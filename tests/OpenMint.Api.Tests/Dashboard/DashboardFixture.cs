@@ -59,6 +59,10 @@ public sealed class DashboardFixture : IAsyncLifetime
     public async Task<IPage> NewPageAsync()
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        // Playwright's 30 s default ran out once while the whole suite kept 2 cores at load 17 (the sign-in's page load after
+        // the form post); waits for something that never comes still fail, only later.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         return await context.NewPageAsync();
     }
 

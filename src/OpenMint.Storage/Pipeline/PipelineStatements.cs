@@ -1,11 +1,9 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
+using OpenMint.Storage.Sqlite;
 
 namespace OpenMint.Storage.Pipeline;
 
@@ -70,8 +68,6 @@ internal abstract class PipelineStatements
 
     private sealed class Sqlite : PipelineStatements
     {
-        private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
         public override string In(string column, string name) => $"{column} IN (SELECT value FROM json_each(@{name}))";
 
         public override void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, JsonSerializer.Serialize(values));
@@ -81,7 +77,7 @@ internal abstract class PipelineStatements
         protected override string SucceededRows => "(SELECT value ->> 0 AS request, value ->> 1 AS token, value ->> 2 AS activity FROM json_each(@rows)) AS t";
 
         public override void AddSucceeded(DynamicParameters p, IReadOnlyList<TokenAssignment> tokens, IReadOnlyList<string> activities) =>
-            p.Add("rows", Json(tokens.Count * 80, w =>
+            p.Add("rows", SqliteJson.Array(tokens.Count * 80, w =>
             {
                 for (var i = 0; i < tokens.Count; i++)
                 {
@@ -97,7 +93,7 @@ internal abstract class PipelineStatements
             "(SELECT value ->> 0 AS collection, value ->> 1 AS token, value ->> 2 AS owner, value ->> 3 AS metadata FROM json_each(@rows)) AS t";
 
         public override void AddTokens(DynamicParameters p, IReadOnlyList<MintRequestRecord> rows) =>
-            p.Add("rows", Json(rows.Count * 160, w =>
+            p.Add("rows", SqliteJson.Array(rows.Count * 160, w =>
             {
                 foreach (var r in rows)
                 {
@@ -117,7 +113,7 @@ internal abstract class PipelineStatements
             """;
 
         public override void AddEvents(DynamicParameters p, Guid[] eventIds, IReadOnlyList<MintRequestRecord> requests, IReadOnlyList<string> payloads) =>
-            p.Add("rows", Json(requests.Count * 900, w =>
+            p.Add("rows", SqliteJson.Array(requests.Count * 900, w =>
             {
                 for (var i = 0; i < requests.Count; i++)
                 {
@@ -130,19 +126,6 @@ internal abstract class PipelineStatements
                     w.WriteEndArray();
                 }
             }));
-
-        /// <summary>A JSON array whose elements <paramref name="write"/> writes.</summary>
-        private static string Json(int sizeHint, Action<Utf8JsonWriter> write)
-        {
-            var buffer = new ArrayBufferWriter<byte>(sizeHint);
-            using (var w = new Utf8JsonWriter(buffer, JsonOptions))
-            {
-                w.WriteStartArray();
-                write(w);
-                w.WriteEndArray();
-            }
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
-        }
     }
 
     private sealed class Postgres : PipelineStatements

@@ -1,8 +1,4 @@
-using System.Buffers;
 using System.Data.Common;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using OpenMint.Core.Minting;
@@ -13,8 +9,6 @@ namespace OpenMint.Storage.Sqlite;
 /// <summary>SQLite's part: PRAGMAs per connection, WAL, <c>IN</c> lists, no row locks (one writer at a time), json_each intake.</summary>
 internal sealed class SqliteDialect(string connectionString) : SqlDialect
 {
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>How long a statement waits for another connection's write lock inside SQLite: the connection's DefaultTimeout (30 s).</summary>
     private const int BusyTimeoutMs = 30_000;
 
@@ -45,12 +39,7 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
     {
         lock (_gate)
         {
-            if (_walSync is null)
-            {
-                _checkpointer = new SqliteCheckpointer(connectionString);
-                _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, null, _checkpointer);
-            }
-            return _walSync;
+            return _walSync ??= NewWalSync(SqliteWalSync.FlushToDisk);
         }
     }
 
@@ -63,9 +52,15 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         lock (_gate)
         {
             _walSync?.Dispose();
-            _checkpointer ??= new SqliteCheckpointer(connectionString);
-            return _walSync = new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, flush, _checkpointer);
+            return _walSync = NewWalSync(flush);
         }
+    }
+
+    /// <summary>The WAL sync of this database file, with the one checkpointer it asks (under <c>_gate</c>).</summary>
+    private SqliteWalSync NewWalSync(Func<string, long> flush)
+    {
+        _checkpointer ??= new SqliteCheckpointer(connectionString);
+        return new SqliteWalSync(new SqliteConnectionStringBuilder(connectionString).DataSource, flush, _checkpointer);
     }
 
     private async Task<DbConnection> OpenAsync(string synchronous, CancellationToken ct)
@@ -122,42 +117,28 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
     }
 
     /// <summary>[reference, owner, token, by_quantity, amount, metadata] per row.</summary>
-    internal static string RowsJson(MintRequestRecord[] records)
+    internal static string RowsJson(MintRequestRecord[] records) => SqliteJson.Array(records.Length * 256, w =>
     {
-        var buffer = new ArrayBufferWriter<byte>(records.Length * 256);
-        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
+        foreach (var r in records)
         {
             w.WriteStartArray();
-            foreach (var r in records)
-            {
-                w.WriteStartArray();
-                w.WriteStringValue(r.ReferenceId);
-                w.WriteStringValue(r.OwnerAddress);
-                w.WriteStringValue(r.TokenId);
-                w.WriteNumberValue(r.ByQuantity ? 1 : 0);
-                w.WriteStringValue(r.Amount);
-                w.WriteStringValue(r.MetadataJson);
-                w.WriteEndArray();
-            }
+            w.WriteStringValue(r.ReferenceId);
+            w.WriteStringValue(r.OwnerAddress);
+            w.WriteStringValue(r.TokenId);
+            w.WriteNumberValue(r.ByQuantity ? 1 : 0);
+            w.WriteStringValue(r.Amount);
+            w.WriteStringValue(r.MetadataJson);
             w.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    });
 
-    internal static string JsonArray(string[] values)
+    internal static string JsonArray(string[] values) => SqliteJson.Array(values.Length * 16 + 2, w =>
     {
-        var buffer = new ArrayBufferWriter<byte>(values.Length * 16 + 2);
-        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
+        foreach (var v in values)
         {
-            w.WriteStartArray();
-            foreach (var v in values)
-            {
-                w.WriteStringValue(v);
-            }
-            w.WriteEndArray();
+            w.WriteStringValue(v);
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    });
 }
 
 /// <summary>JSON arrays that SQLite unpacks with json_each: the rows, the reference ids, the checked token ids.</summary>

@@ -96,17 +96,5 @@ public sealed class SqliteLockWaitTests(SqliteBackend backend) : StoreSuite<Sqli
         Assert.All(stored, r => Assert.Equal(r.ByQuantity == 1, r.Token is null));
     }
 
-    /// <summary>A chain, a project and a collection of its own (address 0x<paramref name="address"/>...) for one test.</summary>
-    private async Task<(ChainConfig, Project, Collection)> CollectionAsync(char address, CollectionKind kind, PresetVariant variant)
-    {
-        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await Store.Tenancy.UpsertChainAsync(chain, Ct);
-        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.Tenancy.CreateProjectAsync(project, Ct);
-        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string(address, 40), project.Id,
-            kind, variant, null, true, DateTimeOffset.UtcNow), Ct);
-        return (chain, project, collection);
-    }
-
     private static string Owner(int i) => "0x" + i.ToString("x40", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -31,7 +31,7 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
     {
         var held = new HeldFlush();
         Dialect.SyncWalWith(held.Flush);
-        var (collection, chain) = await CollectionAsync();
+        var (chain, _, collection) = await CollectionAsync('d', CollectionKind.Erc721, PresetVariant.Erc721V2);
 
         held.Hold();
         var intake = Store.Minting.AcceptMintRequestsAsync(new MintIntake(collection, chain,
@@ -163,17 +163,6 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
     }
 
     private SqliteDialect Dialect => (SqliteDialect)Store.Database.Dialect;
-
-    private async Task<(Collection, ChainConfig)> CollectionAsync()
-    {
-        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
-        await Store.Tenancy.UpsertChainAsync(chain, Ct);
-        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
-        await Store.Tenancy.CreateProjectAsync(project, Ct);
-        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string('d', 40), project.Id,
-            CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, DateTimeOffset.UtcNow), Ct);
-        return (collection, chain);
-    }
 
     private static async Task Eventually(Func<Task<bool>> condition)
     {

@@ -1,3 +1,5 @@
+using OpenMint.Core;
+using OpenMint.Core.Tenancy;
 using OpenMint.TestSupport;
 
 namespace OpenMint.Storage.Tests;
@@ -36,6 +38,18 @@ public abstract class StoreSuite<TBackend>(TBackend backend) : IAsyncLifetime, I
     protected OpenMintStorage Store => _store!;
 
     protected static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A chain, a project and a collection of its own (address 0x<paramref name="address"/>...) for one test.</summary>
+    protected async Task<(ChainConfig, Project, Collection)> CollectionAsync(char address, CollectionKind kind, PresetVariant variant)
+    {
+        var chain = new ChainConfig(Unique("c"), 31337, ["http://127.0.0.1:1"], null, 0, DateTimeOffset.UtcNow);
+        await Store.Tenancy.UpsertChainAsync(chain, Ct);
+        var project = new Project(UuidV7.New().ToString(), "p", "0x" + new string('a', 40), 1_000_000, 5, 30_000, 1000, DateTimeOffset.UtcNow);
+        await Store.Tenancy.CreateProjectAsync(project, Ct);
+        var collection = await Store.Tenancy.AddCollectionAsync(new Collection(0, chain.Name, "0x" + new string(address, 40), project.Id,
+            kind, variant, null, true, DateTimeOffset.UtcNow), Ct);
+        return (chain, project, collection);
+    }
 
     public virtual async Task InitializeAsync() => _store = await OpenMintStorage.OpenAsync(DatabaseValue, Ct);
 

@@ -97,7 +97,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         return candidates;
     }
 
-    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target, DateTimeOffset? holdPartialsUntil)
+    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<QueuedRequest> queued, long target, DateTimeOffset? holdPartialsUntil)
     {
         var now = context.Now;
         var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
@@ -196,7 +196,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         reason.StartsWith("AccessControl:", StringComparison.Ordinal) || reason.Contains("is missing role", StringComparison.Ordinal)
         || reason.StartsWith("Pausable:", StringComparison.Ordinal);
 
-    private static QueuedMint ToQueued(MintRequestRecord r) => new(
+    private static QueuedMint ToQueued(QueuedRequest r) => new(
         r.Id, r.OwnerAddress.ToLowerInvariant(),
         r.ByQuantity || r.TokenId is null ? null : BigInteger.Parse(r.TokenId, CultureInfo.InvariantCulture),
         r.Amount is null ? BigInteger.One : BigInteger.Parse(r.Amount, CultureInfo.InvariantCulture));

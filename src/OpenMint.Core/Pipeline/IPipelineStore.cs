@@ -75,7 +75,7 @@ public interface IPipelineStore : ITopUpStore
     Task<IReadOnlyList<long>> ListQueuedCollectionsAsync(string chain, CancellationToken ct);
 
     /// <summary>Pending requests of a collection not yet in a batch, in acceptance order.</summary>
-    Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct);
+    Task<IReadOnlyList<QueuedRequest>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct);
 
     /// <summary>
     /// In one store transaction, all or nothing: assigns consecutive nonces to <paramref name="txs"/> (the first must be

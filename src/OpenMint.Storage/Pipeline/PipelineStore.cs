@@ -89,13 +89,36 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
         return rows.ToList();
     }
 
-    public async Task<IReadOnlyList<MintRequestRecord>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)
+    /// <summary>
+    /// Read on every sender tick, up to the plan window per collection: six columns through the reader's typed getters
+    /// (Dapper's mapping of the whole row cost ~10 % of the process in the single-asset intake benchmark).
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedRequest>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit",
-            new { collectionId, limit }, cancellationToken: ct)).ConfigureAwait(false);
-        return rows.Select(r => r.ToModel()).ToList();
+        await using var command = c.CreateCommand();
+        command.CommandText =
+            "SELECT id, owner_address, token_id, by_quantity, amount, created_at FROM mint_request " +
+            "WHERE status = 'pending' AND batch_id IS NULL AND collection_id = @collectionId ORDER BY id LIMIT @limit";
+        AddParameter(command, "@collectionId", collectionId);
+        AddParameter(command, "@limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var queued = new List<QueuedRequest>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            queued.Add(new QueuedRequest(
+                reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), Time.FromWire(reader.GetString(5))));
+        }
+        return queued;
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     public async Task<IReadOnlyList<RecordedTx>?> RecordTxsAsync(LeaseFence fence, IReadOnlyList<NewTx> txs, DateTimeOffset now, CancellationToken ct)

@@ -48,4 +48,16 @@ public sealed class MintAcceptedTests
         Assert.Equal("2026-12-03T08:23:00Z", MintingApi.LimitFields(new MintQuota(5, 1, now.AddSeconds(90)), now).Reset);
         Assert.Equal("2026-12-03T08:22:00Z", MintingApi.LimitFields(new MintQuota(5, 1, now.AddSeconds(30)), now).Reset);
     }
+
+    [Theory]
+    [InlineData(599_940_000L, "59.99-seconds")]
+    [InlineData(599_950_000L, "60.00-seconds")]
+    [InlineData(599_949_999L, "59.99-seconds")]
+    [InlineData(50_000L, "0.01-seconds")]
+    [InlineData(49_999L, "0.00-seconds")]
+    [InlineData(0L, "0.00-seconds")]
+    [InlineData(-10_000_000L, "0.00-seconds")]
+    [InlineData(36_000_000_000L, "3600.00-seconds")]
+    public void the_retry_after_text_is_the_time_left_in_hundredths_of_a_second(long ticks, string expected) =>
+        Assert.Equal(expected, MintingApi.SecondsText(TimeSpan.FromTicks(ticks)));
 }

@@ -200,6 +200,9 @@ internal sealed class ChainSender
 
     private bool _stuckSaid;
 
+    /// <summary>The head at which the last round planned.</summary>
+    private long _plannedAt = -1;
+
     /// <summary>Prepares new txs while fewer than <see cref="PipelineOptions.MaxInFlight"/> are pending, writes them ahead in groups, broadcasts.</summary>
     private async Task SendNewAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, CancellationToken ct)
     {
@@ -213,6 +216,14 @@ internal sealed class ChainSender
             return;
         }
         var holdUntil = _clock.HoldPartialsUntil(pending.Sum(t => t.Latest.GasLimit), block.GasLimit);
+        if (holdUntil == DateTimeOffset.MaxValue && _plannedAt == block.Number)
+        {
+            // The txs in flight fill the next block: a batch planned now lands no earlier than one planned at the next head,
+            // so under a backlog the queue (up to PlanWindow rows per collection) is read and planned once per head, not
+            // on every tick (it was ~10 % of the process in the single-asset intake benchmark).
+            return;
+        }
+        _plannedAt = block.Number;
         var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, _share, ct).ConfigureAwait(false);
         if (prepared.Count == 0)
         {

@@ -98,6 +98,31 @@ public class ChainSenderTests
     }
 
     [Fact]
+    public async Task while_the_txs_in_flight_fill_the_next_block_the_queue_is_planned_once_per_head()
+    {
+        var h = await NewAsync();
+        await h.AcceptAsync(A);
+        h.Node.Automine = false;
+        h.Node.ExtraGas = 29_950_000; // its limit is the 30M block's: it fills the next block alone
+        var sender = h.Sender();
+        await sender.TickAsync(Ct);
+        Assert.Single(h.Node.Sent);
+        h.Node.ExtraGas = 0;
+        var later = await h.AcceptAsync(B);
+        var estimates = h.Node.Estimates;
+        await sender.TickAsync(Ct); // same head: nothing planned, nothing estimated
+        await sender.TickAsync(Ct);
+        Assert.Equal(estimates, h.Node.Estimates);
+        Assert.Single(h.Node.Sent);
+        h.Node.Mine(); // a new head (the big tx mined): planned again, and the later request goes
+        await sender.TickAsync(Ct);
+        Assert.Equal(2, h.Node.Sent.Count);
+        h.Node.Mine();
+        await sender.TickAsync(Ct);
+        Assert.Equal(MintStatus.Succeeded, (await h.GetAsync(later[0])).Status);
+    }
+
+    [Fact]
     public async Task a_replacement_is_re_estimated_and_raises_the_gas_limit_when_needed_but_never_lowers_it()
     {
         var h = await NewAsync();

@@ -59,8 +59,22 @@ public abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     internal abstract string ForShare { get; }
 
-    /// <summary>"<paramref name="column"/> matches any element of the list parameter <paramref name="parameter"/>".</summary>
+    /// <summary>
+    /// "<paramref name="column"/> matches any element of the list parameter <paramref name="parameter"/>", whose value is
+    /// <see cref="List{T}"/>: one parameter however long the list (SQLite: a JSON array unpacked by json_each, since it looks
+    /// each named parameter up linearly; PostgreSQL: an array for <c>= ANY</c>).
+    /// </summary>
     internal abstract string In(string column, string parameter);
+
+    /// <summary>The value of a list parameter that <see cref="In"/> reads.</summary>
+    internal abstract object List<T>(IEnumerable<T> values);
+
+    /// <summary>
+    /// <paramref name="column"/>, kept from choosing the index: SQLite has no statistics here (no ANALYZE), so a term on
+    /// status or batch_id would lead it to walk the queue index (every queued request) instead of looking listed ids up
+    /// by rowid. PostgreSQL plans from its statistics and gets the column as it is.
+    /// </summary>
+    internal abstract string NoIndex(string column);
 
     /// <summary>A boolean column value as the dialect stores it.</summary>
     internal abstract object Bool(bool value);

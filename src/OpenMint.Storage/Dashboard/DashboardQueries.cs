@@ -186,7 +186,7 @@ public sealed class DashboardQueries(Database db)
             SELECT id AS Id, tx_id AS TxId, kind AS Kind, hash AS Hash, max_priority_fee_per_gas AS MaxPriorityFeePerGas, max_fee_per_gas AS MaxFeePerGas,
                 gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
             FROM tx_attempt WHERE {db.Dialect.In("tx_id", "@ids")} ORDER BY id
-            """, new { ids = txs.Select(t => t.Id).ToArray() }, cancellationToken: ct)).ConfigureAwait(false);
+            """, new { ids = db.Dialect.List(txs.Select(t => t.Id)) }, cancellationToken: ct)).ConfigureAwait(false);
         return new MintRequestDetail(request, events.ToList(), txs, attempts.ToList());
     }
 

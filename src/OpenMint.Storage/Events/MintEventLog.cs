@@ -49,13 +49,13 @@ internal static class MintEventLog
     {
         var events = (await c.QueryAsync<(long Seq, string EventId, long RequestId)>(new CommandDefinition(
             $"SELECT seq, event_id, mint_request_id FROM mint_event WHERE {dialect.In("mint_request_id", "@requestIds")} AND payload IS NULL",
-            new { requestIds = requestIds.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
+            new { requestIds = dialect.List(requestIds) }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         if (events.Count == 0)
         {
             return;
         }
         var rows = (await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {dialect.In("id", "@ids")}", new { ids = events.Select(e => e.RequestId).Distinct().ToArray() },
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {dialect.In("id", "@ids")}", new { ids = dialect.List(events.Select(e => e.RequestId).Distinct()) },
             tx, cancellationToken: ct)).ConfigureAwait(false)).ToDictionary(r => r.Id, r => r.ToModel());
         foreach (var e in events)
         {

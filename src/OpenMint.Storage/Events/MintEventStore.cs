@@ -34,7 +34,7 @@ internal sealed class MintEventStore(Database db, ITenancyStore tenancy) : IMint
         foreach (var chunk in creations.Chunk(500))
         {
             foreach (var row in await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {db.Dialect.In("id", "@chunk")}", new { chunk }, tx, cancellationToken: ct)).ConfigureAwait(false))
+                $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {db.Dialect.In("id", "@chunk")}", new { chunk = db.Dialect.List(chunk) }, tx, cancellationToken: ct)).ConfigureAwait(false))
             {
                 rows[row.Id] = row.ToModel();
             }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using OpenMint.Core;
 using OpenMint.Core.Minting;
@@ -13,21 +12,17 @@ namespace OpenMint.Storage.Pipeline;
 /// or rows travels: SQLite gets one JSON text parameter unpacked by json_each (binding one parameter per id costs SQLite a
 /// linear lookup per name), PostgreSQL one array per column, unpacked by unnest or ANY.
 /// </summary>
-internal abstract class PipelineStatements
+internal abstract class PipelineStatements(SqlDialect dialect)
 {
-    public static PipelineStatements For(SqlDialect dialect) => dialect.MigrationsFolder == "postgres" ? new Postgres() : new Sqlite();
+    public static PipelineStatements For(SqlDialect dialect) => dialect.MigrationsFolder == "postgres" ? new Postgres(dialect) : new Sqlite(dialect);
 
-    /// <summary>"<paramref name="column"/> is one of the values of the list parameter <paramref name="name"/>" (bound with <see cref="AddList{T}"/>).</summary>
-    public abstract string In(string column, string name);
+    /// <summary>The dialect's <see cref="SqlDialect.In"/>, for a list bound with <see cref="AddList{T}"/> under <paramref name="name"/>.</summary>
+    public string In(string column, string name) => dialect.In(column, "@" + name);
 
-    public abstract void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values);
+    public void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, dialect.List(values));
 
-    /// <summary>
-    /// <paramref name="column"/>, kept from choosing the index: SQLite has no statistics here (no ANALYZE), so a term on
-    /// status or batch_id would lead it to walk the queue index (every queued request) instead of looking the listed ids up
-    /// by rowid. PostgreSQL plans from its statistics and gets the column as it is.
-    /// </summary>
-    public abstract string NoIndex(string column);
+    /// <inheritdoc cref="SqlDialect.NoIndex"/>
+    public string NoIndex(string column) => dialect.NoIndex(column);
 
     /// <summary>
     /// Each pending request of the batch (<c>@batchId</c>) gets its token id, the tx's hash (<c>@hash</c>) and its fresh activity
@@ -66,14 +61,8 @@ internal abstract class PipelineStatements
 
     public abstract void AddEvents(DynamicParameters p, Guid[] eventIds, IReadOnlyList<MintRequestRecord> requests, IReadOnlyList<string> payloads);
 
-    private sealed class Sqlite : PipelineStatements
+    private sealed class Sqlite(SqlDialect dialect) : PipelineStatements(dialect)
     {
-        public override string In(string column, string name) => $"{column} IN (SELECT value FROM json_each(@{name}))";
-
-        public override void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, JsonSerializer.Serialize(values));
-
-        public override string NoIndex(string column) => "+" + column;
-
         protected override string SucceededRows => "(SELECT value ->> 0 AS request, value ->> 1 AS token, value ->> 2 AS activity FROM json_each(@rows)) AS t";
 
         public override void AddSucceeded(DynamicParameters p, IReadOnlyList<TokenAssignment> tokens, IReadOnlyList<string> activities) =>
@@ -128,14 +117,8 @@ internal abstract class PipelineStatements
             }));
     }
 
-    private sealed class Postgres : PipelineStatements
+    private sealed class Postgres(SqlDialect dialect) : PipelineStatements(dialect)
     {
-        public override string In(string column, string name) => $"{column} = ANY(@{name})";
-
-        public override void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, values.ToArray());
-
-        public override string NoIndex(string column) => column;
-
         protected override string SucceededRows => "unnest(@requests, @tokens, @activities) AS t(request, token, activity)";
 
         public override void AddSucceeded(DynamicParameters p, IReadOnlyList<TokenAssignment> tokens, IReadOnlyList<string> activities)

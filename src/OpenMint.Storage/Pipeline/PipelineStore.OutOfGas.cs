@@ -40,7 +40,7 @@ internal sealed partial class PipelineStore
         {
             var rows = await c.QueryAsync<(long Id, long Floor)>(new CommandDefinition(
                 $"SELECT id, gas_limit_floor FROM mint_request WHERE {db.Dialect.In("id", "@chunk")} AND gas_limit_floor IS NOT NULL",
-                new { chunk }, cancellationToken: ct)).ConfigureAwait(false);
+                new { chunk = db.Dialect.List(chunk) }, cancellationToken: ct)).ConfigureAwait(false);
             foreach (var (id, floor) in rows)
             {
                 result[id] = floor;

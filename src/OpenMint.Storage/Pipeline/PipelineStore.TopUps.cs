@@ -112,7 +112,7 @@ internal sealed partial class PipelineStore
                    created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
             FROM top_up_attempt WHERE {db.Dialect.In("top_up_id", "@ids")} ORDER BY id
             """,
-            new { ids = rows.Select(r => r.Id).ToArray() }, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToModel()).ToList();
+            new { ids = db.Dialect.List(rows.Select(r => r.Id)) }, cancellationToken: ct)).ConfigureAwait(false)).Select(r => r.ToModel()).ToList();
         return rows.Select(r => r.ToModel(attempts.Where(a => a.TopUpId == r.Id).ToList())).Where(t => t.Attempts.Count > 0).ToList();
     }
 

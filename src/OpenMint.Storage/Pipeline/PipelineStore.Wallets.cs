@@ -72,8 +72,8 @@ internal sealed partial class PipelineStore
 
     private async Task DeleteUnsentAsync(DbConnection c, DbTransaction tx, IReadOnlyList<UnsentRow> run, string nowText, CancellationToken ct)
     {
-        var txIds = run.Select(r => r.Id).ToArray();
-        var batchIds = run.Select(r => r.BatchId).ToArray();
+        var txIds = db.Dialect.List(run.Select(r => r.Id));
+        var batchIds = db.Dialect.List(run.Select(r => r.BatchId));
         await c.ExecuteAsync(new CommandDefinition($"DELETE FROM tx_attempt WHERE {db.Dialect.In("tx_id", "@txIds")}", new { txIds }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await c.ExecuteAsync(new CommandDefinition(
             $"UPDATE mint_request SET batch_id = NULL, updated_at = @now WHERE {db.Dialect.In("batch_id", "@batchIds")} AND status = 'pending'",

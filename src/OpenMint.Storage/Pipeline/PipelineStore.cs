@@ -231,7 +231,7 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
                        gas_limit AS GasLimit, created_at AS CreatedAt, broadcast_at AS BroadcastAt, outcome AS Outcome
                 FROM tx_attempt WHERE {db.Dialect.In("tx_id", "@chunk")} ORDER BY id
                 """,
-                new { chunk }, cancellationToken: ct)).ConfigureAwait(false));
+                new { chunk = db.Dialect.List(chunk) }, cancellationToken: ct)).ConfigureAwait(false));
         }
         var byTx = attempts.GroupBy(a => a.TxId).ToDictionary(g => g.Key, g => (IReadOnlyList<TxAttemptRecord>)g.Select(a => a.ToModel()).ToList());
         return txs.Select(t => new OpenTx(t.Id, t.Nonce, t.BatchId, t.CollectionId, Enum.Parse<MintMethod>(t.Method), MintBatch.ParseEntries(t.Entries), t.Calldata,

@@ -41,8 +41,11 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
 
     internal override string ForShare => " FOR SHARE";
 
-    /// <summary>Dapper passes an array to Npgsql as one array parameter, which only <c>= ANY(@list)</c> accepts.</summary>
     internal override string In(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    internal override object List<T>(IEnumerable<T> values) => values.ToArray();
+
+    internal override string NoIndex(string column) => column;
 
     internal override object Bool(bool value) => value;
 

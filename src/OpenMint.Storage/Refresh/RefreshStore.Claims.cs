@@ -122,7 +122,7 @@ internal sealed partial class RefreshStore
             FROM metadata_refresh_token t JOIN metadata_refresh r ON r.seq = t.refresh_seq
             WHERE {db.Dialect.In("t.id", "@ids")} ORDER BY t.id
             """,
-            new { ids = ids.ToArray() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            new { ids = db.Dialect.List(ids) }, tx, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => new ClaimedToken(r.Id, r.RefreshSeq, r.CollectionId, r.TokenId, r.BaseUri ?? "", r.Known != 0)).ToList();
     }
 

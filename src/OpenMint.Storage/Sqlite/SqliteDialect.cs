@@ -89,8 +89,11 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
 
     internal override string ForShare => "";
 
-    /// <summary>Dapper expands <c>IN @list</c> into one parameter per element.</summary>
-    internal override string In(string column, string parameter) => $"{column} IN {parameter}";
+    internal override string In(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    internal override object List<T>(IEnumerable<T> values) => System.Text.Json.JsonSerializer.Serialize(values);
+
+    internal override string NoIndex(string column) => "+" + column;
 
     internal override object Bool(bool value) => value ? 1 : 0;
 

@@ -123,7 +123,7 @@ internal sealed partial class WebhookStore
               AND status = 'pending' AND (lease_until IS NULL OR lease_until < @now)
             RETURNING {DeliveryColumns}
             """,
-            new { endpointId, limit, ids, now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            new { endpointId, limit, ids = ids is null ? null : db.Dialect.List(ids), now = now.ToUnixTimeMilliseconds(), leaseUntil = leaseUntil.ToUnixTimeMilliseconds() }, tx, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).OrderBy(d => d.EventSeq).ToList();
     }
 
@@ -203,7 +203,7 @@ internal sealed partial class WebhookStore
         foreach (var chunk in ids.Chunk(500))
         {
             var parameters = new DynamicParameters(args);
-            parameters.Add("ids", chunk);
+            parameters.Add("ids", db.Dialect.List(chunk));
             await c.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct)).ConfigureAwait(false);
         }
     }

@@ -173,8 +173,7 @@ public sealed class DashboardQueries(Database db)
             return null;
         }
         var events = await c.QueryAsync<MintEventSummary>(new CommandDefinition(
-            "SELECT seq AS Seq, event_id AS EventId, status AS Status, created_at AS CreatedAt FROM mint_event WHERE mint_request_id = @id ORDER BY seq",
-            new { id }, cancellationToken: ct)).ConfigureAwait(false);
+            EventsOfRequestSql, new { id }, cancellationToken: ct)).ConfigureAwait(false);
         var txs = (await c.QueryAsync<TxSummary>(new CommandDefinition(
             $"""
             SELECT {TxColumns} {TxFrom}
@@ -189,6 +188,10 @@ public sealed class DashboardQueries(Database db)
             """, new { ids = db.Dialect.List(txs.Select(t => t.Id)) }, cancellationToken: ct)).ConfigureAwait(false);
         return new MintRequestDetail(request, events.ToList(), txs, attempts.ToList());
     }
+
+    /// <summary>A request's events (index mint_event_request).</summary>
+    internal const string EventsOfRequestSql =
+        "SELECT seq AS Seq, event_id AS EventId, status AS Status, created_at AS CreatedAt FROM mint_event WHERE mint_request_id = @id ORDER BY seq";
 
     /// <summary>The newest transactions, optionally of one chain and state.</summary>
     public async Task<IReadOnlyList<TxSummary>> ListTransactionsAsync(string? chain, string? state, int limit, CancellationToken ct)

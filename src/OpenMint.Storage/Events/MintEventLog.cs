@@ -41,6 +41,10 @@ internal static class MintEventLog
         return connection.ExecuteAsync(new CommandDefinition(sql.AppendEvents, p, tx, cancellationToken: ct));
     }
 
+    /// <summary>The creation events (payload not written out) of the requests in the list <c>@requestIds</c> (index mint_event_request).</summary>
+    internal static string CreationEventsSql(SqlDialect dialect) =>
+        $"SELECT seq, event_id, mint_request_id FROM mint_event WHERE {dialect.In("mint_request_id", "@requestIds")} AND payload IS NULL";
+
     /// <summary>
     /// Stores the rebuilt payload of the creation events of <paramref name="requestIds"/> (rows of <paramref name="collection"/>),
     /// inside the caller's transaction, before those rows are deleted (a failed request replaced by a new one).
@@ -48,7 +52,7 @@ internal static class MintEventLog
     internal static async Task WriteOutCreationPayloadsAsync(DbConnection c, DbTransaction tx, SqlDialect dialect, IReadOnlyList<long> requestIds, Collection collection, ChainConfig chain, CancellationToken ct)
     {
         var events = (await c.QueryAsync<(long Seq, string EventId, long RequestId)>(new CommandDefinition(
-            $"SELECT seq, event_id, mint_request_id FROM mint_event WHERE {dialect.In("mint_request_id", "@requestIds")} AND payload IS NULL",
+            CreationEventsSql(dialect),
             new { requestIds = dialect.List(requestIds) }, tx, cancellationToken: ct)).ConfigureAwait(false)).ToList();
         if (events.Count == 0)
         {

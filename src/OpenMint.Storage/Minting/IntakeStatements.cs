@@ -90,8 +90,11 @@ internal abstract class IntakeStatements(DbConnection connection, TimeProvider t
 
     /// <summary>Deletes the replaced failed requests (their creation payloads are written out first by the caller).</summary>
     public Task DeleteFailedAsync(SqlDialect dialect, long[] ids, CancellationToken ct) =>
-        Connection.ExecuteAsync(new CommandDefinition(
-            $"DELETE FROM mint_request WHERE {dialect.In("id", "@ids")} AND {dialect.NoIndex("status")} = 'failed'", new { ids = dialect.List(ids) }, Transaction, cancellationToken: ct));
+        Connection.ExecuteAsync(new CommandDefinition(DeleteFailedSql(dialect), new { ids = dialect.List(ids) }, Transaction, cancellationToken: ct));
+
+    /// <summary>The listed ids (<c>@ids</c>) that are failed requests, looked up by id (status kept from choosing the queue index).</summary>
+    internal static string DeleteFailedSql(SqlDialect dialect) =>
+        $"DELETE FROM mint_request WHERE {dialect.In("id", "@ids")} AND {dialect.NoIndex("status")} = 'failed'";
 
     /// <summary>Existing requests of the collection holding one of the request's reference ids.</summary>
     public abstract Task<List<ExistingReference>> ExistingReferencesAsync(long collectionId, IntakeWork work, CancellationToken ct);

@@ -66,15 +66,42 @@ internal static class PipelineWritesBench
                     completeCpu.Add(completeCpuMs);
                 }
             }
+            var (read, readCpu) = await QueueReadsAsync(store, collection, warmup, runs, ct);
             Console.WriteLine($"pipeline writes: {tokens} requests per tx, {requests:N0} requests in mint_request, {runs} runs after {warmup} warm-up, load average {IntakeSmallBench.LoadAverage():F1} at the end");
             Print("RecordTxsAsync", record, recordCpu);
             Print("CompleteTxAsync", complete, completeCpu);
+            Print("ListQueuedAsync", read, readCpu);
+            Console.WriteLine($"  (ListQueuedAsync: the sender's queue read, {QueueWindow:N0} rows, the default plan window of one collection)");
             return 0;
         }
         finally
         {
             directory.Delete(true);
         }
+    }
+
+    private const int QueueWindow = 20_000;
+
+    /// <summary>The sender's read of one collection's queue (<c>PlanWindow</c> rows), timed like the writes.</summary>
+    private static async Task<(List<double> Ms, List<double> CpuMs)> QueueReadsAsync(OpenMintStorage store, Collection collection, int warmup, int runs, CancellationToken ct)
+    {
+        var (ms, cpuMs) = (new List<double>(), new List<double>());
+        for (var run = 0; run < warmup + runs; run++)
+        {
+            var cpu = Cpu();
+            var started = Stopwatch.GetTimestamp();
+            var rows = (await store.Pipeline.ListQueuedAsync(collection.Id, QueueWindow, ct)).Count;
+            if (run >= warmup)
+            {
+                ms.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                cpuMs.Add(Cpu() - cpu);
+            }
+            if (rows == 0)
+            {
+                throw new InvalidOperationException("no queued requests left to read");
+            }
+        }
+        return (ms, cpuMs);
     }
 
     /// <summary>Wall time, and the process's CPU time (the store runs in this process; SQLite's work included) as a figure less bent by other load.</summary>

@@ -18,7 +18,8 @@ namespace OpenMint.Bench;
 /// (Anvil --block-time 2, the three dev presets, kinds interleaved as in the pipeline benchmark), then in the same run the
 /// same clients against an endpoint of the same Kestrel host that only drains the body and answers a fixed 202 (the HTTP
 /// ceiling). Options: --clients N (64), --seconds S (10), --warmup S (2), --settle S (60: at most that long, both endpoints in
-/// turns until the JIT has settled, before the measured phases), --no-pipeline (workers off, no Anvil).
+/// turns until the JIT has settled, before the measured phases), --no-pipeline (workers off, no Anvil), --pipeline-seconds S (5:
+/// after the phases, the process's CPU while the pipeline works alone on the backlog).
 /// </summary>
 internal static class IntakeSmallBench
 {
@@ -31,6 +32,7 @@ internal static class IntakeSmallBench
         var warmup = BenchArgs.Int(args, "--warmup", 2);
         var pipeline = !args.Contains("--no-pipeline");
         var settle = BenchArgs.Int(args, "--settle", 60);
+        var pipelineSeconds = BenchArgs.Int(args, "--pipeline-seconds", 5);
         var ct = CancellationToken.None;
         var path = Path.Combine(Path.GetTempPath(), $"openmint-intake1-bench-{Guid.NewGuid():N}.db");
         try
@@ -55,6 +57,7 @@ internal static class IntakeSmallBench
             Console.WriteLine($"  API phase starts (pid {Environment.ProcessId}, {warmup} s warm-up, {seconds} s measured)");
             var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, settled.Next, 1, Api);
             var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, Drain);
+            var alone = pipeline ? await PipelineAloneAsync(pipelineSeconds) : 0;
             var store = app.Services.GetRequiredService<OpenMintStorage>();
             await using (var c = await store.Database.OpenConnectionAsync(ct))
             {
@@ -64,6 +67,10 @@ internal static class IntakeSmallBench
                 Console.WriteLine($"  API accepted   {api.Rate,10:N0} requests/s  (p50 {IntakeBench.Percentile(api.Latencies, 0.5):N1} ms, p99 {IntakeBench.Percentile(api.Latencies, 0.99):N1} ms, {api.Failures} non-202; {api.CpuSeconds / api.Seconds:F2} cores busy incl. the clients and the pipeline)");
                 Console.WriteLine($"  HTTP ceiling   {ceiling.Rate,10:N0} requests/s  (same clients, same host, an endpoint that drains the body and answers a fixed 202; p50 {IntakeBench.Percentile(ceiling.Latencies, 0.5):N1} ms; {ceiling.CpuSeconds / ceiling.Seconds:F2} cores busy)");
                 Console.WriteLine($"  ratio          {api.Rate / ceiling.Rate,10:P0}");
+                if (pipeline)
+                {
+                    Console.WriteLine($"  pipeline alone {alone,10:F2} cores busy over the next {pipelineSeconds} s, no requests (minting the backlog the phases left)");
+                }
                 Console.WriteLine($"  requests by status at the end: {string.Join(", ", byStatus.Select(s => $"{s.Status} {s.Count:N0}"))}");
             }
             await app.StopAsync(ct);
@@ -105,6 +112,15 @@ internal static class IntakeSmallBench
             rate = (long)((System.Runtime.JitInfo.GetCompiledMethodCount() - before) / Stopwatch.GetElapsedTime(turn).TotalSeconds);
         }
         return (Stopwatch.GetElapsedTime(started).TotalSeconds, rate, next);
+    }
+
+    /// <summary>The process's CPU while only the pipeline works (no requests): what it costs the phases beside them.</summary>
+    private static async Task<double> PipelineAloneAsync(int seconds)
+    {
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        return (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     internal static double LoadAverage() => File.Exists("/proc/loadavg")

@@ -106,6 +106,35 @@ public abstract class PipelineStoreTests<TBackend>(TBackend backend) : StoreSuit
     }
 
     [Fact]
+    public async Task the_chains_collections_with_queued_requests_come_oldest_queued_request_first()
+    {
+        var chain = new ChainConfig(Unique("c"), 1, ["http://127.0.0.1:1"], null, 0, T0);
+        var other = chain with { Name = Unique("c") };
+        await Store.Tenancy.UpsertChainAsync(chain, Ct);
+        await Store.Tenancy.UpsertChainAsync(other, Ct);
+        var project = Unique("p");
+        await Store.Tenancy.CreateProjectAsync(new Project(project, "p", "0x" + new string('1', 40), 2000, 5, 30000, 1000, T0), Ct);
+        async Task<Collection> Add(ChainConfig on) => await Store.Tenancy.AddCollectionAsync(new Collection(0, on.Name, "0x" + Guid.NewGuid().ToString("N") + "cccccccc",
+            project, CollectionKind.Erc721, PresetVariant.Erc721V2, null, true, T0), Ct);
+        var (a, b, done, elsewhere) = (await Add(chain), await Add(chain), await Add(chain), await Add(other));
+        await using (var connection = await Store.Database.OpenConnectionAsync(Ct))
+        {
+            // Accepted in this order: elsewhere, done (already succeeded), b, a, b, a.
+            foreach (var (collection, status) in new[] { (elsewhere, "pending"), (done, "succeeded"), (b, "pending"), (a, "pending"), (b, "pending"), (a, "pending") })
+            {
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO mint_request (collection_id, project_id, reference_id, owner_address, by_quantity, status, created_at, updated_at)
+                    VALUES (@id, @project, @reference, @owner, @byQuantity, @status, @now, @now)
+                    """,
+                    new { id = collection.Id, project, reference = Unique("r"), owner = "0x" + new string('a', 40), byQuantity = Store.Database.Dialect.Bool(true), status, now = OpenMint.Core.Time.ToWire(T0) });
+            }
+        }
+        Assert.Equal([b.Id, a.Id], await Store.Pipeline.ListQueuedCollectionsAsync(chain.Name, Ct));
+        Assert.Equal([elsewhere.Id], await Store.Pipeline.ListQueuedCollectionsAsync(other.Name, Ct));
+    }
+
+    [Fact]
     public async Task a_tx_reads_back_with_its_bytes_fees_and_attempts_and_completes_once()
     {
         var (chain, collection, ids) = await QueueAsync(3);

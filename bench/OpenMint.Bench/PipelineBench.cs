@@ -66,7 +66,7 @@ internal static class PipelineBench
         }
         if (args.Contains("--verbose"))
         {
-            settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Information";
+            settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Debug";
         }
         // Tenancy before the host starts, so the worker finds the chain at once.
         var setup = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
@@ -141,6 +141,11 @@ internal static class PipelineBench
             fullness.Add((double)header.GasUsed / header.GasLimit);
         }
 
+        if (args.Contains("--verbose"))
+        {
+            await PrintBlocksAsync(c, eth, firstBlock, lastBlock, ct);
+        }
+
         Console.Error.WriteLine("measuring the optimal plan and one tx per request on a second Anvil (automine)");
         var reference = await ReferenceAsync(workload, naiveSample, ct);
 
@@ -172,6 +177,25 @@ internal static class PipelineBench
         Console.WriteLine(report.ToString());
         File.Delete(path);
         return pending == 0 && failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>Per block: its timestamp, how full it is, and which of our nonces it holds (method and gas used).</summary>
+    private static async Task PrintBlocksAsync(System.Data.Common.DbConnection c, EthClient eth, long firstBlock, long lastBlock, CancellationToken ct)
+    {
+        var ours = (await c.QueryAsync<(long Nonce, string Method, string Hash, long Block)>(
+            "SELECT t.nonce, b.method, t.mined_hash, t.mined_block FROM tx t JOIN batch b ON b.id = t.batch_id WHERE t.mined_hash IS NOT NULL ORDER BY t.nonce")).ToList();
+        for (var b = 0L; b <= lastBlock; b++)
+        {
+            var header = (await eth.GetBlockAsync(b, ct))!;
+            var txs = new List<string>();
+            foreach (var tx in ours.Where(t => t.Block == b))
+            {
+                var gas = (await eth.GetTransactionReceiptAsync(tx.Hash, ct))!.GasUsed;
+                txs.Add(FormattableString.Invariant($"{tx.Nonce}:{tx.Method[..4]} {gas / 1e6:F1}M"));
+            }
+            Console.WriteLine(FormattableString.Invariant(
+                $"block {b} at {header.Timestamp} ({DateTimeOffset.FromUnixTimeSeconds(header.Timestamp):HH:mm:ss}) {(double)header.GasUsed / header.GasLimit:P0} ({header.TransactionCount} txs): {string.Join(", ", txs)}"));
+        }
     }
 
     private sealed record Reference(Dictionary<string, (int Txs, long Gas)> Optimal, Dictionary<string, double> NaivePerToken);

@@ -11,7 +11,8 @@ internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long G
 
 /// <summary>
 /// Turns queued requests into txs ready to sign: plans batches per collection and method (<see cref="BatchPlanner"/>;
-/// a partial batch waits for company only while it would still land in the same block, see <see cref="BlockClock"/>), preflights each with <c>eth_estimateGas</c>
+/// a partial batch waits for company only while it would still land in the same block, see <see cref="BlockClock"/>,
+/// or while it could not make the next block anyway, see <c>Unheld</c>), preflights each with <c>eth_estimateGas</c>
 /// (several at once), bisects what does not go through (<see cref="PreflightAsync"/>: the one bisection routine),
 /// and orders the result so consecutive nonces fill blocks (<see cref="BlockPacker"/>). Nothing here uses a nonce.
 /// </summary>
@@ -38,10 +39,14 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         public static readonly Verdict Dropped = new(null, false);
     }
 
+    /// <summary>A batch as planned, before preflight: whether it is full, its gas by the calibrated model, and its oldest request.</summary>
+    private sealed record Planned(Candidate Candidate, bool Full, long ModelGas, DateTimeOffset Oldest);
+
     /// <summary>
     /// At most <paramref name="room"/> txs ready to sign, in the nonce order that packs blocks after the
     /// <paramref name="pending"/> txs already in flight. Partial batches are left queued while the clock is before
-    /// <paramref name="holdPartialsUntil"/> (null: none waits).
+    /// <paramref name="holdPartialsUntil"/> (null: none waits), and after it those that would not make the next block
+    /// (see <see cref="Unheld"/>).
     /// </summary>
     public Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, CancellationToken ct) =>
         PrepareAsync(block, pending, room, holdPartialsUntil, 1, ct);
@@ -49,7 +54,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// <summary>As above, taking at most a <paramref name="share"/>-th (rounded up) of the batches planned now: the rest is left to the chain's other wallets.</summary>
     public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, int share, CancellationToken ct)
     {
-        var planned = await PlanAsync(block, holdPartialsUntil, ct).ConfigureAwait(false);
+        var planned = Unheld(await PlanAsync(block, ct).ConfigureAwait(false), pending, block.GasLimit, holdPartialsUntil);
         // Each wallet of several starts at its own place in the list, so wallets that other instances hold, planning
         // at the same moment, mostly pick different batches (the write-ahead settles any overlap: one links them).
         var start = context.Shared ? planned.Count * (context.WalletIndex % context.Wallets) / context.Wallets : 0;
@@ -74,16 +79,58 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
                 gate.Release();
             }
         })).ConfigureAwait(false);
-        var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
+        var inFlight = (await StillPendingAsync(pending, ct).ConfigureAwait(false)).Select(t => (t.Latest.GasLimit, t.GasEstimate));
         return BlockPacker.Order(inFlight, preflights.SelectMany(p => p), i => context.Options.GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
             .Take(room).ToList();
     }
 
-    /// <summary>The batches to preflight now, collections with the oldest queued requests first.</summary>
-    private async Task<List<Candidate>> PlanAsync(BlockInfo block, DateTimeOffset? holdPartialsUntil, CancellationToken ct)
+    /// <summary>
+    /// The txs in flight that are still not mined, in nonce order. Preflighting block-sized calls can take longer than
+    /// a block: packing after txs the block just took would leave the next block short (the first new txs were chosen to
+    /// fill the rest of a block that is gone) and make the builder skip a tx there, dropping every later nonce that fits.
+    /// </summary>
+    private async Task<IEnumerable<OpenTx>> StillPendingAsync(IReadOnlyList<OpenTx> pending, CancellationToken ct)
+    {
+        if (pending.Count == 0)
+        {
+            return [];
+        }
+        var latest = await context.Node.GetTransactionCountAsync(context.Address, "latest", ct).ConfigureAwait(false);
+        return pending.Where(t => t.Nonce >= latest).OrderBy(t => t.Nonce);
+    }
+
+    /// <summary>
+    /// The planned batches to preflight now. Full batches always go. A partial batch waits (for company: it merges with
+    /// what arrives, one tx's fixed cost less), up to <see cref="PipelineOptions.MaxBatchWait"/> from its oldest request,
+    /// while the clock is before <paramref name="holdPartialsUntil"/>; otherwise while it would not make the next block
+    /// anyway: packed by the builder's rule after the txs in flight, together with this round's other batches, it lands
+    /// in a later block (the next block is full, so going now would not make it land earlier).
+    /// </summary>
+    private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, DateTimeOffset? holdPartialsUntil)
+    {
+        var now = context.Now;
+        var beforeSendTime = holdPartialsUntil is { } until && now < until;
+        var nextBlock = new HashSet<Planned>(ReferenceEqualityComparer.Instance);
+        if (!beforeSendTime)
+        {
+            var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
+            nextBlock.UnionWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
+                .Where(p => p.Block == 0).Select(p => p.Item));
+        }
+        var unheld = planned.Where(p => p.Full || nextBlock.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();
+        if (unheld.Count < planned.Count)
+        {
+            PartialsHeld(context.Log, context.ChainName, planned.Count - unheld.Count, planned.Sum(p => p.Candidate.Mints.Count) - unheld.Sum(p => p.Candidate.Mints.Count),
+                !beforeSendTime ? "the next block is full" : holdPartialsUntil == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come");
+        }
+        return unheld.Select(p => p.Candidate).ToList();
+    }
+
+    /// <summary>Every batch planned now (full and partial), collections with the oldest queued requests first.</summary>
+    private async Task<List<Planned>> PlanAsync(BlockInfo block, CancellationToken ct)
     {
         var target = BatchPlanner.TargetGas(block.GasLimit, context.Options.PerTxGasCap, context.Options.GasLimitMargin);
-        var candidates = new List<Candidate>();
+        var planned = new List<Planned>();
         foreach (var collectionId in await context.Store.ListQueuedCollectionsAsync(context.ChainName, ct).ConfigureAwait(false))
         {
             if (_withoutRole.TryGetValue(collectionId, out var until) && context.Now < until)
@@ -92,16 +139,14 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             }
             var collection = await collections.GetAsync(collectionId, ct).ConfigureAwait(false);
             var queued = await context.Store.ListQueuedAsync(collectionId, context.Options.PlanWindow, ct).ConfigureAwait(false);
-            candidates.AddRange(PlanCollection(collection, queued, target, holdPartialsUntil));
+            planned.AddRange(PlanCollection(collection, queued, target));
         }
-        return candidates;
+        return planned;
     }
 
-    private IEnumerable<Candidate> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target, DateTimeOffset? holdPartialsUntil)
+    private IEnumerable<Planned> PlanCollection(Collection collection, IReadOnlyList<MintRequestRecord> queued, long target)
     {
-        var now = context.Now;
         var created = queued.ToDictionary(q => q.Id, q => q.CreatedAt);
-        var holding = holdPartialsUntil is { } until && now < until;
         foreach (var group in queued.GroupBy(q => MintBatch.MethodFor(collection, q.ByQuantity)))
         {
             var method = group.Key;
@@ -109,12 +154,8 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             var byId = mints.ToDictionary(m => m.RequestId);
             foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collection.Id, method)))
             {
-                var oldest = plan.Batch.RequestIds.Min(id => created[id]);
-                if (!plan.Full && holding && now - oldest < context.Options.MaxBatchWait)
-                {
-                    continue; // it still makes the same block later, merged with what arrives meanwhile (less gas)
-                }
-                yield return new Candidate(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList());
+                var candidate = new Candidate(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList());
+                yield return new Planned(candidate, plan.Full, plan.Batch.EstimatedGas, plan.Batch.RequestIds.Min(id => created[id]));
             }
         }
     }
@@ -206,6 +247,9 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
 
     [LoggerMessage(EventId = 4062, Level = LogLevel.Error, Message = "Chain {Chain}: wallet {Signer} lacks MINTER_ROLE on {Collection}: the chain's other wallets mint there; grant it with openmint collection grant-minter")]
     private static partial void WalletLacksRole(ILogger log, string chain, string signer, string collection);
+
+    [LoggerMessage(EventId = 4076, Level = LogLevel.Debug, Message = "Chain {Chain}: {Batches} partial batches ({Assets} assets) wait: {Reason}")]
+    private static partial void PartialsHeld(ILogger log, string chain, int batches, int assets, string reason);
 
     [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Chain {Chain}: collection {Collection}: estimate refused: {Outcome} {Message}")]
     private static partial void EstimateRejected(ILogger log, string chain, string collection, string outcome, string message);

@@ -148,6 +148,7 @@ internal sealed class ChainSender
         }
         history.Add(head);
         _clock.Seed(history, _context.Now);
+        SenderLog.ClockSeeded(_context.Log, _context.ChainName, string.Join(" ", history.Select(b => $"{b.Number}@{b.Timestamp}")), _clock.Scheduled);
     }
 
     /// <summary>
@@ -237,4 +238,7 @@ internal static partial class SenderLog
 {
     [LoggerMessage(EventId = 4061, Level = LogLevel.Warning, Message = "Chain {Chain}: wallet {Signer} is stuck at nonce {Nonce} (pending over {Seconds} s): it takes no new batches until it moves")]
     public static partial void WalletStuck(ILogger log, string chain, string signer, long nonce, double seconds);
+
+    [LoggerMessage(EventId = 4077, Level = LogLevel.Debug, Message = "Chain {Chain}: blocks before the first head (number@timestamp) {Blocks}: schedule trusted {Scheduled}")]
+    public static partial void ClockSeeded(ILogger log, string chain, string blocks, bool scheduled);
 }

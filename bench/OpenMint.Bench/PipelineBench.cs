@@ -25,7 +25,8 @@ namespace OpenMint.Bench;
 /// same workload (every request known up front, packed by the same planner, executed on a second Anvil) and
 /// (b) one transaction per request (a sample executed on that second Anvil), block fullness while the queue
 /// is non-empty, and accept->succeeded latency.
-/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin).
+/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin),
+/// --warmup-blocks N (3: the host runs while the chain makes N blocks before the first request; 0 for a cold start), --verbose.
 /// </summary>
 internal static class PipelineBench
 {
@@ -39,6 +40,7 @@ internal static class PipelineBench
         var ownerCount = BenchArgs.Int(args, "--owners", 100);
         var clients = BenchArgs.Int(args, "--clients", 8);
         var naiveSample = BenchArgs.Int(args, "--naive-sample", 150);
+        var warmupBlocks = BenchArgs.Int(args, "--warmup-blocks", 3);
         var ct = CancellationToken.None;
 
         var owners = Enumerable.Range(1, ownerCount).Select(i => "0x" + (0xb0000000L + i).ToString("x40", CultureInfo.InvariantCulture)).ToArray();
@@ -79,6 +81,15 @@ internal static class PipelineBench
         var store = app.Services.GetRequiredService<OpenMintStorage>();
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", key);
+
+        // As a running service: the sender first sees the chain make blocks by itself (a freshly started DevChain's
+        // deployment blocks share one timestamp, so nothing tells its interval yet). --warmup-blocks 0: a cold start.
+        var chainEth = new EthClient(new JsonRpcClient(new HttpClient(), chain.RpcUrl));
+        var startHead = await chainEth.BlockNumberAsync(ct);
+        while (await chainEth.BlockNumberAsync(ct) < startHead + warmupBlocks)
+        {
+            await Task.Delay(100, ct);
+        }
 
         // Posts of 100 assets (one collection each), kinds interleaved, from concurrent clients.
         var posts = new List<(string Kind, List<Req> Assets)>();

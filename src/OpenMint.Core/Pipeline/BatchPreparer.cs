@@ -10,6 +10,16 @@ namespace OpenMint.Core.Pipeline;
 internal sealed record PreparedTx(Collection Collection, MintBatch Batch, long Gas);
 
 /// <summary>
+/// What <see cref="BlockClock"/> says about partial batches this round: they wait while the clock is before
+/// <paramref name="Until"/> (null: no send time), and <paramref name="BlockInterval"/> is the chain's own block interval
+/// when it makes blocks by itself slower than the sender ticks (null: unknown, or automine), for telling a burst.
+/// </summary>
+internal sealed record PartialHold(DateTimeOffset? Until, TimeSpan? BlockInterval)
+{
+    public static readonly PartialHold None = new(null, null);
+}
+
+/// <summary>
 /// Turns queued requests into txs ready to sign: plans batches per collection and method (<see cref="BatchPlanner"/>;
 /// a partial batch waits for company only while it would still land in the same block, see <see cref="BlockClock"/>,
 /// or while it could not make the next block anyway, see <c>Unheld</c>), preflights each with <c>eth_estimateGas</c>
@@ -39,22 +49,21 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         public static readonly Verdict Dropped = new(null, false);
     }
 
-    /// <summary>A batch as planned, before preflight: whether it is full, its gas by the calibrated model, and its oldest request.</summary>
-    private sealed record Planned(Candidate Candidate, bool Full, long ModelGas, DateTimeOffset Oldest);
+    /// <summary>A batch as planned, before preflight: whether it is full, its gas by the calibrated model, and its oldest and newest request.</summary>
+    private sealed record Planned(Candidate Candidate, bool Full, long ModelGas, DateTimeOffset Oldest, DateTimeOffset Newest);
 
     /// <summary>
     /// At most <paramref name="room"/> txs ready to sign, in the nonce order that packs blocks after the
-    /// <paramref name="pending"/> txs already in flight. Partial batches are left queued while the clock is before
-    /// <paramref name="holdPartialsUntil"/> (null: none waits), and after it those that would not make the next block
-    /// (see <see cref="Unheld"/>).
+    /// <paramref name="pending"/> txs already in flight. Partial batches are left queued as <paramref name="hold"/> and
+    /// <see cref="Unheld"/> say (null: only those that would not make the next block wait).
     /// </summary>
-    public Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, CancellationToken ct) =>
-        PrepareAsync(block, pending, room, holdPartialsUntil, 1, ct);
+    public Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, PartialHold? hold, CancellationToken ct) =>
+        PrepareAsync(block, pending, room, hold, 1, ct);
 
     /// <summary>As above, taking at most a <paramref name="share"/>-th (rounded up) of the batches planned now: the rest is left to the chain's other wallets.</summary>
-    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, DateTimeOffset? holdPartialsUntil, int share, CancellationToken ct)
+    public async Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, PartialHold? hold, int share, CancellationToken ct)
     {
-        var planned = Unheld(await PlanAsync(block, ct).ConfigureAwait(false), pending, block.GasLimit, holdPartialsUntil);
+        var planned = Unheld(await PlanAsync(block, ct).ConfigureAwait(false), pending, block.GasLimit, hold ?? PartialHold.None);
         // Each wallet of several starts at its own place in the list, so wallets that other instances hold, planning
         // at the same moment, mostly pick different batches (the write-ahead settles any overlap: one links them).
         var start = context.Shared ? planned.Count * (context.WalletIndex % context.Wallets) / context.Wallets : 0;
@@ -100,18 +109,23 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     }
 
     /// <summary>
-    /// The planned batches to preflight now. Full batches always go. A partial batch waits (for company: it merges with
-    /// what arrives, one tx's fixed cost less), up to <see cref="PipelineOptions.MaxBatchWait"/> from its oldest request,
-    /// while the clock is before <paramref name="holdPartialsUntil"/>; otherwise while it would not make the next block
-    /// anyway: packed by the builder's rule after the txs in flight, together with this round's other batches, it lands
-    /// in a later block (the next block is full, so going now would not make it land earlier).
+    /// The planned batches to preflight now. Full batches always go. A partial batch waits for company (it merges with
+    /// what arrives: one tx's fixed cost less, and for by-quantity one entry per owner less), up to
+    /// <see cref="PipelineOptions.MaxBatchWait"/> from its oldest request:
+    /// <list type="bullet">
+    /// <item>while the clock is before <see cref="PartialHold.Until"/> (it still makes the same block later);</item>
+    /// <item>while requests arrive faster than blocks take them (<see cref="Burst"/>: saturation, the block-filling plan);</item>
+    /// <item>otherwise when it would not make the next block anyway: packed by the builder's rule after the txs in flight,
+    /// with this round's other batches, it lands in a later block (the next block is full).</item>
+    /// </list>
     /// </summary>
-    private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, DateTimeOffset? holdPartialsUntil)
+    private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, PartialHold hold)
     {
         var now = context.Now;
-        var beforeSendTime = holdPartialsUntil is { } until && now < until;
+        var beforeSendTime = hold.Until is { } until && now < until;
+        var burst = !beforeSendTime && Burst(planned, blockGasLimit, hold.BlockInterval);
         var nextBlock = new HashSet<Planned>(ReferenceEqualityComparer.Instance);
-        if (!beforeSendTime)
+        if (!beforeSendTime && !burst)
         {
             var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
             nextBlock.UnionWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
@@ -120,10 +134,32 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         var unheld = planned.Where(p => p.Full || nextBlock.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();
         if (unheld.Count < planned.Count)
         {
-            PartialsHeld(context.Log, context.ChainName, planned.Count - unheld.Count, planned.Sum(p => p.Candidate.Mints.Count) - unheld.Sum(p => p.Candidate.Mints.Count),
-                !beforeSendTime ? "the next block is full" : holdPartialsUntil == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come");
+            var reason = beforeSendTime
+                ? hold.Until == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come"
+                : burst ? "requests arrive faster than blocks take them" : "the next block is full";
+            PartialsHeld(context.Log, context.ChainName, planned.Count - unheld.Count, planned.Sum(p => p.Candidate.Mints.Count) - unheld.Sum(p => p.Candidate.Mints.Count), reason);
         }
         return unheld.Select(p => p.Candidate).ToList();
+    }
+
+    /// <summary>
+    /// True while a burst arrives on a chain that makes blocks every <paramref name="blockInterval"/>: the queued work
+    /// is at least half a block, it came faster than the chain takes it (a block's gas per interval), and requests are
+    /// still arriving. Later blocks are full whatever goes now, so a partial batch sent now only splits its owners
+    /// across txs (for by-quantity V2, ~73k gas per owner entry; see docs/chains.md): it waits until the burst is over.
+    /// A light load (a few requests per block) is never a burst.
+    /// </summary>
+    private bool Burst(List<Planned> planned, long blockGasLimit, TimeSpan? blockInterval)
+    {
+        if (blockInterval is not { } interval || planned.Count == 0)
+        {
+            return false;
+        }
+        var now = context.Now;
+        var gas = (double)planned.Sum(p => p.ModelGas);
+        var seconds = Math.Max((now - planned.Min(p => p.Oldest)).TotalSeconds, context.Options.PollInterval.TotalSeconds);
+        var arriving = now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
+        return arriving && gas * 2 >= blockGasLimit && gas / seconds >= blockGasLimit / interval.TotalSeconds;
     }
 
     /// <summary>Every batch planned now (full and partial), collections with the oldest queued requests first.</summary>
@@ -155,7 +191,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             foreach (var plan in BatchPlanner.Plan(collection, method, mints, target, _calibration.Ratio(collection.Id, method)))
             {
                 var candidate = new Candidate(collection, method, plan.Batch.RequestIds.Select(id => byId[id]).ToList());
-                yield return new Planned(candidate, plan.Full, plan.Batch.EstimatedGas, plan.Batch.RequestIds.Min(id => created[id]));
+                yield return new Planned(candidate, plan.Full, plan.Batch.EstimatedGas, plan.Batch.RequestIds.Min(id => created[id]), plan.Batch.RequestIds.Max(id => created[id]));
             }
         }
     }

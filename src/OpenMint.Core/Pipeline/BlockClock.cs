@@ -48,6 +48,13 @@ internal sealed class BlockClock(PipelineOptions options)
         }
     }
 
+    /// <summary>
+    /// The learned interval when it is longer than the sender's tick plus <see cref="PipelineOptions.BlockSendLead"/>, even
+    /// before the schedule is trusted (a sender that starts into a burst). Null while unknown, and on an automine chain,
+    /// whose blocks come as fast as txs arrive.
+    /// </summary>
+    public TimeSpan? SteadyInterval => Interval is { } interval && interval > options.PollInterval + options.BlockSendLead ? interval : null;
+
     /// <summary>True once the chain was seen making blocks by itself (and has not missed one since while nothing of ours waited).</summary>
     public bool Scheduled => _idleHeads >= IdleHeadsNeeded;
 

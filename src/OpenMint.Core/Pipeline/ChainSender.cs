@@ -213,8 +213,8 @@ internal sealed class ChainSender
         {
             return;
         }
-        var holdUntil = _clock.HoldPartialsUntil(pending.Sum(t => t.Latest.GasLimit), block.GasLimit);
-        var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, _share, ct).ConfigureAwait(false);
+        var hold = new PartialHold(_clock.HoldPartialsUntil(pending.Sum(t => t.Latest.GasLimit), block.GasLimit), _clock.SteadyInterval);
+        var prepared = await _preparer.PrepareAsync(block, pending, room, hold, _share, ct).ConfigureAwait(false);
         if (prepared.Count == 0)
         {
             return;

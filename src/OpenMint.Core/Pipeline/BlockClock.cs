@@ -49,11 +49,11 @@ internal sealed class BlockClock(PipelineOptions options)
     }
 
     /// <summary>
-    /// The learned interval when it is longer than the sender's tick plus <see cref="PipelineOptions.BlockSendLead"/>, even
-    /// before the schedule is trusted (a sender that starts into a burst). Null while unknown, and on an automine chain,
-    /// whose blocks come as fast as txs arrive.
+    /// The learned interval once the schedule is trusted (<see cref="Scheduled"/>: the chain makes blocks by itself) and
+    /// the interval is longer than the sender's tick plus <see cref="PipelineOptions.BlockSendLead"/>; else null (unknown,
+    /// automine, or blocks faster than the sender ticks). <see cref="BatchPreparer"/> tells a burst by it.
     /// </summary>
-    public TimeSpan? SteadyInterval => Interval is { } interval && interval > options.PollInterval + options.BlockSendLead ? interval : null;
+    public TimeSpan? SteadyInterval => Scheduled && Interval is { } interval && interval > options.PollInterval + options.BlockSendLead ? interval : null;
 
     /// <summary>True once the chain was seen making blocks by itself (and has not missed one since while nothing of ours waited).</summary>
     public bool Scheduled => _idleHeads >= IdleHeadsNeeded;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
 
@@ -88,5 +89,59 @@ public class BatchPreparerTests
         await h.AcceptAsync(A, B, C, D);
         var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 1, null, Ct);
         Assert.Equal(2, Assert.Single(prepared).Batch.RequestCount);
+    }
+
+    private static readonly Fees Fees = new(1_000_000_000, 3_000_000_000);
+
+    private static string[] Owners(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => "0x" + i.ToString("x40", CultureInfo.InvariantCulture)).ToArray();
+
+    // By the V1 model (36k + 28k per owner) 510 single-asset owners make a full batch (the target is 14.34M of a 30M block)
+    // and 40 more a partial one (1.16M model, 1.21M gas limit).
+    private const int FullOwners = 510;
+    private const int AllOwners = 550;
+
+    [Fact]
+    public async Task a_partial_batch_that_the_txs_in_flight_and_the_full_batches_leave_no_room_for_in_the_next_block_waits_and_one_with_room_goes()
+    {
+        var h = await SenderHarness.NewAsync();
+        h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        var parts = h.Parts();
+        await h.LeaseAsync(parts);
+        await h.AcceptAsync(Owners(1_000, 1));
+        Assert.NotNull(await parts.Nonces.WriteAheadAsync([await h.PreparedAsync(gas: 14_800_000)], Fees, Ct));
+        var inFlight = await h.OpenTxsAsync();
+        await h.AcceptAsync(Owners(1, AllOwners));
+        var block = await h.BlockAsync();
+
+        // 14.8M used in flight; the full batch's 15.03M limit still fits after it (29.1M used), the partial's 1.21M does not.
+        var held = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        Assert.Equal(FullOwners, held.Sum(p => p.Batch.RequestCount));
+        // Nothing in flight: the partial fits the next block after the full batch, so it goes now.
+        var room = await h.Parts().Preparer.PrepareAsync(block, [], 16, null, Ct);
+        Assert.Equal(AllOwners, room.Sum(p => p.Batch.RequestCount));
+        // However full the next block, a partial batch waits at most MaxBatchWait.
+        h.Time.Advance(h.Options.MaxBatchWait);
+        var waited = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        Assert.Equal(AllOwners, waited.Sum(p => p.Batch.RequestCount));
+    }
+
+    [Fact]
+    public async Task while_a_burst_arrives_faster_than_blocks_take_it_partial_batches_wait_for_its_end_and_a_light_load_never_waits()
+    {
+        var steady = new PartialHold(null, TimeSpan.FromSeconds(2)); // a chain making a block every 2 s by itself
+        var h = await SenderHarness.NewAsync();
+        h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        await h.AcceptAsync(Owners(1, AllOwners)); // 15.5M of work (over half a block) at once
+        var during = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
+        Assert.Equal(FullOwners, during.Sum(p => p.Batch.RequestCount));
+        h.Time.Advance(h.Options.PollInterval + h.Options.BlockSendLead); // nothing more arrived: the burst is over
+        var after = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
+        Assert.Equal(AllOwners, after.Sum(p => p.Batch.RequestCount));
+
+        var light = await SenderHarness.NewAsync();
+        light.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        await light.AcceptAsync(Owners(1, 3));
+        Assert.Equal(3, (await light.Parts().Preparer.PrepareAsync(await light.BlockAsync(), [], 16, steady, Ct)).Sum(p => p.Batch.RequestCount));
     }
 }

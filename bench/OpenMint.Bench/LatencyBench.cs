@@ -145,8 +145,13 @@ internal static class LatencyBench
         {
             a.GetResultOrThrow();
         }
-        while (await eth.GetTransactionCountAsync(signer.Address, "latest", ct) < start + count)
+        while (await eth.GetTransactionCountAsync(signer.Address, "latest", ct) is var mined && mined < start + count)
         {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                // Seen once (2026-12-03): automine Anvil mined 437 of 500 and left 63 in its pool until another tx came.
+                throw new InvalidOperationException($"the raw sender's txs were not all mined within 60 s ({mined - start} of {count}); run again");
+            }
             await Task.Delay(5, ct);
         }
         return clock.Elapsed.TotalSeconds;

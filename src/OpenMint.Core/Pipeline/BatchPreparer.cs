@@ -55,7 +55,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// <summary>
     /// At most <paramref name="room"/> txs ready to sign, in the nonce order that packs blocks after the
     /// <paramref name="pending"/> txs already in flight. Partial batches are left queued as <paramref name="hold"/> and
-    /// <see cref="Unheld"/> say (null: only those that would not make the next block wait).
+    /// <see cref="Unheld"/> say (null: none waits).
     /// </summary>
     public Task<IReadOnlyList<PreparedTx>> PrepareAsync(BlockInfo block, IReadOnlyList<OpenTx> pending, int room, PartialHold? hold, CancellationToken ct) =>
         PrepareAsync(block, pending, room, hold, 1, ct);
@@ -109,7 +109,8 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     }
 
     /// <summary>
-    /// The planned batches to preflight now. Full batches always go. A partial batch waits for company (it merges with
+    /// The planned batches to preflight now. Full batches always go, and with no send time (<see cref="PartialHold.Until"/>
+    /// null: automine, or no schedule learned yet) every batch does. A partial batch waits for company (it merges with
     /// what arrives: one tx's fixed cost less, and for by-quantity one entry per owner less), up to
     /// <see cref="PipelineOptions.MaxBatchWait"/> from its oldest request:
     /// <list type="bullet">
@@ -121,8 +122,12 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// </summary>
     private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, PartialHold hold)
     {
+        if (hold.Until is not { } until)
+        {
+            return planned.Select(p => p.Candidate).ToList(); // no schedule (automine, or not learned yet): all go at once
+        }
         var now = context.Now;
-        var beforeSendTime = hold.Until is { } until && now < until;
+        var beforeSendTime = now < until;
         var burst = !beforeSendTime && Burst(planned, blockGasLimit, hold.BlockInterval);
         var nextBlock = new HashSet<Planned>(ReferenceEqualityComparer.Instance);
         if (!beforeSendTime && !burst)
@@ -135,7 +140,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         if (unheld.Count < planned.Count)
         {
             var reason = beforeSendTime
-                ? hold.Until == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come"
+                ? until == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come"
                 : burst ? "requests arrive faster than blocks take them" : "the next block is full";
             PartialsHeld(context.Log, context.ChainName, planned.Count - unheld.Count, planned.Sum(p => p.Candidate.Mints.Count) - unheld.Sum(p => p.Candidate.Mints.Count), reason);
         }

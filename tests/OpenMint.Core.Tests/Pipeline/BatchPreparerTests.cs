@@ -113,24 +113,28 @@ public class BatchPreparerTests
         var inFlight = await h.OpenTxsAsync();
         await h.AcceptAsync(Owners(1, AllOwners));
         var block = await h.BlockAsync();
+        var sendTime = new PartialHold(h.Time.GetUtcNow(), null); // the next block's send time has come
 
         // 14.8M used in flight; the full batch's 15.03M limit still fits after it (29.1M used), the partial's 1.21M does not.
-        var held = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        var held = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
         Assert.Equal(FullOwners, held.Sum(p => p.Batch.RequestCount));
         // Nothing in flight: the partial fits the next block after the full batch, so it goes now.
-        var room = await h.Parts().Preparer.PrepareAsync(block, [], 16, null, Ct);
+        var room = await h.Parts().Preparer.PrepareAsync(block, [], 16, sendTime, Ct);
         Assert.Equal(AllOwners, room.Sum(p => p.Batch.RequestCount));
+        // No schedule (automine): everything goes at once, as before.
+        var automine = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        Assert.Equal(AllOwners, automine.Sum(p => p.Batch.RequestCount));
         // However full the next block, a partial batch waits at most MaxBatchWait.
         h.Time.Advance(h.Options.MaxBatchWait);
-        var waited = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        var waited = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
         Assert.Equal(AllOwners, waited.Sum(p => p.Batch.RequestCount));
     }
 
     [Fact]
     public async Task while_a_burst_arrives_faster_than_blocks_take_it_partial_batches_wait_for_its_end_and_a_light_load_never_waits()
     {
-        var steady = new PartialHold(null, TimeSpan.FromSeconds(2)); // a chain making a block every 2 s by itself
         var h = await SenderHarness.NewAsync();
+        var steady = new PartialHold(h.Time.GetUtcNow(), TimeSpan.FromSeconds(2)); // a block every 2 s by itself; its send time came
         h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
         await h.AcceptAsync(Owners(1, AllOwners)); // 15.5M of work (over half a block) at once
         var during = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);

@@ -26,7 +26,7 @@ namespace OpenMint.Bench;
 /// (b) one transaction per request (a sample executed on that second Anvil), block fullness while the queue
 /// is non-empty, and accept->succeeded latency.
 /// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin),
-/// --warmup-blocks N (3: the host runs while the chain makes N blocks before the first request; 0 for a cold start), --verbose.
+/// --warmup-blocks N (5: the host runs while the chain makes N blocks before the first request; 0 for a cold start), --verbose.
 /// </summary>
 internal static class PipelineBench
 {
@@ -40,7 +40,7 @@ internal static class PipelineBench
         var ownerCount = BenchArgs.Int(args, "--owners", 100);
         var clients = BenchArgs.Int(args, "--clients", 8);
         var naiveSample = BenchArgs.Int(args, "--naive-sample", 150);
-        var warmupBlocks = BenchArgs.Int(args, "--warmup-blocks", 3);
+        var warmupBlocks = BenchArgs.Int(args, "--warmup-blocks", 5);
         var ct = CancellationToken.None;
 
         var owners = Enumerable.Range(1, ownerCount).Select(i => "0x" + (0xb0000000L + i).ToString("x40", CultureInfo.InvariantCulture)).ToArray();

@@ -116,8 +116,9 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// <list type="bullet">
     /// <item>while the clock is before <see cref="PartialHold.Until"/> (it still makes the same block later);</item>
     /// <item>while requests arrive faster than blocks take them (<see cref="Burst"/>: saturation, the block-filling plan);</item>
-    /// <item>otherwise when it would not make the next block anyway: packed by the builder's rule after the txs in flight,
-    /// with this round's other batches, it lands in a later block (the next block is full).</item>
+    /// <item>otherwise, while requests still arrive, when it would not make the next block anyway: packed by the builder's
+    /// rule after the txs in flight, with this round's other batches, it lands in a later block (the next block is full).
+    /// Once arrivals stop there is no company to wait for: the partial batches all go in one round, packed together.</item>
     /// </list>
     /// </summary>
     private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, PartialHold hold)
@@ -128,15 +129,21 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         }
         var now = context.Now;
         var beforeSendTime = now < until;
-        var burst = !beforeSendTime && Burst(planned, blockGasLimit, hold.BlockInterval);
-        var nextBlock = new HashSet<Planned>(ReferenceEqualityComparer.Instance);
+        // Company can only come while requests arrive; after that, all go in one round and are packed together.
+        var arriving = planned.Count > 0 && now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
+        var burst = !beforeSendTime && arriving && Burst(planned, blockGasLimit, hold.BlockInterval);
+        var held = planned.Where(p => !p.Full).ToHashSet(ReferenceEqualityComparer.Instance);
         if (!beforeSendTime && !burst)
         {
+            if (!arriving)
+            {
+                held.Clear();
+            }
             var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
-            nextBlock.UnionWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
+            held.ExceptWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
                 .Where(p => p.Block == 0).Select(p => p.Item));
         }
-        var unheld = planned.Where(p => p.Full || nextBlock.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();
+        var unheld = planned.Where(p => !held.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();
         if (unheld.Count < planned.Count)
         {
             var reason = beforeSendTime
@@ -148,23 +155,21 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     }
 
     /// <summary>
-    /// True while a burst arrives on a chain that makes blocks every <paramref name="blockInterval"/>: the queued work
-    /// is at least half a block, it came faster than the chain takes it (a block's gas per interval), and requests are
-    /// still arriving. Later blocks are full whatever goes now, so a partial batch sent now only splits its owners
+    /// True while a burst arrives (the caller checks that requests still arrive) on a chain that makes blocks every
+    /// <paramref name="blockInterval"/>: the queued work is at least half a block and came faster than the chain takes it
+    /// (a block's gas per interval). Later blocks are full whatever goes now, so a partial batch sent now only splits its owners
     /// across txs (for by-quantity V2, ~73k gas per owner entry; see docs/chains.md): it waits until the burst is over.
     /// A light load (a few requests per block) is never a burst.
     /// </summary>
     private bool Burst(List<Planned> planned, long blockGasLimit, TimeSpan? blockInterval)
     {
-        if (blockInterval is not { } interval || planned.Count == 0)
+        if (blockInterval is not { } interval)
         {
             return false;
         }
-        var now = context.Now;
         var gas = (double)planned.Sum(p => p.ModelGas);
-        var seconds = Math.Max((now - planned.Min(p => p.Oldest)).TotalSeconds, context.Options.PollInterval.TotalSeconds);
-        var arriving = now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
-        return arriving && gas * 2 >= blockGasLimit && gas / seconds >= blockGasLimit / interval.TotalSeconds;
+        var seconds = Math.Max((context.Now - planned.Min(p => p.Oldest)).TotalSeconds, context.Options.PollInterval.TotalSeconds);
+        return gas * 2 >= blockGasLimit && gas / seconds >= blockGasLimit / interval.TotalSeconds;
     }
 
     /// <summary>Every batch planned now (full and partial), collections with the oldest queued requests first.</summary>

@@ -102,7 +102,7 @@ public class BatchPreparerTests
     private const int AllOwners = 550;
 
     [Fact]
-    public async Task a_partial_batch_that_the_txs_in_flight_and_the_full_batches_leave_no_room_for_in_the_next_block_waits_and_one_with_room_goes()
+    public async Task a_partial_batch_that_the_txs_in_flight_and_the_full_batches_leave_no_room_for_in_the_next_block_waits_while_requests_arrive_and_one_with_room_goes()
     {
         var h = await SenderHarness.NewAsync();
         h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
@@ -124,10 +124,10 @@ public class BatchPreparerTests
         // No schedule (automine): everything goes at once, as before.
         var automine = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
         Assert.Equal(AllOwners, automine.Sum(p => p.Batch.RequestCount));
-        // However full the next block, a partial batch waits at most MaxBatchWait.
-        h.Time.Advance(h.Options.MaxBatchWait);
-        var waited = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
-        Assert.Equal(AllOwners, waited.Sum(p => p.Batch.RequestCount));
+        // Once requests stop arriving there is no company to wait for: it goes, to be packed with the rest.
+        h.Time.Advance(h.Options.PollInterval + h.Options.BlockSendLead);
+        var quiet = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
+        Assert.Equal(AllOwners, quiet.Sum(p => p.Batch.RequestCount));
     }
 
     [Fact]

@@ -133,12 +133,12 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         var arriving = planned.Count > 0 && now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
         var burst = !beforeSendTime && arriving && Burst(planned, blockGasLimit, hold.BlockInterval);
         var held = planned.Where(p => !p.Full).ToHashSet(ReferenceEqualityComparer.Instance);
-        if (!beforeSendTime && !burst)
+        if (!beforeSendTime && !burst && !arriving)
         {
-            if (!arriving)
-            {
-                held.Clear();
-            }
+            held.Clear();
+        }
+        else if (!beforeSendTime && !burst)
+        {
             var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
             held.ExceptWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
                 .Where(p => p.Block == 0).Select(p => p.Item));

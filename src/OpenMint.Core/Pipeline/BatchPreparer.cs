@@ -114,11 +114,14 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
     /// what arrives: one tx's fixed cost less, and for by-quantity one entry per owner less), up to
     /// <see cref="PipelineOptions.MaxBatchWait"/> from its oldest request:
     /// <list type="bullet">
-    /// <item>while the clock is before <see cref="PartialHold.Until"/> (it still makes the same block later);</item>
-    /// <item>while requests arrive faster than blocks take them (<see cref="Burst"/>: saturation, the block-filling plan);</item>
-    /// <item>otherwise, while requests still arrive, when it would not make the next block anyway: packed by the builder's
-    /// rule after the txs in flight, with this round's other batches, it lands in a later block (the next block is full).
-    /// Once arrivals stop there is no company to wait for: the partial batches all go in one round, packed together.</item>
+    /// <item>while the clock is before the send time <see cref="PartialHold.Until"/> (it still makes the same block later);</item>
+    /// <item>past it (or while the txs in flight fill the next block: <see cref="DateTimeOffset.MaxValue"/>) only while
+    /// requests still arrive: once they stop there is no company to wait for, and the partial batches all go in one
+    /// round, packed together (released one by one they would trail the packed nonces);</item>
+    /// <item>while they arrive: with the txs in flight filling the next block, or faster than blocks take them
+    /// (<see cref="Burst"/>), every partial batch (saturation, the block-filling plan); else one that would not make the
+    /// next block anyway: packed by the builder's rule after the txs in flight, with this round's other batches, it
+    /// lands in a later block.</item>
     /// </list>
     /// </summary>
     private List<Candidate> Unheld(List<Planned> planned, IReadOnlyList<OpenTx> pending, long blockGasLimit, PartialHold hold)
@@ -128,16 +131,17 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             return planned.Select(p => p.Candidate).ToList(); // no schedule (automine, or not learned yet): all go at once
         }
         var now = context.Now;
-        var beforeSendTime = now < until;
+        var saturated = until == DateTimeOffset.MaxValue; // the txs in flight fill the next block
+        var beforeSendTime = !saturated && now < until;
         // Company can only come while requests arrive; after that, all go in one round and are packed together.
         var arriving = planned.Count > 0 && now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
         var burst = !beforeSendTime && arriving && Burst(planned, blockGasLimit, hold.BlockInterval);
         var held = planned.Where(p => !p.Full).ToHashSet(ReferenceEqualityComparer.Instance);
-        if (!beforeSendTime && !burst && !arriving)
+        if (!beforeSendTime && !arriving)
         {
             held.Clear();
         }
-        else if (!beforeSendTime && !burst)
+        else if (!beforeSendTime && !saturated && !burst)
         {
             var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
             held.ExceptWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
@@ -146,8 +150,8 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         var unheld = planned.Where(p => !held.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();
         if (unheld.Count < planned.Count)
         {
-            var reason = beforeSendTime
-                ? until == DateTimeOffset.MaxValue ? "the txs in flight fill the next block" : "the next block's send time has not come"
+            var reason = beforeSendTime ? "the next block's send time has not come"
+                : saturated ? "the txs in flight fill the next block"
                 : burst ? "requests arrive faster than blocks take them" : "the next block is full";
             PartialsHeld(context.Log, context.ChainName, planned.Count - unheld.Count, planned.Sum(p => p.Candidate.Mints.Count) - unheld.Sum(p => p.Candidate.Mints.Count), reason);
         }

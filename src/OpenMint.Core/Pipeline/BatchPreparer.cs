@@ -133,8 +133,10 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         var now = context.Now;
         var saturated = until == DateTimeOffset.MaxValue; // the txs in flight fill the next block
         var beforeSendTime = !saturated && now < until;
-        // Company can only come while requests arrive; after that, all go in one round and are packed together.
-        var arriving = planned.Count > 0 && now - planned.Max(p => p.Newest) < context.Options.PollInterval + context.Options.BlockSendLead;
+        // Company can only come while requests arrive (one came within a block interval, or a tick and the send lead);
+        // after that, all go in one round and are packed together.
+        var window = TimeSpan.FromTicks(Math.Max((context.Options.PollInterval + context.Options.BlockSendLead).Ticks, hold.BlockInterval?.Ticks ?? 0));
+        var arriving = planned.Count > 0 && now - planned.Max(p => p.Newest) < window;
         var burst = !beforeSendTime && arriving && Burst(planned, blockGasLimit, hold.BlockInterval);
         var held = planned.Where(p => !p.Full).ToHashSet(ReferenceEqualityComparer.Instance);
         if (!beforeSendTime && !arriving)

@@ -139,7 +139,7 @@ public class BatchPreparerTests
         await h.AcceptAsync(Owners(1, AllOwners)); // 15.5M of work (over half a block) at once
         var during = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
         Assert.Equal(FullOwners, during.Sum(p => p.Batch.RequestCount));
-        h.Time.Advance(h.Options.PollInterval + h.Options.BlockSendLead); // nothing more arrived: the burst is over
+        h.Time.Advance(TimeSpan.FromSeconds(2)); // nothing more arrived for a block interval: the burst is over
         var after = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
         Assert.Equal(AllOwners, after.Sum(p => p.Batch.RequestCount));
 

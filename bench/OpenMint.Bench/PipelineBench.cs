@@ -25,7 +25,8 @@ namespace OpenMint.Bench;
 /// same workload (every request known up front, packed by the same planner, executed on a second Anvil) and
 /// (b) one transaction per request (a sample executed on that second Anvil), block fullness while the queue
 /// is non-empty, and accept->succeeded latency.
-/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin).
+/// Options: --requests N (10000), --owners N (100), --clients N (8), --naive-sample N per kind (150), --gas-margin X (Pipeline:GasLimitMargin),
+/// --warmup-blocks N (5: the host runs while the chain makes N blocks before the first request; 0 for a cold start), --verbose.
 /// </summary>
 internal static class PipelineBench
 {
@@ -39,6 +40,7 @@ internal static class PipelineBench
         var ownerCount = BenchArgs.Int(args, "--owners", 100);
         var clients = BenchArgs.Int(args, "--clients", 8);
         var naiveSample = BenchArgs.Int(args, "--naive-sample", 150);
+        var warmupBlocks = BenchArgs.Int(args, "--warmup-blocks", 5);
         var ct = CancellationToken.None;
 
         var owners = Enumerable.Range(1, ownerCount).Select(i => "0x" + (0xb0000000L + i).ToString("x40", CultureInfo.InvariantCulture)).ToArray();
@@ -66,7 +68,7 @@ internal static class PipelineBench
         }
         if (args.Contains("--verbose"))
         {
-            settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Information";
+            settings["Logging:LogLevel:OpenMint.Core.Pipeline"] = "Debug";
         }
         // Tenancy before the host starts, so the worker finds the chain at once.
         var setup = await OpenMintStorage.OpenAsync("sqlite:" + path, ct);
@@ -79,6 +81,15 @@ internal static class PipelineBench
         var store = app.Services.GetRequiredService<OpenMintStorage>();
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
         http.DefaultRequestHeaders.TryAddWithoutValidation("x-immutable-api-key", key);
+
+        // As a running service: the sender first sees the chain make blocks by itself (a freshly started DevChain's
+        // deployment blocks share one timestamp, so nothing tells its interval yet). --warmup-blocks 0: a cold start.
+        var chainEth = new EthClient(new JsonRpcClient(new HttpClient(), chain.RpcUrl));
+        var startHead = await chainEth.BlockNumberAsync(ct);
+        while (await chainEth.BlockNumberAsync(ct) < startHead + warmupBlocks)
+        {
+            await Task.Delay(100, ct);
+        }
 
         // Posts of 100 assets (one collection each), kinds interleaved, from concurrent clients.
         var posts = new List<(string Kind, List<Req> Assets)>();
@@ -141,6 +152,11 @@ internal static class PipelineBench
             fullness.Add((double)header.GasUsed / header.GasLimit);
         }
 
+        if (args.Contains("--verbose"))
+        {
+            await PrintBlocksAsync(c, eth, firstBlock, lastBlock, ct);
+        }
+
         Console.Error.WriteLine("measuring the optimal plan and one tx per request on a second Anvil (automine)");
         var reference = await ReferenceAsync(workload, naiveSample, ct);
 
@@ -172,6 +188,25 @@ internal static class PipelineBench
         Console.WriteLine(report.ToString());
         File.Delete(path);
         return pending == 0 && failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>Per block: its timestamp, how full it is, and which of our nonces it holds (method and gas used).</summary>
+    private static async Task PrintBlocksAsync(System.Data.Common.DbConnection c, EthClient eth, long firstBlock, long lastBlock, CancellationToken ct)
+    {
+        var ours = (await c.QueryAsync<(long Nonce, string Method, string Hash, long Block)>(
+            "SELECT t.nonce, b.method, t.mined_hash, t.mined_block FROM tx t JOIN batch b ON b.id = t.batch_id WHERE t.mined_hash IS NOT NULL ORDER BY t.nonce")).ToList();
+        for (var b = 0L; b <= lastBlock; b++)
+        {
+            var header = (await eth.GetBlockAsync(b, ct))!;
+            var txs = new List<string>();
+            foreach (var tx in ours.Where(t => t.Block == b))
+            {
+                var gas = (await eth.GetTransactionReceiptAsync(tx.Hash, ct))!.GasUsed;
+                txs.Add(FormattableString.Invariant($"{tx.Nonce}:{tx.Method[..4]} {gas / 1e6:F1}M"));
+            }
+            Console.WriteLine(FormattableString.Invariant(
+                $"block {b} at {header.Timestamp} ({DateTimeOffset.FromUnixTimeSeconds(header.Timestamp):HH:mm:ss}) {(double)header.GasUsed / header.GasLimit:P0} ({header.TransactionCount} txs): {string.Join(", ", txs)}"));
+        }
     }
 
     private sealed record Reference(Dictionary<string, (int Txs, long Gas)> Optimal, Dictionary<string, double> NaivePerToken);

@@ -14,7 +14,9 @@ namespace OpenMint.Core.Pipeline;
 /// our sends, so it never is, and everything goes at once; timing our own blocks would only fulfil itself. When an
 /// expected block does not come while nothing of ours waits, the schedule is dropped until idle blocks come again.</item>
 /// <item>Saturation: when the txs already in flight fill at least the next block, a new tx cannot land before the
-/// one after, so partial batches keep filling while the pool is backed up (the block-filling plan).</item>
+/// one after, so partial batches keep filling while the pool is backed up (the block-filling plan). <see cref="BatchPreparer"/>
+/// also holds each partial batch the next block has no room for after the full batches ready with it, and all of them
+/// while a burst arrives (told by <see cref="SteadyInterval"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class BlockClock(PipelineOptions options)
@@ -47,6 +49,13 @@ internal sealed class BlockClock(PipelineOptions options)
             return TimeSpan.FromSeconds((double)(_heads[^1].Timestamp - _heads[0].Timestamp) / (_heads[^1].Number - _heads[0].Number));
         }
     }
+
+    /// <summary>
+    /// The learned interval once the schedule is trusted (<see cref="Scheduled"/>: the chain makes blocks by itself) and
+    /// the interval is longer than the sender's tick plus <see cref="PipelineOptions.BlockSendLead"/>; else null (unknown,
+    /// automine, or blocks faster than the sender ticks). <see cref="BatchPreparer"/> tells a burst by it.
+    /// </summary>
+    public TimeSpan? SteadyInterval => Scheduled && Interval is { } interval && interval > options.PollInterval + options.BlockSendLead ? interval : null;
 
     /// <summary>True once the chain was seen making blocks by itself (and has not missed one since while nothing of ours waited).</summary>
     public bool Scheduled => _idleHeads >= IdleHeadsNeeded;

@@ -14,32 +14,56 @@ public static class BlockPacker
     /// largest new tx that still fits; when none fits a new block starts with the largest left. Returns the new
     /// items in nonce order.
     /// </summary>
-    public static List<T> Order<T>(IEnumerable<(long GasLimit, long Gas)> inFlight, IEnumerable<T> items, Func<T, long> gasLimit, Func<T, long> gas, long blockGasLimit)
+    public static List<T> Order<T>(IEnumerable<(long GasLimit, long Gas)> inFlight, IEnumerable<T> items, Func<T, long> gasLimit, Func<T, long> gas, long blockGasLimit) =>
+        Place(inFlight, items, gasLimit, gas, blockGasLimit).Select(p => p.Item).ToList();
+
+    /// <summary>
+    /// As <see cref="Order"/>, with the block each new item lands in: 0 is the block the first tx in flight lands in
+    /// (or, with none in flight, the first new one). With the txs not yet mined in flight, block 0 is the next block.
+    /// </summary>
+    public static List<(T Item, int Block)> Place<T>(IEnumerable<(long GasLimit, long Gas)> inFlight, IEnumerable<T> items, Func<T, long> gasLimit, Func<T, long> gas, long blockGasLimit)
     {
         ArgumentNullException.ThrowIfNull(inFlight);
         ArgumentNullException.ThrowIfNull(items);
-        long used = 0;
+        var open = new OpenBlock(blockGasLimit);
         foreach (var (limit, g) in inFlight)
         {
-            used = Add(used, limit, g, blockGasLimit);
+            open.Add(limit, g);
         }
         var left = items.OrderByDescending(gasLimit).ToList();
-        var ordered = new List<T>(left.Count);
+        var placed = new List<(T, int)>(left.Count);
         while (left.Count > 0)
         {
-            var next = left.FindIndex(i => used + gasLimit(i) <= blockGasLimit);
+            var next = left.FindIndex(i => open.Fits(gasLimit(i)));
             if (next < 0)
             {
                 next = 0; // nothing fits: the largest opens the next block
             }
             var item = left[next];
             left.RemoveAt(next);
-            used = Add(used, gasLimit(item), gas(item), blockGasLimit);
-            ordered.Add(item);
+            placed.Add((item, open.Add(gasLimit(item), gas(item))));
         }
-        return ordered;
+        return placed;
     }
 
-    private static long Add(long used, long limit, long gas, long blockGasLimit) =>
-        used + limit <= blockGasLimit ? used + gas : gas;
+    /// <summary>The block being filled by the builder's rule: gas used so far, and its index from the first.</summary>
+    private sealed class OpenBlock(long blockGasLimit)
+    {
+        private long _used;
+        private int _index;
+
+        public bool Fits(long limit) => _used + limit <= blockGasLimit;
+
+        /// <summary>Adds a tx (to this block, or to a new one when it does not fit) and returns the block it lands in.</summary>
+        public int Add(long limit, long gas)
+        {
+            if (!Fits(limit) && _used > 0)
+            {
+                _index++;
+                _used = 0;
+            }
+            _used += gas;
+            return _index;
+        }
+    }
 }

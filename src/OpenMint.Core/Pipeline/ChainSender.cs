@@ -148,6 +148,7 @@ internal sealed class ChainSender
         }
         history.Add(head);
         _clock.Seed(history, _context.Now);
+        SenderLog.ClockSeeded(_context.Log, _context.ChainName, string.Join(" ", history.Select(b => $"{b.Number}@{b.Timestamp}")), _clock.Scheduled);
     }
 
     /// <summary>
@@ -224,7 +225,8 @@ internal sealed class ChainSender
             return;
         }
         _plannedAt = block.Number;
-        var prepared = await _preparer.PrepareAsync(block, pending, room, holdUntil, _share, ct).ConfigureAwait(false);
+        var hold = new PartialHold(holdUntil, _clock.SteadyInterval);
+        var prepared = await _preparer.PrepareAsync(block, pending, room, hold, _share, ct).ConfigureAwait(false);
         if (prepared.Count == 0)
         {
             return;
@@ -248,4 +250,7 @@ internal static partial class SenderLog
 {
     [LoggerMessage(EventId = 4061, Level = LogLevel.Warning, Message = "Chain {Chain}: wallet {Signer} is stuck at nonce {Nonce} (pending over {Seconds} s): it takes no new batches until it moves")]
     public static partial void WalletStuck(ILogger log, string chain, string signer, long nonce, double seconds);
+
+    [LoggerMessage(EventId = 4077, Level = LogLevel.Debug, Message = "Chain {Chain}: blocks before the first head (number@timestamp) {Blocks}: schedule trusted {Scheduled}")]
+    public static partial void ClockSeeded(ILogger log, string chain, string blocks, bool scheduled);
 }

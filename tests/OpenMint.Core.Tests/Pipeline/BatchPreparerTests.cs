@@ -1,3 +1,4 @@
+using System.Globalization;
 using OpenMint.Core.Minting;
 using OpenMint.Core.Pipeline;
 
@@ -88,5 +89,63 @@ public class BatchPreparerTests
         await h.AcceptAsync(A, B, C, D);
         var prepared = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 1, null, Ct);
         Assert.Equal(2, Assert.Single(prepared).Batch.RequestCount);
+    }
+
+    private static readonly Fees Fees = new(1_000_000_000, 3_000_000_000);
+
+    private static string[] Owners(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => "0x" + i.ToString("x40", CultureInfo.InvariantCulture)).ToArray();
+
+    // By the V1 model (36k + 28k per owner) 510 single-asset owners make a full batch (the target is 14.34M of a 30M block)
+    // and 40 more a partial one (1.16M model, 1.21M gas limit).
+    private const int FullOwners = 510;
+    private const int AllOwners = 550;
+
+    [Fact]
+    public async Task a_partial_batch_that_the_txs_in_flight_and_the_full_batches_leave_no_room_for_in_the_next_block_waits_while_requests_arrive_and_one_with_room_goes()
+    {
+        var h = await SenderHarness.NewAsync();
+        h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        var parts = h.Parts();
+        await h.LeaseAsync(parts);
+        await h.AcceptAsync(Owners(1_000, 1));
+        Assert.NotNull(await parts.Nonces.WriteAheadAsync([await h.PreparedAsync(gas: 14_800_000)], Fees, Ct));
+        var inFlight = await h.OpenTxsAsync();
+        await h.AcceptAsync(Owners(1, AllOwners));
+        var block = await h.BlockAsync();
+        var sendTime = new PartialHold(h.Time.GetUtcNow(), null); // the next block's send time has come
+
+        // 14.8M used in flight; the full batch's 15.03M limit still fits after it (29.1M used), the partial's 1.21M does not.
+        var held = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
+        Assert.Equal(FullOwners, held.Sum(p => p.Batch.RequestCount));
+        // Nothing in flight: the partial fits the next block after the full batch, so it goes now.
+        var room = await h.Parts().Preparer.PrepareAsync(block, [], 16, sendTime, Ct);
+        Assert.Equal(AllOwners, room.Sum(p => p.Batch.RequestCount));
+        // No schedule (automine): everything goes at once, as before.
+        var automine = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, null, Ct);
+        Assert.Equal(AllOwners, automine.Sum(p => p.Batch.RequestCount));
+        // Once requests stop arriving there is no company to wait for: it goes, to be packed with the rest.
+        h.Time.Advance(h.Options.PollInterval + h.Options.BlockSendLead);
+        var quiet = await h.Parts().Preparer.PrepareAsync(block, inFlight, 16, sendTime, Ct);
+        Assert.Equal(AllOwners, quiet.Sum(p => p.Batch.RequestCount));
+    }
+
+    [Fact]
+    public async Task while_a_burst_arrives_faster_than_blocks_take_it_partial_batches_wait_for_its_end_and_a_light_load_never_waits()
+    {
+        var h = await SenderHarness.NewAsync();
+        var steady = new PartialHold(h.Time.GetUtcNow(), TimeSpan.FromSeconds(2)); // a block every 2 s by itself; its send time came
+        h.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        await h.AcceptAsync(Owners(1, AllOwners)); // 15.5M of work (over half a block) at once
+        var during = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
+        Assert.Equal(FullOwners, during.Sum(p => p.Batch.RequestCount));
+        h.Time.Advance(TimeSpan.FromSeconds(2)); // nothing more arrived for a block interval: the burst is over
+        var after = await h.Parts().Preparer.PrepareAsync(await h.BlockAsync(), [], 16, steady, Ct);
+        Assert.Equal(AllOwners, after.Sum(p => p.Batch.RequestCount));
+
+        var light = await SenderHarness.NewAsync();
+        light.Options.MaxBatchWait = TimeSpan.FromMinutes(5);
+        await light.AcceptAsync(Owners(1, 3));
+        Assert.Equal(3, (await light.Parts().Preparer.PrepareAsync(await light.BlockAsync(), [], 16, steady, Ct)).Sum(p => p.Batch.RequestCount));
     }
 }

@@ -34,6 +34,7 @@ public class BlockClockTests
         Run(clock, 0, 6.5);
         Assert.True(clock.Scheduled);
         Assert.Equal(TimeSpan.FromSeconds(2), clock.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(2), clock.SteadyInterval);
         var until = clock.HoldPartialsUntil(0, GasLimit);
         Assert.NotNull(until);
         // Block 4 comes at 8 s; each head was seen between two ticks (taken as their midpoint, 0.25 s early),
@@ -49,6 +50,7 @@ public class BlockClockTests
         Assert.Equal(TimeSpan.FromSeconds(2), clock.Interval);
         Assert.False(clock.Scheduled);
         Assert.Null(clock.HoldPartialsUntil(0, GasLimit));
+        Assert.Null(clock.SteadyInterval); // no burst is told on a chain that only follows our txs
     }
 
     [Fact]
@@ -88,6 +90,7 @@ public class BlockClockTests
         Assert.True(clock.Scheduled);
         Assert.Equal(TimeSpan.FromMilliseconds(500), clock.Interval);
         Assert.Null(clock.HoldPartialsUntil(0, GasLimit));
+        Assert.Null(clock.SteadyInterval);
     }
 
     [Fact]

@@ -120,6 +120,18 @@ public class PlannerTests
     }
 
     [Fact]
+    public void each_new_tx_is_placed_in_the_block_it_lands_in_counting_from_the_next_block()
+    {
+        var txs = new[] { new Tx("small", 1_300_000, 1_250_000), new Tx("big", 14_500_000, 13_800_000), new Tx("small2", 1_300_000, 1_250_000) };
+        // 13.8M used in flight + the big one's 14.5M limit fits; then one small (27.6M + 1.3M), the second (28.85M + 1.3M) not.
+        var placed = BlockPacker.Place(new (long, long)[] { (14_500_000, 13_800_000) }, txs, t => t.Limit, t => t.Gas, 30_000_000);
+        Assert.Equal([("big", 0), ("small", 0), ("small2", 1)], placed.Select(p => (p.Item.Name, p.Block)));
+        // Txs in flight that spill past the next block: nothing new lands in it.
+        var behind = BlockPacker.Place(new (long, long)[] { (29_500_000, 29_200_000), (14_500_000, 13_800_000) }, txs, t => t.Limit, t => t.Gas, 30_000_000);
+        Assert.All(behind, p => Assert.True(p.Block >= 1));
+    }
+
+    [Fact]
     public void the_calldata_of_a_by_quantity_call_is_the_abi_layout_of_mint_structs()
     {
         var entries = new[] { new MintEntry("0x" + new string('1', 40), [1, 2, 3], null, null) };

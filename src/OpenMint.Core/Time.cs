@@ -11,8 +11,8 @@ public static class Time
         value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Reads <see cref="Format"/> digit by digit (every stored row carries two of these, and the sender reads thousands a
-    /// tick); any other shape goes through the general parser.
+    /// Reads <see cref="Format"/> digit by digit (every stored row carries two of these, and the sender reads thousands when it
+    /// plans); any other shape goes through the general parser.
     /// </summary>
     public static DateTimeOffset FromWire(string value) => TryReadFormat(value, out var time)
         ? time

@@ -96,7 +96,7 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
     }
 
     /// <summary>
-    /// Read on every sender tick, up to the plan window per collection: six columns through the reader's typed getters
+    /// Read whenever the sender plans, up to the plan window per collection: six columns through the reader's typed getters
     /// (Dapper's mapping of the whole row cost ~10 % of the process in the single-asset intake benchmark).
     /// </summary>
     public async Task<IReadOnlyList<QueuedRequest>> ListQueuedAsync(long collectionId, int limit, CancellationToken ct)

@@ -16,14 +16,6 @@ internal abstract class PipelineStatements(SqlDialect dialect)
 {
     public static PipelineStatements For(SqlDialect dialect) => dialect.MigrationsFolder == "postgres" ? new Postgres(dialect) : new Sqlite(dialect);
 
-    /// <summary>The dialect's <see cref="SqlDialect.In"/>, for a list bound with <see cref="AddList{T}"/> under <paramref name="name"/>.</summary>
-    public string In(string column, string name) => dialect.In(column, "@" + name);
-
-    public void AddList<T>(DynamicParameters p, string name, IEnumerable<T> values) => p.Add(name, dialect.List(values));
-
-    /// <inheritdoc cref="SqlDialect.NoIndex"/>
-    public string NoIndex(string column) => dialect.NoIndex(column);
-
     /// <summary>
     /// Each pending request of the batch (<c>@batchId</c>) gets its token id, the tx's hash (<c>@hash</c>) and its fresh activity
     /// id (rows bound with <see cref="AddSucceeded"/>); returns the changed rows.
@@ -32,7 +24,7 @@ internal abstract class PipelineStatements(SqlDialect dialect)
         $"""
         UPDATE mint_request SET status = 'succeeded', token_id = t.token, transaction_hash = @hash, activity_id = t.activity, error_message = NULL, updated_at = @now
         FROM {SucceededRows}
-        WHERE mint_request.id = t.request AND {NoIndex("mint_request.batch_id")} = @batchId AND {NoIndex("mint_request.status")} = 'pending'
+        WHERE mint_request.id = t.request AND {dialect.NoIndex("mint_request.batch_id")} = @batchId AND {dialect.NoIndex("mint_request.status")} = 'pending'
         RETURNING {MintRequestRow.Columns}
         """;
 

@@ -136,9 +136,9 @@ internal sealed partial class PipelineStore
             return;
         }
         var p = new DynamicParameters();
-        _sql.AddList(p, "ids", requestIds);
+        p.Add("ids", db.Dialect.List(requestIds));
         await db.InTransactionAsync((c, tx) =>
-            FailRequestsAsync(c, tx, $"{_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL", p, message, null, collection, chain, now, ct), ct).ConfigureAwait(false);
+            FailRequestsAsync(c, tx, $"{db.Dialect.In("id", "@ids")} AND {db.Dialect.NoIndex("status")} = 'pending' AND {db.Dialect.NoIndex("batch_id")} IS NULL", p, message, null, collection, chain, now, ct), ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -170,9 +170,9 @@ internal sealed partial class PipelineStore
             return [];
         }
         var p = new DynamicParameters();
-        _sql.AddList(p, "ids", ids);
+        p.Add("ids", db.Dialect.List(ids));
         var rows = await c.QueryAsync<MintRequestRow>(new CommandDefinition(
-            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {_sql.In("id", "ids")} ORDER BY id", p, tx, cancellationToken: ct)).ConfigureAwait(false);
+            $"SELECT {MintRequestRow.Columns} FROM mint_request WHERE {db.Dialect.In("id", "@ids")} ORDER BY id", p, tx, cancellationToken: ct)).ConfigureAwait(false);
         return rows.Select(r => r.ToModel()).ToList();
     }
 }

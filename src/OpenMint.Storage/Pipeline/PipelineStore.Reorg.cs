@@ -154,11 +154,11 @@ internal sealed partial class PipelineStore
             return;
         }
         var p = new DynamicParameters(new { collectionId });
-        _sql.AddList(p, "tokenIds", ids);
+        p.Add("tokenIds", db.Dialect.List(ids));
         await c.ExecuteAsync(new CommandDefinition(
             $"""
-            DELETE FROM token WHERE collection_id = @collectionId AND {_sql.In("token_id", "tokenIds")}
-              AND NOT EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = @collectionId AND m.token_id = token.token_id AND {_sql.NoIndex("m.status")} = 'succeeded')
+            DELETE FROM token WHERE collection_id = @collectionId AND {db.Dialect.In("token_id", "@tokenIds")}
+              AND NOT EXISTS (SELECT 1 FROM mint_request m WHERE m.collection_id = @collectionId AND m.token_id = token.token_id AND {db.Dialect.NoIndex("m.status")} = 'succeeded')
             """,
             p, tx, cancellationToken: ct)).ConfigureAwait(false);
     }

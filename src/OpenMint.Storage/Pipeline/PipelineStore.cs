@@ -192,9 +192,9 @@ internal sealed partial class PipelineStore(Database db, TimeProvider time) : IP
         var attemptId = await InsertAttemptAsync(c, tx, txId, t.Attempt, nowText, ct).ConfigureAwait(false);
         var ids = batch.RequestIds.ToList();
         var p = new DynamicParameters(new { batchId, now = nowText });
-        _sql.AddList(p, "ids", ids);
+        p.Add("ids", db.Dialect.List(ids));
         var linked = await c.ExecuteAsync(new CommandDefinition(
-            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {_sql.In("id", "ids")} AND {_sql.NoIndex("status")} = 'pending' AND {_sql.NoIndex("batch_id")} IS NULL",
+            $"UPDATE mint_request SET batch_id = @batchId, updated_at = @now WHERE {db.Dialect.In("id", "@ids")} AND {db.Dialect.NoIndex("status")} = 'pending' AND {db.Dialect.NoIndex("batch_id")} IS NULL",
             p, tx, cancellationToken: ct)).ConfigureAwait(false);
         if (linked != ids.Count)
         {

@@ -88,13 +88,13 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
                 gate.Release();
             }
         })).ConfigureAwait(false);
-        var inFlight = (await StillPendingAsync(pending, ct).ConfigureAwait(false)).Select(t => (t.Latest.GasLimit, t.GasEstimate));
+        var inFlight = InFlight(await StillPendingAsync(pending, ct).ConfigureAwait(false));
         return BlockPacker.Order(inFlight, preflights.SelectMany(p => p), i => context.Options.GasLimitFor(i.Gas), i => i.Gas, block.GasLimit)
             .Take(room).ToList();
     }
 
     /// <summary>
-    /// The txs in flight that are still not mined, in nonce order. Preflighting block-sized calls can take longer than
+    /// The txs in flight that are still not mined. Preflighting block-sized calls can take longer than
     /// a block: packing after txs the block just took would leave the next block short (the first new txs were chosen to
     /// fill the rest of a block that is gone) and make the builder skip a tx there, dropping every later nonce that fits.
     /// </summary>
@@ -105,8 +105,12 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
             return [];
         }
         var latest = await context.Node.GetTransactionCountAsync(context.Address, "latest", ct).ConfigureAwait(false);
-        return pending.Where(t => t.Nonce >= latest).OrderBy(t => t.Nonce);
+        return pending.Where(t => t.Nonce >= latest);
     }
+
+    /// <summary>The txs in flight as <see cref="BlockPacker"/> takes them: gas limit and estimate, in nonce order.</summary>
+    private static IEnumerable<(long GasLimit, long Gas)> InFlight(IEnumerable<OpenTx> txs) =>
+        txs.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
 
     /// <summary>
     /// The planned batches to preflight now. Full batches always go, and with no send time (<see cref="PartialHold.Until"/>
@@ -145,8 +149,7 @@ internal sealed partial class BatchPreparer(SenderContext context, CollectionCac
         }
         else if (!beforeSendTime && !saturated && !burst)
         {
-            var inFlight = pending.OrderBy(t => t.Nonce).Select(t => (t.Latest.GasLimit, t.GasEstimate));
-            held.ExceptWith(BlockPacker.Place(inFlight, planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
+            held.ExceptWith(BlockPacker.Place(InFlight(pending), planned, p => context.Options.GasLimitFor(p.ModelGas), p => p.ModelGas, blockGasLimit)
                 .Where(p => p.Block == 0).Select(p => p.Item));
         }
         var unheld = planned.Where(p => !held.Contains(p) || now - p.Oldest >= context.Options.MaxBatchWait).ToList();

@@ -18,12 +18,15 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
     public async Task write_transactions_commit_with_normal_and_every_other_connection_with_full()
     {
         var inside = await Store.Database.InTransactionAsync(async (c, tx) =>
-            (await c.ExecuteScalarAsync<int>("PRAGMA synchronous", transaction: tx), await c.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint", transaction: tx)), Ct);
+            (await c.ExecuteScalarAsync<int>("PRAGMA synchronous", transaction: tx), await c.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint", transaction: tx),
+             await c.ExecuteScalarAsync<int>("PRAGMA temp_store", transaction: tx)), Ct);
         await using var plain = await Store.Database.OpenConnectionAsync(Ct);
         Assert.Equal(1, inside.Item1); // NORMAL: the commit does not sync, InTransactionAsync waits for the WAL's fsync after it
         Assert.Equal(0, inside.Item2); // checkpoints on SqliteCheckpointer's thread, not inside this commit
+        Assert.Equal(2, inside.Item3); // MEMORY: savepoints journal pages in memory, not through a temp file
         Assert.Equal(2, await plain.ExecuteScalarAsync<int>("PRAGMA synchronous")); // FULL
         Assert.Equal(1000, await plain.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint"));
+        Assert.Equal(0, await plain.ExecuteScalarAsync<int>("PRAGMA temp_store")); // the default: a reader's large sort may spill to a file
     }
 
     [Fact]

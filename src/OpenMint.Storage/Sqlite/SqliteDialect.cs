@@ -72,8 +72,15 @@ internal sealed class SqliteDialect(string connectionString) : SqlDialect
         // the holder commits. Without it Microsoft.Data.Sqlite retries on its own after sleeping 150 ms each time, so a 2 ms
         // pipeline transaction cost the intake writer (and every request of its group) 150 ms.
         // wal_autocheckpoint: write transactions leave checkpoints to SqliteCheckpointer's thread; other connections keep SQLite's default.
+        // (Every setting is given on every open: a pooled connection keeps what its last user set.)
+        // temp_store=MEMORY on write connections: the statement journal of a savepoint (intake's group and per-request ones, every
+        // multi-row statement) stays in memory. By default SQLite spills it to a temp file past 64 KiB: a group of ~100
+        // single-asset requests wrote each page it changed there first, two pwrite calls per page, more calls than its WAL
+        // frames (BENCHMARKS.md, "Single-asset intake, fifth session"). The journal lives only until the transaction ends. Other
+        // connections keep the default, so a large sort of a read may still spill to a file.
         await connection.ExecuteAsync(new CommandDefinition(
-            $"PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA wal_autocheckpoint={(synchronous == "NORMAL" ? 0 : 1000)};",
+            $"PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA wal_autocheckpoint={(synchronous == "NORMAL" ? 0 : 1000)}; " +
+            $"PRAGMA temp_store={(synchronous == "NORMAL" ? "MEMORY" : "DEFAULT")};",
             cancellationToken: ct)).ConfigureAwait(false);
         return connection;
     }

@@ -17,9 +17,11 @@ namespace OpenMint.Bench;
 /// <c>intake --assets 1</c>: single-asset create requests per second through the HTTP API while the minting pipeline runs
 /// (Anvil --block-time 2, the three dev presets, kinds interleaved as in the pipeline benchmark), then in the same run the
 /// same clients against an endpoint of the same Kestrel host that only drains the body and answers a fixed 202 (the HTTP
-/// ceiling). Options: --clients N (64), --seconds S (10), --warmup S (2), --settle S (60: at most that long, both endpoints in
-/// turns until the JIT has settled, before the measured phases), --no-pipeline (workers off, no Anvil), --pipeline-seconds S (5:
-/// after the phases, the process's CPU while the pipeline works alone on the backlog).
+/// ceiling). Options: --clients N (64), --seconds S (10 per endpoint), --turns N (5: the two endpoints alternate, S / N seconds
+/// each turn; 1 measures the API, then the ceiling, in one block each), --warmup S (before each turn: 1; 2 with --turns 1),
+/// --settle S (60: at most that long, both endpoints in turns until the JIT has settled, before the measured phases),
+/// --no-pipeline (workers off, no Anvil), --pipeline-seconds S (5: after the phases, the process's CPU while the pipeline
+/// works alone on the backlog).
 /// </summary>
 internal static class IntakeSmallBench
 {
@@ -29,10 +31,11 @@ internal static class IntakeSmallBench
     {
         var clients = BenchArgs.Int(args, "--clients", 64);
         var seconds = BenchArgs.Int(args, "--seconds", 10);
-        var warmup = BenchArgs.Int(args, "--warmup", 2);
         var pipeline = !args.Contains("--no-pipeline");
         var settle = BenchArgs.Int(args, "--settle", 60);
         var pipelineSeconds = BenchArgs.Int(args, "--pipeline-seconds", 5);
+        var turns = Math.Max(1, BenchArgs.Int(args, "--turns", 5));
+        var warmup = BenchArgs.Int(args, "--warmup", turns > 1 ? 1 : 2);
         var ct = CancellationToken.None;
         var path = Path.Combine(Path.GetTempPath(), $"openmint-intake1-bench-{Guid.NewGuid():N}.db");
         try
@@ -54,19 +57,18 @@ internal static class IntakeSmallBench
             (string Url, int Length) Drain(byte[] body, long n) => (DrainPath, WriteBody(body, n));
             var settled = await SettleAsync(http, clients, settle, Api, Drain);
             // A mark to attach a profiler to the measured phases (perf record -p <pid>).
-            Console.WriteLine($"  API phase starts (pid {Environment.ProcessId}, {warmup} s warm-up, {seconds} s measured)");
-            var api = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, settled.Next, 1, Api);
-            var ceiling = await IntakeBench.RunClientsAsync(http, clients, warmup, seconds, 0, 1, Drain);
+            Console.WriteLine($"  API phase starts (pid {Environment.ProcessId}, {seconds} s measured per endpoint in {turns} turn(s), each after {warmup} s warm-up)");
+            var (api, ceiling, pairs) = await MeasureAsync(http, clients, warmup, seconds, turns, settled.Next, Api, Drain);
             var alone = pipeline ? await PipelineAloneAsync(pipelineSeconds) : 0;
             var store = app.Services.GetRequiredService<OpenMintStorage>();
             await using (var c = await store.Database.OpenConnectionAsync(ct))
             {
                 var byStatus = (await c.QueryAsync<(string Status, long Count)>("SELECT status, COUNT(*) FROM mint_request GROUP BY status")).ToList();
-                Console.WriteLine($"intake --assets 1: {clients} clients, {seconds}s measured after {warmup}s warm-up each, SQLite WAL synchronous=FULL, pipeline {(pipeline ? "running (Anvil --block-time 2)" : "off")}, {Environment.ProcessorCount} cores, load average {LoadAverage():F1} at the end");
+                Console.WriteLine($"intake --assets 1: {clients} clients, {seconds}s measured per endpoint{(turns > 1 ? $" in {turns} alternating turns, each after {warmup}s warm-up" : $" after {warmup}s warm-up each")}, SQLite WAL synchronous=FULL, pipeline {(pipeline ? "running (Anvil --block-time 2)" : "off")}, {Environment.ProcessorCount} cores, load average {LoadAverage():F1} at the end");
                 Console.WriteLine($"  JIT settled    after {settled.Seconds:N0} s of both phases' traffic ({settled.Rate:N0} methods compiled per second in the last turn{(settled.Rate > SettledRate ? $", still above {SettledRate}/s: --settle {settle} ran out" : "")})");
                 Console.WriteLine($"  API accepted   {api.Rate,10:N0} requests/s  (p50 {IntakeBench.Percentile(api.Latencies, 0.5):N1} ms, p99 {IntakeBench.Percentile(api.Latencies, 0.99):N1} ms, {api.Failures} non-202; {api.CpuSeconds / api.Seconds:F2} cores busy incl. the clients and the pipeline)");
                 Console.WriteLine($"  HTTP ceiling   {ceiling.Rate,10:N0} requests/s  (same clients, same host, an endpoint that drains the body and answers a fixed 202; p50 {IntakeBench.Percentile(ceiling.Latencies, 0.5):N1} ms; {ceiling.CpuSeconds / ceiling.Seconds:F2} cores busy)");
-                Console.WriteLine($"  ratio          {api.Rate / ceiling.Rate,10:P0}");
+                Console.WriteLine($"  ratio          {api.Rate / ceiling.Rate,10:P0}{(pairs.Count > 1 ? $"  (turn by turn: {string.Join(", ", pairs.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))})" : "")}");
                 if (pipeline)
                 {
                     Console.WriteLine($"  pipeline alone {alone,10:F2} cores busy over the next {pipelineSeconds} s, no requests (minting the backlog the phases left)");
@@ -84,6 +86,36 @@ internal static class IntakeSmallBench
                 File.Delete(path + suffix);
             }
         }
+    }
+
+    /// <summary>
+    /// The measured phases: the API and the ceiling, each <paramref name="seconds"/> in all, in <paramref name="turns"/>
+    /// alternating turns (API first), each turn after its own <paramref name="warmup"/>. Both endpoints then share whatever
+    /// drifts during the run (the pipeline's backlog and Anvil's work grow; other load on the machine comes and goes): the
+    /// ceiling measured in one block after the API moved between 21,000 and 42,000/s from run to run on a quiet machine.
+    /// Returns both runs merged and each turn's ratio.
+    /// </summary>
+    private static async Task<(IntakeBench.ClientRun Api, IntakeBench.ClientRun Ceiling, List<double> Ratios)> MeasureAsync(HttpClient http, int clients, int warmup,
+        int seconds, int turns, long first, Func<byte[], long, (string Url, int Length)> api, Func<byte[], long, (string Url, int Length)> drain)
+    {
+        const long Stride = 100_000_000;
+        var perTurn = Math.Max(1, seconds / turns);
+        var (apiRuns, ceilingRuns) = (new List<IntakeBench.ClientRun>(), new List<IntakeBench.ClientRun>());
+        for (var turn = 0; turn < turns; turn++)
+        {
+            apiRuns.Add(await IntakeBench.RunClientsAsync(http, clients, warmup, perTurn, first + turn * Stride, 1, api));
+            ceilingRuns.Add(await IntakeBench.RunClientsAsync(http, clients, warmup, perTurn, 0, 1, drain));
+        }
+        return (Merge(apiRuns), Merge(ceilingRuns), apiRuns.Zip(ceilingRuns, (a, c) => a.Rate / c.Rate).ToList());
+    }
+
+    private static IntakeBench.ClientRun Merge(List<IntakeBench.ClientRun> runs)
+    {
+        var accepted = runs.Sum(r => r.Accepted);
+        var measured = runs.Sum(r => r.Seconds);
+        var latencies = runs.SelectMany(r => r.Latencies).ToList();
+        latencies.Sort();
+        return new IntakeBench.ClientRun(accepted / measured, accepted, runs.Sum(r => r.Failures), latencies, runs.Sum(r => r.CpuSeconds), measured);
     }
 
     /// <summary>Methods compiled per second below which the JIT counts as settled (tier-1 recompiles of hot methods are done).</summary>

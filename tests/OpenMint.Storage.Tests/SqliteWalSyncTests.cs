@@ -165,6 +165,65 @@ public sealed class SqliteWalSyncTests(SqliteBackend backend) : StoreSuite<Sqlit
         Assert.True(new FileInfo(path).Length - before > 2_500_000, $"the database file grew from {before} to {new FileInfo(path).Length} bytes");
     }
 
+    [Fact]
+    public async Task only_frames_not_yet_checkpointed_count_so_a_long_wal_after_a_checkpoint_asks_for_none()
+    {
+        var table = "t_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var c = await Store.Database.OpenConnectionAsync(Ct))
+        {
+            await c.ExecuteAsync($"CREATE TABLE {table} (v BLOB)");
+        }
+        var path = Path.GetFullPath(DatabaseValue["sqlite:".Length..]);
+        // 1,200 pages through a write connection (no automatic checkpoint): more than the threshold.
+        await Store.Database.InTransactionAsync((c, tx) => c.ExecuteAsync(
+            $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) INSERT INTO {table} SELECT randomblob(4000) FROM n", transaction: tx), Ct);
+        // The commit's sync found more than the threshold waiting and asked the store's checkpointer, which copies it all back.
+        await Eventually(() => Task.FromResult(SqliteWalSync.UncheckpointedBytes(path + "-shm") == 0));
+        // A small commit after it: the WAL starts again from its beginning, and its file keeps its length.
+        await Store.Database.InTransactionAsync((c, tx) => c.ExecuteAsync($"INSERT INTO {table} VALUES (x'01')", transaction: tx), Ct);
+        Assert.True(new FileInfo(path + "-wal").Length > SqliteCheckpointer.WalBytes);
+        Assert.InRange(SqliteWalSync.UncheckpointedBytes(path + "-shm")!.Value, 1, 10 * (4096 + 24));
+
+        using var checkpointer = new SqliteCheckpointer(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path }.ToString());
+        using var sync = new SqliteWalSync(path, SqliteWalSync.FlushToDisk, checkpointer);
+        await sync.SyncAsync().WaitAsync(Long);
+        await Task.Delay(200);
+        Assert.Equal(0, checkpointer.Checkpoints); // the file's length asked for one after every sync
+    }
+
+    [Fact]
+    public void a_wal_index_header_that_is_torn_missing_or_of_another_version_reads_as_unknown()
+    {
+        var shm = Path.Combine(Path.GetTempPath(), "walindex-" + Guid.NewGuid().ToString("N") + "-shm");
+        try
+        {
+            Assert.Null(SqliteWalSync.UncheckpointedBytes(shm)); // missing
+            var header = new byte[136];
+            void Put(int offset, uint value) => BitConverter.TryWriteBytes(header.AsSpan(offset), value);
+            foreach (var copy in new[] { 0, 48 })
+            {
+                Put(copy, 3007000);
+                BitConverter.TryWriteBytes(header.AsSpan(copy + 14), (ushort)4096);
+                Put(copy + 16, 1500); // mxFrame
+            }
+            Put(96, 400); // nBackfill
+            File.WriteAllBytes(shm, header);
+            Assert.Equal(1100L * (4096 + 24), SqliteWalSync.UncheckpointedBytes(shm));
+            Put(48 + 16, 1501); // a writer is between the two copies
+            File.WriteAllBytes(shm, header);
+            Assert.Null(SqliteWalSync.UncheckpointedBytes(shm));
+            Put(48 + 16, 1500);
+            Put(0, 3007001);
+            Put(48, 3007001);
+            File.WriteAllBytes(shm, header);
+            Assert.Null(SqliteWalSync.UncheckpointedBytes(shm));
+        }
+        finally
+        {
+            File.Delete(shm);
+        }
+    }
+
     private SqliteDialect Dialect => (SqliteDialect)Store.Database.Dialect;
 
     private static async Task Eventually(Func<Task<bool>> condition)

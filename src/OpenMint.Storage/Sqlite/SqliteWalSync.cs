@@ -35,8 +35,8 @@ internal sealed class SqliteWalSync : IDisposable
     private long _commits;
 
     /// <param name="databasePath">The database file; its WAL is <c>databasePath-wal</c>.</param>
-    /// <param name="flush">fsync of the given file, returning its length (tests replace it to hold or fail a sync).</param>
-    /// <param name="checkpointer">Asked for a checkpoint when the WAL has grown past <see cref="SqliteCheckpointer.WalBytes"/>.</param>
+    /// <param name="flush">fsync of the given file, returning the WAL bytes not yet checkpointed (tests replace it to hold or fail a sync).</param>
+    /// <param name="checkpointer">Asked for a checkpoint when the WAL holds more than <see cref="SqliteCheckpointer.WalBytes"/> not yet checkpointed.</param>
     internal SqliteWalSync(string databasePath, Func<string, long>? flush = null, SqliteCheckpointer? checkpointer = null)
     {
         _walPath = databasePath + "-wal";
@@ -167,7 +167,8 @@ internal sealed class SqliteWalSync : IDisposable
         new("the SQLite WAL could not be synced to disk; the write may not survive a power cut, restart the service", cause);
 
     /// <summary>
-    /// fsync of the WAL through a handle of our own; returns the WAL's length (fsync works on the file, not the descriptor). No WAL file means the last
+    /// fsync of the WAL through a handle of our own; returns the WAL bytes not yet copied back into the database file
+    /// (<see cref="UncheckpointedBytes"/>). fsync works on the file, not the descriptor. No WAL file means the last
     /// connection closed, checkpointed it into the database file, synced that and deleted it: nothing is left to sync. SQLite
     /// holds no POSIX lock on the WAL file (its locks are on the database and -shm files), so closing our handle releases none of its.
     /// </summary>
@@ -185,8 +186,47 @@ internal sealed class SqliteWalSync : IDisposable
         using (handle)
         {
             RandomAccess.FlushToDisk(handle);
-            return RandomAccess.GetLength(handle);
+            return UncheckpointedBytes(path[..^"-wal".Length] + "-shm") ?? RandomAccess.GetLength(handle);
         }
+    }
+
+    /// <summary>
+    /// The frames in the WAL that no checkpoint has copied back yet, in bytes, from the wal-index header at the start of the
+    /// <c>-shm</c> file (SQLite's documented WAL-index format: two copies of a 48-byte header, version 3007000, whose
+    /// <c>mxFrame</c> at offset 16 is the last valid frame, then <c>nBackfill</c> at offset 96, the frames already copied).
+    /// The WAL file's length says nothing once the WAL has grown: SQLite writes from its start again after a checkpoint
+    /// without truncating it, so asking for a checkpoint whenever the file was long ran them back to back (~25 a second under
+    /// single-asset intake, each restart of the WAL adding an fsync to the intake writer's commit). Null when the header
+    /// cannot be read whole (the two copies differ while a writer updates it) or is not of that version.
+    /// </summary>
+    internal static long? UncheckpointedBytes(string shmPath)
+    {
+        const int HeaderBytes = 48;
+        const uint Version = 3007000;
+        Span<byte> header = stackalloc byte[2 * HeaderBytes + 4];
+        try
+        {
+            using var shm = File.OpenHandle(shmPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (RandomAccess.Read(shm, header, 0) < header.Length)
+            {
+                return null;
+            }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        var first = header[..HeaderBytes];
+        if (!first.SequenceEqual(header.Slice(HeaderBytes, HeaderBytes)) || BitConverter.ToUInt32(first) != Version)
+        {
+            return null;
+        }
+        // Native byte order (the -shm file is never moved between machines); szPage 1 stands for 65,536.
+        var size = BitConverter.ToUInt16(first[14..]);
+        var pageSize = size == 1 ? 65_536 : size;
+        var frames = (long)BitConverter.ToUInt32(first[16..]);
+        var copied = (long)BitConverter.ToUInt32(header[(2 * HeaderBytes)..]);
+        return frames >= copied ? (frames - copied) * (pageSize + 24) : null;
     }
 
     /// <summary>Syncs what is waiting, then stops the thread; later calls sync on their own thread.</summary>

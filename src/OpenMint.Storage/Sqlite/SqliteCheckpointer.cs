@@ -7,13 +7,17 @@ namespace OpenMint.Storage.Sqlite;
 /// whichever connection pushes the WAL past 1,000 pages, with two fsyncs (the WAL, then the database file): on the intake
 /// writer's thread that stalled a whole group of requests for tens of milliseconds every few dozen groups. Write transactions
 /// (<see cref="SqliteDialect.OpenWriteConnectionAsync"/>) therefore turn the automatic checkpoint off, and
-/// <see cref="SqliteWalSync"/> asks for a PASSIVE checkpoint here when it finds the WAL past the same size after an fsync.
+/// <see cref="SqliteWalSync"/> asks for a PASSIVE checkpoint here when, after an fsync, it finds more than that many pages in the WAL
+/// that no checkpoint has copied back (<see cref="SqliteWalSync.UncheckpointedBytes"/>).
 /// PASSIVE never waits for readers or writers; what it cannot copy yet the next request copies. Other connections keep
 /// SQLite's automatic checkpoint, and SQLite checkpoints when the last connection closes.
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
 {
-    /// <summary>WAL bytes past which a checkpoint is asked for: SQLite's default of 1,000 pages of 4 KiB, with their frame headers.</summary>
+    /// <summary>
+    /// WAL bytes not yet checkpointed past which a checkpoint is asked for: SQLite's default of 1,000 pages of 4 KiB, with their
+    /// frame headers. 8,000 pages measured no better under single-asset intake (BENCHMARKS.md, fifth session).
+    /// </summary>
     internal const long WalBytes = 1000 * (4096 + 24);
 
     private readonly string _connectionString;

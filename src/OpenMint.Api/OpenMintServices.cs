@@ -24,6 +24,7 @@ public static class OpenMintServices
         services.TryAddSingleton(TimeProvider.System);
         // Intake raises it after each commit so this instance's webhook worker fans out at once instead of at its next poll.
         services.TryAddSingleton<Core.Events.MintEventSignal>();
+        services.TryAddSingleton<Core.Pipeline.MintQueueSignal>();
 
         services.AddValidatedOptions<PipelineOptions>(configuration, PipelineOptions.Section, o => o.Validate());
         services.AddValidatedOptions<RefreshOptions>(configuration, RefreshOptions.Section, o => o.Validate());

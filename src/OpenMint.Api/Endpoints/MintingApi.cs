@@ -44,9 +44,9 @@ public static class MintingApi
     /// </summary>
     internal static async Task<Results<MintAccepted, ApiError>> CreateAsync(
         HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, TimeProvider time,
-        Core.Events.MintEventSignal events, CancellationToken ct)
+        Core.Events.MintEventSignal events, Core.Pipeline.MintQueueSignal queued, CancellationToken ct)
     {
-        var result = await AcceptAsync(http, chain_name, contract_address, context, store, time, events, ct).ConfigureAwait(false);
+        var result = await AcceptAsync(http, chain_name, contract_address, context, store, time, events, queued, ct).ConfigureAwait(false);
         if (result.Result is ApiError error)
         {
             IntakeMetrics.Rejected(error);
@@ -56,7 +56,7 @@ public static class MintingApi
 
     private static async Task<Results<MintAccepted, ApiError>> AcceptAsync(
         HttpContext http, string chain_name, string contract_address, MintingContext context, IMintStore store, TimeProvider time,
-        Core.Events.MintEventSignal events, CancellationToken ct)
+        Core.Events.MintEventSignal events, Core.Pipeline.MintQueueSignal queued, CancellationToken ct)
     {
         if (!(await context.ResolveAsync(http.Request, chain_name, contract_address, ct).ConfigureAwait(false)).TryGet(out var target, out var error))
         {
@@ -91,6 +91,7 @@ public static class MintingApi
                     WriteLimitHeaders(http.Response, limits);
                     OpenMintMetrics.Accepted(target.Chain.Name, target.Collection.Address, parsed.Assets!.Count);
                     events.Notify(); // the `pending` events are committed: this instance's webhook worker fans out now
+                    queued.Notify(); // and on a chain that mines as txs arrive, this instance's pipeline sends them now
                     return new MintAccepted(limits);
                 }
             case MintIntakeOutcome.RateLimited limited:

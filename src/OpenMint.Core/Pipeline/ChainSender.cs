@@ -55,6 +55,12 @@ internal sealed class ChainSender
     /// </summary>
     public bool WantsQuickTick { get; private set; }
 
+    /// <summary>
+    /// No block schedule is trusted for the chain (automine, or not learned yet): what is queued goes out at once, so the
+    /// worker ticks when intake accepts requests (<see cref="MintQueueSignal"/>) instead of waiting for its poll.
+    /// </summary>
+    public bool SendsAtOnce => !_clock.Scheduled;
+
     /// <summary>One round; returns true when it (still) holds the lease. A fenced write the store refused ends the round at once.</summary>
     public Task<bool> TickAsync(CancellationToken ct) => TickAsync(1, ct);
 

@@ -18,8 +18,15 @@ public sealed record ChainConnector(Func<ChainConfig, IChainNode> Node, Func<Cha
 /// treasury, if it has one, tops up those wallets (PipelineWorker.Treasury.cs).
 /// </summary>
 public sealed partial class PipelineWorker(
-    IPipelineStore store, ITenancyStore tenancy, ChainConnector connector, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWorker> log) : BackgroundService
+    IPipelineStore store, ITenancyStore tenancy, ChainConnector connector, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWorker> log,
+    MintQueueSignal? queued = null) : BackgroundService
 {
+    /// <summary>The next tick after sends on a chain that mines as txs arrive: to reconcile them and send what queued meanwhile.</summary>
+    private static readonly TimeSpan QuickTickAtMost = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A wallet ticked in the last round sends at once (<see cref="ChainSender.SendsAtOnce"/>): accepted requests wake the worker.</summary>
+    private bool _atOnce;
+
     /// <summary>By (chain, key reference): the sender and the chain settings it was built with.</summary>
     private readonly Dictionary<string, (string Settings, ChainSender Sender)> _senders = new(StringComparer.Ordinal);
     private int _round;
@@ -36,6 +43,7 @@ public sealed partial class PipelineWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             var quick = false;
+            _atOnce = false;
             try
             {
                 var chains = await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false);
@@ -54,10 +62,20 @@ public sealed partial class PipelineWorker(
                 LoopFailed(log, ex);
             }
             // Back off on repeated store failures; otherwise tick at the poll interval (sooner right after sends a chain mines at once).
-            var delay = failures == 0 ? (quick ? o.PollInterval / 10 : o.PollInterval) : TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10))));
+            var quickTick = o.PollInterval / 10 < QuickTickAtMost ? o.PollInterval / 10 : QuickTickAtMost;
+            var delay = failures == 0 ? (quick ? quickTick : o.PollInterval) : TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10))));
             try
             {
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                if (failures == 0 && !quick && _atOnce && queued is not null)
+                {
+                    // A chain mines as txs arrive: requests accepted here go out at once (a tick's spacing at least), not at the next poll.
+                    await Task.Delay(quickTick, time, stoppingToken).ConfigureAwait(false);
+                    await queued.WaitAsync(delay - quickTick, time, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -119,6 +137,7 @@ public sealed partial class PipelineWorker(
             {
                 await sender.TickAsync(share, ct).ConfigureAwait(false);
                 quick |= sender.WantsQuickTick;
+                _atOnce |= sender.SendsAtOnce;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -78,6 +78,28 @@ public class PipelineAnvilTests(AnvilFixture anvil) : IClassFixture<AnvilFixture
     }
 
     [Fact]
+    public async Task on_a_chain_that_mines_as_txs_arrive_an_accepted_request_is_sent_without_waiting_for_the_poll()
+    {
+        // An hour between polls: only the wake-up from intake can send the request (automine Anvil, no block schedule).
+        await using var server = await PipelineServer.StartAsync(anvil.Deployment, new Dictionary<string, string?>
+        {
+            ["Pipeline:PollInterval"] = "01:00:00",
+            ["Pipeline:LeaseDuration"] = "03:00:00",
+        });
+        var reference = "woken-" + Guid.NewGuid().ToString("N")[..8];
+        // The worker's first tick (nothing queued yet) takes the wallet's lease; after it, it waits for its poll or a wake-up.
+        await Eventually.TrueAsync(async () => await server.ScalarAsync("SELECT COUNT(*) FROM signer_lease WHERE owner_instance IS NOT NULL") > 0,
+            "the worker holds the wallet's lease", TimeSpan.FromSeconds(60));
+        await Task.Delay(500);
+        await server.PostAsync("erc721", [PipelineServer.Asset(reference, Owners[0])]);
+
+        var r = await server.WaitAsync("erc721", reference);
+        Assert.True((string?)r["status"] == "succeeded", r.ToJsonString());
+        using var rpc = new TestRpc(anvil.Deployment.RpcUrl);
+        Assert.Equal(Owners[0], await rpc.OwnerOfAsync(server.Address("erc721"), BigInteger.Parse((string)r["token_id"]!, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public async Task a_collection_without_minter_role_fails_with_the_access_control_message_and_sends_nothing()
     {
         await using var server = await PipelineServer.StartAsync(anvil.Deployment);

@@ -51,7 +51,7 @@ internal sealed class ChainSender
 
     /// <summary>
     /// True after a tick that sent txs on a chain without a trusted block schedule (automine: they are mined as they
-    /// arrive): the next tick comes after a tenth of the poll interval, to reconcile them and send what queued meanwhile.
+    /// arrive): the next tick comes after a tenth of the poll interval (50 ms at most), to reconcile them and send what queued meanwhile.
     /// </summary>
     public bool WantsQuickTick { get; private set; }
 

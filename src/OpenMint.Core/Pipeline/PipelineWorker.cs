@@ -61,26 +61,41 @@ public sealed partial class PipelineWorker(
                 failures++;
                 LoopFailed(log, ex);
             }
-            // Back off on repeated store failures; otherwise tick at the poll interval (sooner right after sends a chain mines at once).
-            var quickTick = o.PollInterval / 10 < QuickTickAtMost ? o.PollInterval / 10 : QuickTickAtMost;
-            var delay = failures == 0 ? (quick ? quickTick : o.PollInterval) : TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10))));
             try
             {
-                if (failures == 0 && !quick && _atOnce && queued is not null)
-                {
-                    // A chain mines as txs arrive: requests accepted here go out at once (a tick's spacing at least), not at the next poll.
-                    await Task.Delay(quickTick, time, stoppingToken).ConfigureAwait(false);
-                    await queued.WaitAsync(delay - quickTick, time, stoppingToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                }
+                await PauseAsync(o, quick, failures, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>
+    /// Between rounds: a back-off after repeated store failures; else the quick tick right after sends on a chain that
+    /// mines as txs arrive; else the poll interval, which a request accepted here ends early while a wallet sends at once
+    /// (<see cref="ChainSender.SendsAtOnce"/>): it goes out at once, not at the next poll (a quick tick's spacing at least).
+    /// </summary>
+    private async Task PauseAsync(PipelineOptions o, bool quick, int failures, CancellationToken ct)
+    {
+        var quickTick = o.PollInterval / 10 < QuickTickAtMost ? o.PollInterval / 10 : QuickTickAtMost;
+        if (failures > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, o.PollInterval.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 10)))), time, ct).ConfigureAwait(false);
+        }
+        else if (quick)
+        {
+            await Task.Delay(quickTick, time, ct).ConfigureAwait(false);
+        }
+        else if (_atOnce && queued is not null)
+        {
+            await Task.Delay(quickTick, time, ct).ConfigureAwait(false);
+            await queued.WaitAsync(o.PollInterval - quickTick, time, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.Delay(o.PollInterval, time, ct).ConfigureAwait(false);
         }
     }
 

@@ -212,9 +212,9 @@ internal sealed class SqliteWalSync : IDisposable
                 return null;
             }
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return null; // never an fsync failure: the caller falls back to the WAL file's length
         }
         var first = header[..HeaderBytes];
         if (!first.SequenceEqual(header.Slice(HeaderBytes, HeaderBytes)) || BitConverter.ToUInt32(first) != Version)

@@ -30,6 +30,16 @@ public sealed class SqliteQueryPlanTests(SqliteBackend backend) : StoreSuite<Sql
     }
 
     [Fact]
+    public async Task the_txs_of_a_request_and_the_requests_of_each_tx_are_found_by_index()
+    {
+        var plan = await PlanAsync(DashboardQueries.TxsOfRequestSql, new { batchId = 1L, hash = "0x01" });
+        Assert.Contains("INDEX tx_batch", plan);
+        Assert.DoesNotContain("SCAN t", plan); // every tx
+        Assert.Contains("SEARCH m USING COVERING INDEX mint_request_queue (status=? AND batch_id=?)", plan);
+        Assert.DoesNotContain("SCAN m", plan); // every request, once per tx listed
+    }
+
+    [Fact]
     public async Task replaced_failed_requests_are_deleted_by_id_not_by_walking_every_failed_request()
     {
         var plan = await PlanAsync(IntakeStatements.DeleteFailedSql(Store.Database.Dialect), new { ids = Store.Database.Dialect.List(new long[] { 1, 2 }) });

@@ -61,6 +61,9 @@ internal sealed class ChainSender
     /// </summary>
     public bool SendsAtOnce => !_clock.Scheduled;
 
+    /// <summary>The last tick took batches from the queue (prepared new txs to sign).</summary>
+    public bool TookBatches { get; private set; }
+
     /// <summary>One round; returns true when it (still) holds the lease. A fenced write the store refused ends the round at once.</summary>
     public Task<bool> TickAsync(CancellationToken ct) => TickAsync(1, ct);
 
@@ -71,6 +74,7 @@ internal sealed class ChainSender
     public async Task<bool> TickAsync(int share, CancellationToken ct)
     {
         _share = Math.Max(1, share);
+        TookBatches = false;
         var lease = await _nonces.AcquireAsync(ct).ConfigureAwait(false);
         if (lease is null)
         {
@@ -238,6 +242,7 @@ internal sealed class ChainSender
             return;
         }
         _clock.Busy();
+        TookBatches = true;
         WantsQuickTick = !_clock.Scheduled;
         var fees = await _bumper.MarketFeesAsync(block, ct).ConfigureAwait(false);
         // Write ahead in groups: one store transaction (one fsync) for several signed txs, then their broadcasts.

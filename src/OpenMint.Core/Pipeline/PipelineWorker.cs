@@ -14,7 +14,7 @@ public sealed record ChainConnector(Func<ChainConfig, IChainNode> Node, Func<Cha
 /// <summary>
 /// Runs one <see cref="ChainSender"/> per minter wallet of each configured chain in this process. Several instances may
 /// run: the signer lease in the store makes exactly one of them the writer of each wallet. A chain's wallets tick in
-/// turn, the first one of a round changing every round, each taking its share of the batches ready; then the chain's
+/// turn, the first one changing after every round in which a wallet took batches, each taking its share of the batches ready; then the chain's
 /// treasury, if it has one, tops up those wallets (PipelineWorker.Treasury.cs).
 /// </summary>
 public sealed partial class PipelineWorker(
@@ -30,6 +30,13 @@ public sealed partial class PipelineWorker(
     /// <summary>By (chain, key reference): the sender and the chain settings it was built with.</summary>
     private readonly Dictionary<string, (string Settings, ChainSender Sender)> _senders = new(StringComparer.Ordinal);
     private int _round;
+
+    /// <summary>
+    /// Some wallet took batches in the last round: the next round starts with the next wallet. Rounds that took nothing do
+    /// not turn it: where requests wake the worker (<see cref="MintQueueSignal"/>), a round with work and a quick tick
+    /// without alternate, and turning every round let the same wallet come first whenever there was work.
+    /// </summary>
+    private bool _rotate = true;
     private readonly Dictionary<string, DateTimeOffset> _setupRetryAt = new(StringComparer.Ordinal);
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
@@ -49,7 +56,11 @@ public sealed partial class PipelineWorker(
                 var chains = await tenancy.ListChainsAsync(stoppingToken).ConfigureAwait(false);
                 await DropRemovedAsync(chains, stoppingToken).ConfigureAwait(false);
                 await DropRemovedTreasuriesAsync(chains, stoppingToken).ConfigureAwait(false);
-                _round++;
+                if (_rotate)
+                {
+                    _round++;
+                }
+                _rotate = false;
                 foreach (var chain in chains)
                 {
                     quick |= await TickChainAsync(chain, o, crash, stoppingToken).ConfigureAwait(false);
@@ -113,8 +124,8 @@ public sealed partial class PipelineWorker(
     }
 
     /// <summary>
-    /// Ticks every wallet of the chain, one after the other (they plan from one queue), starting with a different one each
-    /// round; each takes a share of the batches ready: 1/n for the first of n, 1/(n-1) of what is left for the next... (n counting
+    /// Ticks every wallet of the chain, one after the other (they plan from one queue), starting with a different one after
+    /// each round that took batches; each takes a share of the batches ready: 1/n for the first of n, 1/(n-1) of what is left for the next... (n counting
     /// the wallets this instance holds the lease of and those it does not hold, whose holders take their part).
     /// Returns true when one of them wants a quick next tick.
     /// </summary>
@@ -153,6 +164,7 @@ public sealed partial class PipelineWorker(
                 await sender.TickAsync(share, ct).ConfigureAwait(false);
                 quick |= sender.WantsQuickTick;
                 _atOnce |= sender.SendsAtOnce;
+                _rotate |= sender.TookBatches;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
